@@ -1,0 +1,13 @@
+# Set-up is part of every target: a fresh clone needs only python3 and make.
+PYTHON ?= python3
+VENV := venv
+STACK ?= dev
+
+.PHONY: test preview
+test: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest -q tests
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@

@@ -1,0 +1,1 @@
+"""One module per component resource of the lambdakit program."""

@@ -1,0 +1,138 @@
+"""ContainerFunction: a Lambda function run from an image digest, with its role, logs, dead letters,
+a `live` alias and a function URL on that alias."""
+
+import json
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+# The policy pack reads the pushed image's size from this tag on the function, so the size rule is
+# judged on the function itself, before Lambda creates or updates it (policies/ repeats the key).
+IMAGE_SIZE_TAG = "lambdakit:image-size-bytes"
+LIVE_ALIAS = "live"
+_DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # SQS's longest, so failed events can be replayed
+
+
+def assume_role_policy() -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow",
+        "Principal": {"Service": "lambda.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+    }]})
+
+
+def execution_policy(log_group_arn: str, dead_letter_queue_arn: str) -> str:
+    """What the running function may do, and nothing more."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "WriteOwnLogs", "Effect": "Allow",
+         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": f"{log_group_arn}:log-stream:*"},
+        # X-Ray has no resource-level permissions: "*" is the only Resource it accepts.
+        {"Sid": "WriteTraces", "Effect": "Allow",
+         "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+         "Resource": "*"},
+        {"Sid": "SendFailedEventsToOwnQueue", "Effect": "Allow",
+         "Action": ["sqs:SendMessage"],
+         "Resource": dead_letter_queue_arn},
+    ]})
+
+
+@dataclass(frozen=True)
+class ContainerFunctionArgs:
+    function_name: str
+    image_uri: pulumi.Input[str]
+    image_size_bytes: pulumi.Input[int]
+    architecture: str
+    memory_mb: int
+    timeout_seconds: int
+    ephemeral_storage_mb: int
+    reserved_concurrency: int
+    provisioned_concurrency: int
+    log_retention_days: int
+    log_level: str
+    url_auth_type: str
+    cors_allow_origins: list[str] = field(default_factory=list)
+    environment: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class ContainerFunction(pulumi.ComponentResource):
+    function_arn: pulumi.Output[str]
+    alias_arn: pulumi.Output[str]
+    function_url: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ContainerFunctionArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("lambdakit:function:ContainerFunction", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        # Created before the function so that Lambda never makes an unmanaged, never-expiring one.
+        self.log_group = aws.cloudwatch.LogGroup(
+            name, name=f"/aws/lambda/{args.function_name}", retention_in_days=args.log_retention_days,
+            tags=args.tags, opts=child)
+        self.dead_letter_queue = aws.sqs.Queue(
+            f"{name}-dlq", message_retention_seconds=_DLQ_RETENTION_SECONDS, sqs_managed_sse_enabled=True,
+            tags=args.tags, opts=child)
+        self.role = aws.iam.Role(name, assume_role_policy=assume_role_policy(), tags=args.tags, opts=child)
+        role_policy = aws.iam.RolePolicy(
+            name, role=self.role.id,
+            policy=pulumi.Output.all(self.log_group.arn, self.dead_letter_queue.arn).apply(
+                lambda arns: execution_policy(*arns)),
+            opts=child)
+
+        self.function = aws.lambda_.Function(
+            name,
+            name=args.function_name,
+            package_type="Image",
+            image_uri=args.image_uri,
+            architectures=[args.architecture],
+            memory_size=args.memory_mb,
+            timeout=args.timeout_seconds,
+            ephemeral_storage=aws.lambda_.FunctionEphemeralStorageArgs(size=args.ephemeral_storage_mb),
+            role=self.role.arn,
+            tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(
+                log_format="JSON", log_group=self.log_group.name, application_log_level=args.log_level,
+                system_log_level="INFO"),
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=args.environment),
+            reserved_concurrent_executions=args.reserved_concurrency,
+            dead_letter_config=aws.lambda_.FunctionDeadLetterConfigArgs(target_arn=self.dead_letter_queue.arn),
+            publish=True,
+            tags={**args.tags, IMAGE_SIZE_TAG: pulumi.Output.from_input(args.image_size_bytes).apply(str)},
+            # Lambda checks at create time that the role may send to the dead-letter queue.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, self.log_group]),
+        )
+        self.alias = aws.lambda_.Alias(
+            name, name=LIVE_ALIAS, function_name=self.function.name, function_version=self.function.version,
+            opts=child)
+        if args.provisioned_concurrency > 0:
+            aws.lambda_.ProvisionedConcurrencyConfig(
+                name, function_name=self.function.name, qualifier=self.alias.name,
+                provisioned_concurrent_executions=args.provisioned_concurrency, opts=child)
+        self.url = aws.lambda_.FunctionUrl(
+            name,
+            function_name=self.function.name,
+            qualifier=self.alias.name,
+            authorization_type=args.url_auth_type,
+            cors=aws.lambda_.FunctionUrlCorsArgs(
+                allow_origins=args.cors_allow_origins, allow_methods=["GET", "POST"],
+                allow_headers=["content-type"], max_age=300) if args.cors_allow_origins else None,
+            opts=child)
+        if args.url_auth_type == "NONE":
+            self._allow_public_url(name)
+
+        self.function_arn = self.function.arn
+        self.alias_arn = self.alias.arn
+        self.function_url = self.url.function_url
+        self.register_outputs({
+            "functionArn": self.function_arn, "aliasArn": self.alias_arn, "functionUrl": self.function_url})
+
+    def _allow_public_url(self, name: str) -> None:
+        """An unauthenticated URL needs both grants since AWS's 2025 change: the URL call and the invoke it makes."""
+        child = pulumi.ResourceOptions(parent=self)
+        aws.lambda_.Permission(
+            f"{name}-public-url", action="lambda:InvokeFunctionUrl", function=self.function.name,
+            qualifier=self.alias.name, principal="*", function_url_auth_type="NONE", opts=child)
+        aws.lambda_.Permission(
+            f"{name}-public-invoke", action="lambda:InvokeFunction", function=self.function.name,
+            qualifier=self.alias.name, principal="*", invoked_via_function_url=True, opts=child)

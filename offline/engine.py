@@ -1,0 +1,103 @@
+"""Run the Pulumi program on Pulumi's mock engine and record what it registers.
+
+The program runs exactly as the Python language host runs it (`runpy.run_path` on the project
+folder, with that folder as the working directory); only the resource monitor is the SDK's mock,
+extended here to keep each registration request as the engine would receive it.
+"""
+
+import contextlib
+import os
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import pulumi
+from google.protobuf import struct_pb2
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from offline.stack_config import StackConfig
+
+
+@dataclass
+class Registration:
+    """One resource as the program registered it, and the state its provider answered."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    provider: str
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    protect: bool
+    ignore_changes: list[str]
+    wire_inputs: struct_pb2.Struct  # the inputs exactly as the SDK serialised them
+    inputs: dict[str, Any]
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ProgramRun:
+    resources: list[Registration]
+    exports: dict[str, Any]
+
+    def of_type(self, typ: str) -> list[Registration]:
+        return [r for r in self.resources if r.type == typ]
+
+    def one(self, typ: str) -> Registration:
+        found = self.of_type(typ)
+        if len(found) != 1:
+            raise AssertionError(f"expected one {typ}, found {len(found)}")
+        return found[0]
+
+
+class RecordingMonitor(MockMonitor):
+    def __init__(self, mocks: pulumi.runtime.Mocks):
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        wire_inputs = struct_pb2.Struct()
+        wire_inputs.CopyFrom(request.object)
+        self.registrations.append(Registration(
+            urn=response.urn, type=request.type, name=request.name, custom=request.custom,
+            parent=request.parent, provider=request.provider, dependencies=list(request.dependencies),
+            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+            protect=request.protect, ignore_changes=list(request.ignoreChanges),
+            wire_inputs=wire_inputs, inputs=rpc.deserialize_properties(request.object),
+            state=self.resources[response.urn].state if response.urn in self.resources else {},
+        ))
+        return response
+
+
+@contextlib.contextmanager
+def _working_directory(path: Path) -> Iterator[None]:
+    previous = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+def run_program(project_dir: Path, config: StackConfig, mocks: pulumi.runtime.Mocks) -> ProgramRun:
+    """Run __main__.py of `project_dir` for one stack; raises whatever the program raises."""
+    pulumi.runtime.set_all_config(config.values)
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=config.project, stack=config.stack, preview=True, monitor=monitor)
+    with _working_directory(project_dir):
+        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(project_dir), run_name="__main__")))
+    # The mock engine finishes the root stack before the program runs, so its exports are
+    # read from the stack itself rather than from a RegisterResourceOutputs call.
+    # An export still unknown in this preview reads as None.
+    exports = {name: _sync_await(pulumi.Output.from_input(value).future())
+               for name, value in pulumi.runtime.get_root_resource().outputs.items()}
+    return ProgramRun(resources=monitor.registrations, exports=exports)

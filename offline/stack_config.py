@@ -1,0 +1,49 @@
+"""A stack's configuration as the Pulumi CLI hands it to the program.
+
+The CLI merges the `config:` defaults declared in Pulumi.yaml under the stack file's own values,
+namespaces bare keys with the project name, and passes every value as text: strings as they are,
+numbers, booleans and arrays JSON-encoded. Offline there is no CLI, so this does the same.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+
+class StackConfigError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    project: str
+    stack: str
+    values: dict[str, str]
+
+
+def _as_text(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _namespaced(project: str, key: str) -> str:
+    return key if ":" in key else f"{project}:{key}"
+
+
+def load_stack_config(project_dir: Path, stack: str) -> StackConfig:
+    project_file = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
+    stack_path = project_dir / f"Pulumi.{stack}.yaml"
+    if not stack_path.is_file():
+        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+        raise StackConfigError(f"no stack file {stack_path.name}; stacks here: {', '.join(known)}")
+    project = project_file["name"]
+    values = {
+        _namespaced(project, key): _as_text(declared["default"])
+        for key, declared in (project_file.get("config") or {}).items()
+        if isinstance(declared, dict) and "default" in declared
+    }
+    stack_file = yaml.safe_load(stack_path.read_text()) or {}
+    values.update({_namespaced(project, key): _as_text(value)
+                   for key, value in (stack_file.get("config") or {}).items()})
+    return StackConfig(project=project, stack=stack, values=values)

@@ -1,0 +1,195 @@
+"""The stack's settings: read once from `pulumi.Config`, validated before any resource exists.
+
+Defaults live in one place, the `config:` block of Pulumi.yaml, which the Pulumi CLI merges
+under every stack's own values; this module only types and checks what arrives.
+"""
+
+import json
+import re
+from typing import Annotated, Any
+
+import pulumi
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
+from pydantic.alias_generators import to_camel
+
+# The retention periods CloudWatch Logs accepts (PutRetentionPolicy); any other is refused by AWS.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
+                      2192, 2557, 2922, 3288, 3653)
+
+# Names Lambda reserves for itself, and the ones this program sets from other settings.
+_RESERVED_ENV_NAMES = frozenset({
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+    "ENVIRONMENT", "LOG_LEVEL",
+})
+_ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# Plain-text environment variables are visible to anyone who can read the function's
+# configuration, so names that announce a secret are refused outright.
+_SECRET_LOOKING_NAME = re.compile(r"(^|_)(SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|PRIVATE_KEY|CREDENTIALS?)(_|$)")
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+class SettingsError(pulumi.RunError):
+    """A stack setting is wrong; the message names the key, the value and what is allowed."""
+
+
+def _within(low: int, high: int, unit: str) -> AfterValidator:
+    def check(value: int) -> int:
+        if not low <= value <= high:
+            raise ValueError(f"must be {low}..{high} {unit}")
+        return value
+    return AfterValidator(check)
+
+
+def _one_of(allowed: tuple) -> AfterValidator:
+    def check(value: Any) -> Any:
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(str(a) for a in allowed)}")
+        return value
+    return AfterValidator(check)
+
+
+def _matching(pattern: str, meaning: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not re.match(pattern, value):
+            raise ValueError(f"must be {meaning}")
+        return value
+    return AfterValidator(check)
+
+
+def _at_least(low: int, meaning: str = "") -> AfterValidator:
+    def check(value: int) -> int:
+        if value < low:
+            raise ValueError(f"must be {low} or more{meaning}")
+        return value
+    return AfterValidator(check)
+
+
+def _valid_origins(origins: list[str]) -> list[str]:
+    for origin in origins:
+        if origin != "*" and not _ORIGIN.match(origin):
+            raise ValueError(f"origin {origin!r} must be \"*\" or scheme://host[:port] with no path")
+    return origins
+
+
+def _parse_environment(pairs: list[str]) -> dict[str, str]:
+    variables: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not _ENV_NAME.match(name):
+            raise ValueError(f"entry {pair!r} must be NAME=value with NAME made of letters, digits and _")
+        if name in _RESERVED_ENV_NAMES:
+            raise ValueError(f"{name} is reserved by Lambda or set by this program")
+        if _SECRET_LOOKING_NAME.search(name.upper()):
+            raise ValueError(f"{name} looks like a secret; keep secrets in Secrets Manager or SSM, not in plain text")
+        if name in variables:
+            raise ValueError(f"{name} is given twice")
+        variables[name] = value
+    return variables
+
+
+class StackSettings(BaseModel):
+    """Everything the components need to know about one stack, typed and checked."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+    project: str
+    stack: str
+    app: Annotated[str, _matching(r"^[a-z0-9][a-z0-9-]{0,30}$", "a lower-case folder name under functions/")]
+    architecture: Annotated[str, _one_of(("arm64", "x86_64"))]
+    memory_mb: Annotated[int, _within(128, 10240, "MB")]
+    timeout_seconds: Annotated[int, _within(1, 900, "seconds")]
+    ephemeral_storage_mb: Annotated[int, _within(512, 10240, "MB")]
+    reserved_concurrency: Annotated[int, _at_least(-1, " (-1 reserves none)")]
+    provisioned_concurrency: Annotated[int, _at_least(0)]
+    log_retention_days: Annotated[int, _one_of(LOG_RETENTION_DAYS)]
+    log_level: Annotated[str, _one_of(("DEBUG", "INFO", "WARN", "ERROR"))]
+    function_url_auth_type: Annotated[str, _one_of(("AWS_IAM", "NONE"))]
+    cors_allow_origins: Annotated[list[str], AfterValidator(_valid_origins)]
+    ecr_tag_mutability: Annotated[str, _one_of(("MUTABLE", "IMMUTABLE"))]
+    ecr_expire_untagged_days: Annotated[int, _at_least(1)]
+    ecr_keep_last_images: Annotated[int, _at_least(2, " (one image to run, one to roll back to)")]
+    ecr_force_delete: bool
+    environment: dict[str, str]
+
+    @field_validator("environment", mode="before")
+    @classmethod
+    def _environment_pairs(cls, value: Any) -> Any:
+        return _parse_environment(value) if isinstance(value, list) else value
+
+    @field_validator("provisioned_concurrency")
+    @classmethod
+    def _provisioned_within_reserved(cls, value: int, info: ValidationInfo) -> int:
+        reserved = info.data.get("reserved_concurrency")
+        if reserved is not None and reserved >= 0 and value > reserved:
+            raise ValueError(f"must be at most reservedConcurrency ({reserved})")
+        return value
+
+    @property
+    def function_name(self) -> str:
+        return f"{self.project}-{self.stack}-{self.app}"
+
+    @property
+    def platform(self) -> str:
+        """The image platform that runs on the function's architecture."""
+        return {"arm64": "linux/arm64", "x86_64": "linux/amd64"}[self.architecture]
+
+    @property
+    def function_environment(self) -> dict[str, str]:
+        """The user's variables plus the two the handler reads to describe where it runs."""
+        return {**self.environment, "ENVIRONMENT": self.stack, "LOG_LEVEL": self.log_level}
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {"project": self.project, "stack": self.stack, "app": self.app, "managed-by": "pulumi"}
+
+
+# Only these keys come from `pulumi.Config`; project and stack come from the engine.
+CONFIG_KEYS = tuple(to_camel(name) for name in StackSettings.model_fields if name not in ("project", "stack"))
+
+
+def _raw_value(config: pulumi.Config, key: str, as_text: bool) -> Any:
+    """Config arrives as text; numbers, booleans and arrays are JSON-encoded by the CLI."""
+    raw = config.get(key)
+    if raw is None or as_text:
+        return raw
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw  # left to validation, which names what was expected
+
+
+def _describe(error: dict) -> str:
+    if error["type"] == "value_error":
+        return str(error["ctx"]["error"])
+    if error["type"] == "missing":
+        return "is not set (Pulumi.yaml declares its default; is this the project's folder?)"
+    if error["type"].startswith("int_"):
+        return "must be a whole number"
+    if error["type"].startswith("bool"):
+        return "must be true or false"
+    if error["type"].startswith("list"):
+        return "must be a list"
+    return error["msg"]
+
+
+def load_settings(config: pulumi.Config, project: str, stack: str) -> StackSettings:
+    """Read and check every setting; on any mistake raise one SettingsError naming each bad key."""
+    text_keys = {to_camel(n) for n, f in StackSettings.model_fields.items() if f.annotation is str}
+    raw = {key: _raw_value(config, key, key in text_keys) for key in CONFIG_KEYS}
+    try:
+        return StackSettings(project=project, stack=stack, **{k: v for k, v in raw.items() if v is not None})
+    except ValidationError as invalid:
+        problems = []
+        for error in invalid.errors():
+            key = to_camel(str(error["loc"][0]))
+            problems.append(f"{config.name}:{key} = {json.dumps(raw.get(key))}: {_describe(error)}")
+        raise SettingsError("invalid stack settings:\n  " + "\n  ".join(problems)) from None
+
+
+def read_stack_settings() -> StackSettings:
+    return load_settings(pulumi.Config(), pulumi.get_project(), pulumi.get_stack())
+

@@ -1,0 +1,121 @@
+"""The whole program per stack: the properties each stack really sets."""
+
+import pytest
+from google.protobuf import json_format
+from pulumi.runtime import rpc
+
+from tests.conftest import PUSHED_IMAGE_BYTES
+
+
+def test_the_function_runs_the_pushed_image_by_digest_on_arm64(any_stack_run):
+    function = any_stack_run.one("aws:lambda/function:Function").inputs
+    image = any_stack_run.one("docker:index/image:Image")
+    assert function["packageType"] == "Image"
+    assert function["architectures"] == ["arm64"]
+    assert function["imageUri"] == image.state["repoDigest"]
+    repository, digest = function["imageUri"].split("@")
+    assert digest.startswith("sha256:") and len(digest) == len("sha256:") + 64
+    assert repository == any_stack_run.one("aws:ecr/repository:Repository").state["repositoryUrl"]
+    assert function["tags"]["lambdakit:image-size-bytes"] == str(PUSHED_IMAGE_BYTES)
+
+
+def test_the_image_is_built_for_the_functions_platform(any_stack_run):
+    build = any_stack_run.one("docker:index/image:Image").inputs["build"]
+    assert build["platform"] == "linux/arm64"
+    assert build["context"] == "functions/api"  # relative: the same on every machine, so no diff
+
+
+@pytest.mark.parametrize("stack, memory, timeout, reserved, retention, log_level", [
+    ("dev", 1024, 30, -1, 7, "DEBUG"),
+    ("prod", 2048, 15, 50, 90, "INFO"),
+])
+def test_sizes_limits_and_logging_per_stack(request, stack, memory, timeout, reserved, retention, log_level):
+    run = request.getfixturevalue(f"{stack}_run")
+    function = run.one("aws:lambda/function:Function").inputs
+    assert (function["memorySize"], function["timeout"], function["reservedConcurrentExecutions"]) == (
+        memory, timeout, reserved)
+    assert function["ephemeralStorage"] == {"size": 512}
+    assert function["tracingConfig"] == {"mode": "Active"}
+    assert function["publish"] is True
+    assert function["environment"]["variables"]["ENVIRONMENT"] == stack
+    assert function["environment"]["variables"]["LOG_LEVEL"] == log_level
+    assert function["loggingConfig"]["applicationLogLevel"] == log_level
+    log_group = run.one("aws:cloudwatch/logGroup:LogGroup").inputs
+    assert log_group["name"] == f"/aws/lambda/{function['name']}"
+    assert log_group["retentionInDays"] == retention
+    assert function["loggingConfig"]["logGroup"] == log_group["name"]
+
+
+def test_dev_is_disposable(dev_run):
+    repository = dev_run.one("aws:ecr/repository:Repository").inputs
+    assert repository["imageTagMutability"] == "MUTABLE"
+    assert repository["forceDelete"] is True
+    assert dev_run.of_type("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig") == []
+    assert dev_run.one("aws:lambda/function:Function").inputs["environment"]["variables"]["FEATURE_ECHO"] == "on"
+
+
+def test_prod_is_guarded(prod_run):
+    repository = prod_run.one("aws:ecr/repository:Repository").inputs
+    assert repository["imageTagMutability"] == "IMMUTABLE"
+    assert repository["forceDelete"] is False
+    provisioned = prod_run.one("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig").inputs
+    alias = prod_run.one("aws:lambda/alias:Alias")
+    assert provisioned["qualifier"] == alias.inputs["name"] == "live"
+    assert provisioned["provisionedConcurrentExecutions"] == 2
+    assert provisioned["provisionedConcurrentExecutions"] <= prod_run.one(
+        "aws:lambda/function:Function").inputs["reservedConcurrentExecutions"]
+
+
+@pytest.mark.parametrize("stack, auth, public_grants, cors", [
+    ("dev", "NONE", 2, {"allowOrigins": ["*"], "allowMethods": ["GET", "POST"],
+                         "allowHeaders": ["content-type"], "maxAge": 300}),
+    ("prod", "AWS_IAM", 0, {"allowOrigins": ["https://app.example.com"], "allowMethods": ["GET", "POST"],
+                            "allowHeaders": ["content-type"], "maxAge": 300}),
+])
+def test_the_function_url_sits_on_the_live_alias(request, stack, auth, public_grants, cors):
+    run = request.getfixturevalue(f"{stack}_run")
+    url = run.one("aws:lambda/functionUrl:FunctionUrl").inputs
+    assert url["authorizationType"] == auth
+    assert url["qualifier"] == "live"
+    assert url["cors"] == cors
+    permissions = run.of_type("aws:lambda/permission:Permission")
+    assert len(permissions) == public_grants
+    assert all(p.inputs["principal"] == "*" and p.inputs["qualifier"] == "live" for p in permissions)
+
+
+def test_alias_points_at_the_published_version(any_stack_run):
+    alias = any_stack_run.one("aws:lambda/alias:Alias").inputs
+    function = any_stack_run.one("aws:lambda/function:Function").state
+    assert alias["functionVersion"] == function["version"]
+    assert alias["functionName"] == function["name"]
+
+
+def test_exports_are_what_a_user_needs(any_stack_run):
+    exports = any_stack_run.exports
+    assert set(exports) == {"functionUrl", "aliasArn", "imageUri", "repositoryUrl"}
+    assert exports["aliasArn"].endswith(":live")
+    assert exports["imageUri"] == any_stack_run.one("aws:lambda/function:Function").inputs["imageUri"]
+    assert exports["functionUrl"].startswith("https://")
+
+
+def test_every_child_has_a_component_parent(any_stack_run):
+    components = {r.urn for r in any_stack_run.resources if not r.custom}
+    assert {r.type for r in any_stack_run.resources if not r.custom} == {
+        "lambdakit:image:ContainerImage", "lambdakit:function:ContainerFunction"}
+    assert all(r.parent in components for r in any_stack_run.resources if r.custom)
+
+
+def test_a_second_up_with_nothing_changed_plans_no_change(stack_runner):
+    """Compared as the engine receives them: only the registry password differs between two runs,
+    it travels as a secret, and pulumi-docker leaves it out of the Image's diff."""
+    first, second = stack_runner("prod"), stack_runner("prod")
+    later = {r.urn: json_format.MessageToDict(r.wire_inputs) for r in second.resources}
+    assert set(later) == {r.urn for r in first.resources}
+    for resource in first.resources:
+        before, after = json_format.MessageToDict(resource.wire_inputs), later[resource.urn]
+        if resource.type == "docker:index/image:Image":
+            password_before = before["registry"].pop("password")
+            password_after = after["registry"].pop("password")
+            assert password_before[rpc._special_sig_key] == rpc._special_secret_sig
+            assert password_before["value"] != password_after["value"]  # the token really is fresh
+        assert before == after, resource.urn

@@ -1,0 +1,73 @@
+"""A wrong stack setting stops the whole program before any resource is declared, with one message
+that names the key, the value and what is allowed."""
+
+import pytest
+
+from settings import LOG_RETENTION_DAYS, SettingsError
+
+INVALID_SETTINGS = [
+    ({"memoryMb": 100}, "lambdakit:memoryMb = 100: must be 128..10240 MB"),
+    ({"memoryMb": 20480}, "lambdakit:memoryMb = 20480: must be 128..10240 MB"),
+    ({"memoryMb": "lots"}, 'lambdakit:memoryMb = "lots": must be a whole number'),
+    ({"architecture": "sparc"}, 'lambdakit:architecture = "sparc": must be one of arm64, x86_64'),
+    ({"timeoutSeconds": 901}, "lambdakit:timeoutSeconds = 901: must be 1..900 seconds"),
+    ({"ephemeralStorageMb": 256}, "lambdakit:ephemeralStorageMb = 256: must be 512..10240 MB"),
+    ({"reservedConcurrency": -5}, "lambdakit:reservedConcurrency = -5: must be -1 or more (-1 reserves none)"),
+    ({"provisionedConcurrency": -1}, "lambdakit:provisionedConcurrency = -1: must be 0 or more"),
+    ({"reservedConcurrency": 5, "provisionedConcurrency": 8},
+     "lambdakit:provisionedConcurrency = 8: must be at most reservedConcurrency (5)"),
+    ({"logRetentionDays": 10},
+     "lambdakit:logRetentionDays = 10: must be one of " + ", ".join(map(str, LOG_RETENTION_DAYS))),
+    ({"logLevel": "LOUD"}, 'lambdakit:logLevel = "LOUD": must be one of DEBUG, INFO, WARN, ERROR'),
+    ({"functionUrlAuthType": "PUBLIC"}, 'lambdakit:functionUrlAuthType = "PUBLIC": must be one of AWS_IAM, NONE'),
+    ({"corsAllowOrigins": ["https://app.example.com/path"]},
+     "lambdakit:corsAllowOrigins = [\"https://app.example.com/path\"]: origin 'https://app.example.com/path' "
+     "must be \"*\" or scheme://host[:port] with no path"),
+    ({"ecrTagMutability": "SOMETIMES"}, 'lambdakit:ecrTagMutability = "SOMETIMES": must be one of MUTABLE, IMMUTABLE'),
+    ({"ecrKeepLastImages": 1},
+     "lambdakit:ecrKeepLastImages = 1: must be 2 or more (one image to run, one to roll back to)"),
+    ({"ecrExpireUntaggedDays": 0}, "lambdakit:ecrExpireUntaggedDays = 0: must be 1 or more"),
+    ({"ecrForceDelete": "maybe"}, 'lambdakit:ecrForceDelete = "maybe": must be true or false'),
+    ({"app": "../etc"}, 'lambdakit:app = "../etc": must be a lower-case folder name under functions/'),
+    ({"environment": ["AWS_REGION=us-east-1"]},
+     'lambdakit:environment = ["AWS_REGION=us-east-1"]: AWS_REGION is reserved by Lambda or set by this program'),
+    ({"environment": ["DB_PASSWORD=hunter2"]},
+     'lambdakit:environment = ["DB_PASSWORD=hunter2"]: DB_PASSWORD looks like a secret; '
+     "keep secrets in Secrets Manager or SSM, not in plain text"),
+    ({"environment": ["no-equals-sign"]},
+     "lambdakit:environment = [\"no-equals-sign\"]: entry 'no-equals-sign' must be NAME=value "
+     "with NAME made of letters, digits and _"),
+]
+
+
+@pytest.mark.parametrize("overrides, message", INVALID_SETTINGS, ids=[str(o) for o, _ in INVALID_SETTINGS])
+def test_a_bad_setting_stops_the_program_with_one_clear_message(stack_runner, overrides, message):
+    with pytest.raises(SettingsError) as stopped:
+        stack_runner("dev", overrides)
+    assert str(stopped.value) == f"invalid stack settings:\n  {message}"
+
+
+def test_nothing_is_declared_when_a_setting_is_wrong(monkeypatch, stack_runner):
+    import offline.engine
+
+    recorded = []
+    original = offline.engine.RecordingMonitor.RegisterResource
+    monkeypatch.setattr(offline.engine.RecordingMonitor, "RegisterResource",
+                        lambda self, request: recorded.append(request.type) or original(self, request))
+    with pytest.raises(SettingsError):
+        stack_runner("prod", {"memoryMb": 64})
+    assert recorded == []
+
+
+def test_every_bad_key_is_named_in_the_one_error(stack_runner):
+    with pytest.raises(SettingsError) as stopped:
+        stack_runner("dev", {"memoryMb": 64, "architecture": "mips"})
+    lines = str(stopped.value).splitlines()
+    assert lines[1:] == ['  lambdakit:architecture = "mips": must be one of arm64, x86_64',
+                         "  lambdakit:memoryMb = 64: must be 128..10240 MB"]
+
+
+def test_reserved_minus_one_leaves_provisioned_unbounded(stack_runner):
+    run = stack_runner("dev", {"reservedConcurrency": -1, "provisionedConcurrency": 3})
+    config = run.one("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig")
+    assert config.inputs["provisionedConcurrentExecutions"] == 3
