@@ -11,3 +11,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
+
+# The main job: the offline preview of one stack with the policy pack (exit 1 when blocked).
+preview: $(VENV)/.installed
+	$(VENV)/bin/python -m offline preview --stack $(STACK) $(ARGS)

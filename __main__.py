@@ -14,6 +14,7 @@ image = ContainerImage(settings.app, ContainerImageArgs(
     repository_name=settings.function_name,
     context_dir=Path("functions", settings.app),
     platform=settings.platform,
+    scan_on_push=settings.ecr_scan_on_push,
     tag_mutability=settings.ecr_tag_mutability,
     expire_untagged_days=settings.ecr_expire_untagged_days,
     keep_last_images=settings.ecr_keep_last_images,

@@ -109,6 +109,7 @@ class StackSettings(BaseModel):
     log_level: Annotated[str, _one_of(("DEBUG", "INFO", "WARN", "ERROR"))]
     function_url_auth_type: Annotated[str, _one_of(("AWS_IAM", "NONE"))]
     cors_allow_origins: Annotated[list[str], AfterValidator(_valid_origins)]
+    ecr_scan_on_push: bool
     ecr_tag_mutability: Annotated[str, _one_of(("MUTABLE", "IMMUTABLE"))]
     ecr_expire_untagged_days: Annotated[int, _at_least(1)]
     ecr_keep_last_images: Annotated[int, _at_least(2, " (one image to run, one to roll back to)")]

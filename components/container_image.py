@@ -61,6 +61,7 @@ class ContainerImageArgs:
     repository_name: str
     context_dir: Path
     platform: str
+    scan_on_push: bool
     tag_mutability: str
     expire_untagged_days: int
     keep_last_images: int
@@ -82,7 +83,7 @@ class ContainerImage(pulumi.ComponentResource):
         self.repository = aws.ecr.Repository(
             name,
             name=args.repository_name,
-            image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
+            image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=args.scan_on_push),
             encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS")],
             image_tag_mutability=args.tag_mutability,
             force_delete=args.force_delete,

@@ -8,7 +8,7 @@ extended here to keep each registration request as the engine would receive it.
 import contextlib
 import os
 import runpy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -37,8 +37,9 @@ class Registration:
     protect: bool
     ignore_changes: list[str]
     wire_inputs: struct_pb2.Struct  # the inputs exactly as the SDK serialised them
+    wire_state: struct_pb2.Struct  # inputs and outputs, as the provider answered
     inputs: dict[str, Any]
-    state: dict[str, Any] = field(default_factory=dict)
+    state: dict[str, Any]
 
 
 @dataclass
@@ -65,17 +66,21 @@ class RecordingMonitor(MockMonitor):
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
-        wire_inputs = struct_pb2.Struct()
-        wire_inputs.CopyFrom(request.object)
         self.registrations.append(Registration(
             urn=response.urn, type=request.type, name=request.name, custom=request.custom,
             parent=request.parent, provider=request.provider, dependencies=list(request.dependencies),
             property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
             protect=request.protect, ignore_changes=list(request.ignoreChanges),
-            wire_inputs=wire_inputs, inputs=rpc.deserialize_properties(request.object),
-            state=self.resources[response.urn].state if response.urn in self.resources else {},
+            wire_inputs=_copy(request.object), wire_state=_copy(response.object),
+            inputs=rpc.deserialize_properties(request.object), state=self.resources[response.urn].state,
         ))
         return response
+
+
+def _copy(struct: struct_pb2.Struct) -> struct_pb2.Struct:
+    copied = struct_pb2.Struct()
+    copied.CopyFrom(struct)
+    return copied
 
 
 @contextlib.contextmanager

@@ -1,0 +1,276 @@
+"""The engine's side of the analyzer protocol, for running a policy pack with no Pulumi CLI.
+
+The pack runs as its own process, started as the CLI starts a Python pack
+(`python -u -m pulumi.policy <engine address> .` in the pack's folder, with the stack in
+PULUMI_* variables). It prints its port; everything after that is gRPC with the classes in
+`pulumi.runtime.proto`: Handshake, ConfigureStack, GetAnalyzerInfo, Configure, then per resource
+Remediate and Analyze, and AnalyzeStack at the end. Written by hand because no library speaks
+the engine's half of this protocol outside the Go CLI.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from concurrent import futures
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Optional
+
+import grpc
+import jsonschema
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2_grpc
+
+from offline.engine import ProgramRun, Registration
+from offline.stack_config import StackConfig
+
+LEVELS = {analyzer_pb2.ADVISORY: "advisory", analyzer_pb2.MANDATORY: "mandatory",
+          analyzer_pb2.REMEDIATE: "remediate", analyzer_pb2.DISABLED: "disabled"}
+_LEVEL_VALUES = {name: value for value, name in LEVELS.items()}
+_SEVERITIES = {analyzer_pb2.POLICY_SEVERITY_UNSPECIFIED: "", analyzer_pb2.POLICY_SEVERITY_LOW: "low",
+               analyzer_pb2.POLICY_SEVERITY_MEDIUM: "medium", analyzer_pb2.POLICY_SEVERITY_HIGH: "high",
+               analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical"}
+_PACK_START_SECONDS = 60
+
+
+class PolicyPackError(Exception):
+    """The pack would not start, or its configuration is invalid."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    policy: str
+    policy_pack: str
+    urn: str
+    message: str
+    enforcement_level: str
+    severity: str = ""
+
+
+@dataclass(frozen=True)
+class Remediation:
+    policy: str
+    urn: str
+    before: dict
+    after: dict
+
+
+@dataclass
+class PolicyReport:
+    findings: list[Finding] = field(default_factory=list)
+    remediations: list[Remediation] = field(default_factory=list)
+    analyzed_inputs: dict[str, struct_pb2.Struct] = field(default_factory=dict)
+
+    @property
+    def blocked(self) -> bool:
+        return any(f.enforcement_level == "mandatory" for f in self.findings)
+
+    def as_json(self) -> dict:
+        return {"findings": [asdict(f) for f in self.findings],
+                "remediations": [asdict(r) for r in self.remediations]}
+
+
+class _Engine(engine_pb2_grpc.EngineServicer):
+    """The engine endpoint the pack is given; keeps what the pack logs."""
+
+    def __init__(self) -> None:
+        self.logs: list[str] = []
+
+    def Log(self, request, context):
+        self.logs.append(request.message)
+        return empty_pb2.Empty()
+
+
+class PolicyPackProcess:
+    """A running policy pack and a client for it; use as a context manager."""
+
+    def __init__(self, pack_dir: Path, stack: StackConfig, python: str = sys.executable):
+        self.pack_dir, self.stack, self.python = pack_dir, stack, python
+        self.engine = _Engine()
+        self._output: list[str] = []
+
+    def __enter__(self) -> "PolicyPackProcess":
+        """Start the pack and return at once: it loads while the program runs, as under the CLI."""
+        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+        engine_pb2_grpc.add_EngineServicer_to_server(self.engine, self._server)
+        engine_port = self._server.add_insecure_port("127.0.0.1:0")
+        self._server.start()
+        environment = {**os.environ, "PULUMI_PROJECT": self.stack.project, "PULUMI_STACK": self.stack.stack,
+                       "PULUMI_DRY_RUN": "true", "PULUMI_CONFIG": json.dumps(self.stack.values)}
+        self._process = subprocess.Popen(
+            [self.python, "-u", "-m", "pulumi.policy", f"127.0.0.1:{engine_port}", "."],
+            cwd=self.pack_dir, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self._channel: Optional[grpc.Channel] = None
+        return self
+
+    @property
+    def analyzer(self) -> analyzer_pb2_grpc.AnalyzerStub:
+        """A client for the pack, once it has announced its port."""
+        if self._channel is None:
+            self._channel = grpc.insecure_channel(f"127.0.0.1:{self._read_port()}")
+        return analyzer_pb2_grpc.AnalyzerStub(self._channel)
+
+    def _read_port(self) -> int:
+        first_line: list[str] = []
+        reader = threading.Thread(target=lambda: first_line.append(self._process.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(_PACK_START_SECONDS)
+        # Keep draining both pipes so that a chatty pack can never block on a full pipe.
+        drains = [threading.Thread(target=lambda p=pipe: self._output.extend(p), daemon=True)
+                  for pipe in (self._process.stdout, self._process.stderr)]
+        for drain in drains:
+            drain.start()
+        if not first_line or not first_line[0].strip().isdigit():
+            self._process.kill()
+            self._process.wait()
+            for drain in drains:
+                drain.join(5)
+            raise PolicyPackError(f"policy pack in {self.pack_dir} did not start:\n{''.join(self._output)}")
+        return int(first_line[0])
+
+    def __exit__(self, *_exc) -> None:
+        if self._channel is not None:
+            self._channel.close()
+        self._process.kill()
+        self._process.wait()
+        self._server.stop(None)
+
+
+def parse_policy_config(text: str) -> dict[str, tuple[Optional[str], dict]]:
+    """--policy-pack-config as the CLI reads it: a level, or an object with enforcementLevel and properties."""
+    parsed: dict[str, tuple[Optional[str], dict]] = {}
+    for policy, value in (json.loads(text) if text.strip() else {}).items():
+        properties = dict(value) if isinstance(value, dict) else {}
+        level = value if isinstance(value, str) else properties.pop("enforcementLevel", None)
+        if level is not None and level not in _LEVEL_VALUES:
+            raise PolicyPackError(f"parsing enforcement level for {policy!r}: {level!r} is not a valid enforcement level")
+        if not isinstance(value, (str, dict)):
+            raise PolicyPackError(f"parsing {policy!r}: {value!r} is not a valid value; must be a string or object")
+        parsed[policy] = (level, properties)
+    return parsed
+
+
+def reconcile_config(info: analyzer_pb2.AnalyzerInfo,
+                     given: dict[str, tuple[Optional[str], dict]]) -> dict[str, analyzer_pb2.PolicyConfig]:
+    """The engine's ReconcilePolicyPackConfig: schema defaults and each policy's own level, then the
+    pack's initial config, then the user's (`all` first), then validation against each schema."""
+    result: dict[str, tuple[str, dict]] = {}
+    for policy in info.policies:
+        schema = json_format.MessageToDict(policy.configSchema.properties)
+        result[policy.name] = (LEVELS[policy.enforcementLevel],
+                               {key: spec["default"] for key, spec in schema.items() if "default" in spec})
+    initial = {name: (LEVELS[c.enforcementLevel] if c.enforcementLevel else None,
+                      json_format.MessageToDict(c.properties)) for name, c in info.initialConfig.items()}
+    for layer in (initial, given):
+        if "all" in layer and layer["all"][0]:
+            result = {name: (layer["all"][0], props) for name, (_, props) in result.items()}
+        for name, (level, properties) in layer.items():
+            current_level, current_props = result.get(name, ("advisory", {}))
+            result[name] = (level or current_level, {**current_props, **properties})
+    errors = []
+    for policy in info.policies:
+        schema = {"type": "object", "properties": json_format.MessageToDict(policy.configSchema.properties)}
+        if policy.configSchema.required:
+            schema["required"] = list(policy.configSchema.required)
+        for error in jsonschema.Draft7Validator(schema).iter_errors(result[policy.name][1]):
+            where = ".".join(str(p) for p in error.absolute_path) or "(root)"
+            errors.append(f"{policy.name}: {where}: {error.message}")
+    if errors:
+        raise PolicyPackError("invalid policy pack configuration:\n  " + "\n  ".join(errors))
+    return {name: _policy_config(level, props) for name, (level, props) in result.items() if name != "all"}
+
+
+def _policy_config(level: str, properties: dict) -> analyzer_pb2.PolicyConfig:
+    config = analyzer_pb2.PolicyConfig(enforcementLevel=_LEVEL_VALUES[level])
+    config.properties.update(properties)
+    return config
+
+
+def _without_internal_keys(struct: struct_pb2.Struct) -> struct_pb2.Struct:
+    """The engine marshals analyzer properties with SkipInternalKeys: no `__`-prefixed keys."""
+    cleaned = struct_pb2.Struct()
+    for key, value in struct.fields.items():
+        if not key.startswith("__"):
+            cleaned.fields[key].CopyFrom(value)
+    return cleaned
+
+
+def _default_providers(config: StackConfig) -> dict[str, analyzer_pb2.AnalyzerProviderResource]:
+    """The default provider the engine would create per package, with that package's stack config."""
+    providers = {}
+    for package, distribution in (("aws", "pulumi_aws"), ("docker", "pulumi_docker")):
+        version = metadata.version(distribution)
+        name = f"default_{version.replace('.', '_')}"
+        properties = struct_pb2.Struct()
+        properties.update({key.split(":", 1)[1]: value for key, value in config.values.items()
+                           if key.startswith(f"{package}:")} | {"version": version})
+        providers[package] = analyzer_pb2.AnalyzerProviderResource(
+            type=f"pulumi:providers:{package}", name=name, properties=properties,
+            urn=f"urn:pulumi:{config.stack}::{config.project}::pulumi:providers:{package}::{name}")
+    return providers
+
+
+def _options(resource: Registration) -> analyzer_pb2.AnalyzerResourceOptions:
+    return analyzer_pb2.AnalyzerResourceOptions(
+        protect=resource.protect, ignoreChanges=resource.ignore_changes, parent=resource.parent)
+
+
+def _finding(diagnostic: analyzer_pb2.AnalyzeDiagnostic, urn: str) -> Finding:
+    level = LEVELS[diagnostic.enforcementLevel]
+    return Finding(policy=diagnostic.policyName, policy_pack=diagnostic.policyPackName,
+                   urn=diagnostic.urn or urn, message=diagnostic.message,
+                   # The engine reports a violation that survived remediation as mandatory.
+                   enforcement_level="mandatory" if level == "remediate" else level,
+                   severity=_SEVERITIES[diagnostic.severity])
+
+
+def configure(analyzer: analyzer_pb2_grpc.AnalyzerStub, stack: StackConfig, stack_tags: dict[str, str],
+              given_config: dict[str, tuple[Optional[str], dict]]) -> analyzer_pb2.AnalyzerInfo:
+    try:
+        analyzer.Handshake(analyzer_pb2.AnalyzerHandshakeRequest(root_directory=".", program_directory="."))
+    except grpc.RpcError as error:
+        if error.code() != grpc.StatusCode.UNIMPLEMENTED:  # the CLI, too, carries on without it
+            raise
+    analyzer.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
+        stack=stack.stack, project=stack.project, organization="organization", dry_run=True,
+        config=stack.values, tags=stack_tags))
+    info = analyzer.GetAnalyzerInfo(empty_pb2.Empty())
+    analyzer.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=reconcile_config(info, given_config)))
+    return info
+
+
+def analyze(analyzer: analyzer_pb2_grpc.AnalyzerStub, run: ProgramRun, stack: StackConfig) -> PolicyReport:
+    """Each resource in registration order, remediate pass then analyze pass; then the whole stack."""
+    report = PolicyReport()
+    providers = _default_providers(stack)
+    for resource in run.resources:
+        request = analyzer_pb2.AnalyzeRequest(
+            urn=resource.urn, type=resource.type, name=resource.name,
+            properties=_without_internal_keys(resource.wire_inputs), options=_options(resource))
+        if resource.custom:
+            request.provider.CopyFrom(providers[resource.type.split(":", 1)[0]])
+        for remediation in analyzer.Remediate(request).remediations:
+            if remediation.diagnostic:
+                report.findings.append(Finding(remediation.policyName, remediation.policyPackName, resource.urn,
+                                               remediation.diagnostic, "advisory"))
+            elif remediation.HasField("properties"):
+                report.remediations.append(Remediation(
+                    remediation.policyName, resource.urn, json_format.MessageToDict(request.properties),
+                    json_format.MessageToDict(remediation.properties)))
+                request.properties.CopyFrom(remediation.properties)
+        report.analyzed_inputs[resource.urn] = request.properties
+        report.findings.extend(_finding(d, resource.urn) for d in analyzer.Analyze(request).diagnostics)
+
+    stack_request = analyzer_pb2.AnalyzeStackRequest(resources=[
+        analyzer_pb2.AnalyzerResource(
+            urn=r.urn, type=r.type, name=r.name, properties=_without_internal_keys(r.wire_state),
+            options=_options(r), parent=r.parent, dependencies=r.dependencies,
+            propertyDependencies={k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v)
+                                  for k, v in r.property_dependencies.items()},
+            **({"provider": providers[r.type.split(":", 1)[0]]} if r.custom else {}))
+        for r in run.resources])
+    report.findings.extend(_finding(d, "") for d in analyzer.AnalyzeStack(stack_request).diagnostics)
+    return report

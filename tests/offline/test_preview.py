@@ -1,0 +1,85 @@
+"""End to end: the program on the mock engine, the pack as its own process, the verdict."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from offline.preview import EXIT_BLOCKED, EXIT_CLEAN, EXIT_ERROR, main
+from tests.conftest import PROJECT_DIR
+
+UNSAFE = ["-c", "architecture=x86_64", "-c", "memoryMb=512", "-c", "ecrScanOnPush=false", "--image-size-mb", "900"]
+
+
+def preview(tmp_path, *args: str) -> tuple[int, dict]:
+    out = tmp_path / "plan.json"
+    code = main([*args, "--json", str(out)])
+    return code, (json.loads(out.read_text()) if out.exists() else {})
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_both_stacks_pass_clean_once_the_image_is_pushed(tmp_path, stack):
+    code, plan = preview(tmp_path, "--stack", stack, "--image-size-mb", "140")
+    assert code == EXIT_CLEAN
+    assert plan["findings"] == [] and plan["blocked"] is False
+    function = next(r for r in plan["resources"] if r["type"] == "aws:lambda/function:Function")
+    assert function["inputs"]["architectures"] == ["arm64"]
+    assert function["inputs"]["tags"]["lambdakit:image-size-bytes"] == "140000000"
+
+
+def test_before_the_first_push_the_image_rules_say_they_could_not_run(tmp_path):
+    code, plan = preview(tmp_path, "--stack", "prod")
+    assert code == EXIT_CLEAN
+    assert {(f["policy"], f["enforcement_level"]) for f in plan["findings"]} == {
+        ("lambda-image-size", "advisory"), ("lambda-image-by-digest", "advisory")}
+    assert all("can't run policy" in f["message"] for f in plan["findings"])
+
+
+def test_an_unsafe_stack_is_blocked_and_every_violation_named(tmp_path, capsys):
+    code, plan = preview(tmp_path, "--stack", "dev", *UNSAFE)
+    assert code == EXIT_BLOCKED and plan["blocked"] is True
+    mandatory = {f["policy"]: f for f in plan["findings"] if f["enforcement_level"] == "mandatory"}
+    assert set(mandatory) == {"lambda-architecture", "lambda-memory", "ecr-scan-on-push", "lambda-image-size"}
+    assert mandatory["lambda-image-size"]["urn"].endswith("aws:lambda/function:Function::api")
+    assert mandatory["ecr-scan-on-push"]["urn"].endswith("aws:ecr/repository:Repository::api")
+    printed = capsys.readouterr().out
+    for policy in mandatory:
+        assert f"[mandatory] {policy}" in printed
+    assert "4 mandatory violation(s)" in printed
+
+
+def test_remediation_is_applied_to_the_plan_as_the_engine_would(tmp_path):
+    config = tmp_path / "policy-config.json"
+    config.write_text('{"ecr-scan-on-push": "remediate"}')
+    code, plan = preview(tmp_path, "--stack", "dev", "-c", "ecrScanOnPush=false", "--image-size-mb", "140",
+                         "--policy-pack-config", str(config))
+    assert code == EXIT_CLEAN
+    [remediation] = plan["remediations"]
+    assert remediation["policy"] == "ecr-scan-on-push"
+    repository = next(r for r in plan["resources"] if r["type"] == "aws:ecr/repository:Repository")
+    assert repository["inputs"]["imageScanningConfiguration"] == {"scanOnPush": True}
+
+
+def test_production_by_stack_tag_refuses_a_public_url(tmp_path):
+    code, plan = preview(tmp_path, "--stack", "dev", "--image-size-mb", "140", "--stack-tag", "environment=production")
+    assert code == EXIT_BLOCKED
+    assert [f["policy"] for f in plan["findings"]] == ["function-url-auth-in-production"]
+
+
+def test_a_wrong_setting_stops_before_the_policies_with_its_message(tmp_path, capsys):
+    code, plan = preview(tmp_path, "--stack", "prod", "-c", "memoryMb=100")
+    assert code == EXIT_ERROR and plan == {}
+    assert "lambdakit:memoryMb = 100: must be 128..10240 MB" in capsys.readouterr().err
+
+
+def test_an_unknown_stack_is_named(tmp_path, capsys):
+    assert preview(tmp_path, "--stack", "staging")[0] == EXIT_ERROR
+    assert "no stack file Pulumi.staging.yaml; stacks here: dev, prod" in capsys.readouterr().err
+
+
+def test_the_command_line_exits_non_zero_when_blocked():
+    finished = subprocess.run([sys.executable, "-m", "offline", "preview", "--stack", "dev", *UNSAFE],
+                              cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
+    assert finished.returncode == EXIT_BLOCKED, finished.stderr
+    assert "[mandatory] lambda-architecture" in finished.stdout

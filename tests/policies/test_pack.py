@@ -1,0 +1,61 @@
+"""The pack as a whole: what it announces to the engine, and how its config is checked."""
+
+import pytest
+
+from offline.policy_engine import LEVELS, PolicyPackError, PolicyPackProcess, parse_policy_config, reconcile_config
+from tests.policies.conftest import STACK
+
+PROMISED = {"lambda-architecture", "lambda-image-size", "ecr-scan-on-push", "lambda-memory"}
+
+
+def test_every_policy_is_described_mandatory_with_severity_and_config_schema(pack):
+    policies = {p.name: p for p in pack.info.policies}
+    assert PROMISED <= set(policies)
+    assert len(policies) == 9
+    for policy in policies.values():
+        assert policy.description and policy.severity, policy.name
+        assert LEVELS[policy.enforcementLevel] == "mandatory", policy.name
+        assert policy.configSchema.properties, policy.name
+        assert all("default" in spec for spec in policy.configSchema.properties.values()), policy.name
+
+
+def test_schema_defaults_reach_the_policies(pack):
+    config = reconcile_config(pack.info, {})
+    assert config["lambda-image-size"].properties["maxImageSizeMb"] == 500
+    assert config["lambda-memory"].properties["minMemoryMb"] == 1024
+
+
+def test_user_config_overrides_defaults_and_all_sets_every_level(pack):
+    config = reconcile_config(pack.info, parse_policy_config(
+        '{"all": "advisory", "lambda-memory": {"enforcementLevel": "disabled", "minMemoryMb": 256}}'))
+    assert LEVELS[config["lambda-architecture"].enforcementLevel] == "advisory"
+    assert LEVELS[config["lambda-memory"].enforcementLevel] == "disabled"
+    assert config["lambda-memory"].properties["minMemoryMb"] == 256
+    assert config["lambda-memory"].properties["maxMemoryMb"] == 10240
+
+
+@pytest.mark.parametrize("given, message", [
+    ('{"lambda-memory": {"maxMemoryMb": 20000}}', "lambda-memory: maxMemoryMb: 20000 is greater than the maximum of 10240"),
+    ('{"lambda-image-size": {"maxImageSizeMb": "big"}}', "lambda-image-size: maxImageSizeMb: 'big' is not of type 'integer'"),
+])
+def test_config_that_breaks_a_schema_is_refused_before_anything_runs(pack, given, message):
+    with pytest.raises(PolicyPackError) as refused:
+        reconcile_config(pack.info, parse_policy_config(given))
+    assert message in str(refused.value)
+
+
+def test_an_invalid_enforcement_level_is_refused():
+    with pytest.raises(PolicyPackError, match="'sometimes' is not a valid enforcement level"):
+        parse_policy_config('{"lambda-memory": "sometimes"}')
+
+
+def test_a_disabled_policy_stays_silent(pack):
+    with pack.configured('{"lambda-architecture": "disabled"}'):
+        assert pack.analyze("aws:lambda/function:Function", {"architectures": ["x86_64"], "memorySize": 1024}) == []
+
+
+def test_a_pack_that_cannot_start_says_why(tmp_path):
+    (tmp_path / "__main__.py").write_text("raise SystemExit('broken pack: missing rules')\n")
+    with pytest.raises(PolicyPackError, match="broken pack: missing rules"):
+        with PolicyPackProcess(tmp_path, STACK) as process:
+            process.analyzer

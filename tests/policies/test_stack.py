@@ -1,0 +1,48 @@
+"""Stack-wide: every function logs to a managed log group with a bounded retention."""
+
+import pytest
+from pulumi.runtime import rpc
+
+FUNCTION = "aws:lambda/function:Function"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+
+
+def test_function_with_its_managed_log_group_passes(pack):
+    assert pack.analyze_stack([
+        (FUNCTION, "api", {"name": "app-dev-api"}),
+        (LOG_GROUP, "api", {"name": "/aws/lambda/app-dev-api", "retentionInDays": 14}),
+    ]) == []
+
+
+def test_logging_config_names_the_group_to_look_for(pack):
+    assert pack.analyze_stack([
+        (FUNCTION, "api", {"name": "app-dev-api", "loggingConfig": {"logGroup": "/shared/api"}}),
+        (LOG_GROUP, "shared", {"name": "/shared/api", "retentionInDays": 30}),
+    ]) == []
+
+
+def test_function_without_a_managed_log_group_is_refused(pack):
+    [finding] = pack.analyze_stack([(FUNCTION, "api", {"name": "app-dev-api"}),
+                                    (LOG_GROUP, "other", {"name": "/aws/lambda/other", "retentionInDays": 7})])
+    assert finding.policy == "lambda-managed-log-group" and finding.enforcement_level == "mandatory"
+    assert "logs to /aws/lambda/app-dev-api, which this stack does not manage" in finding.message
+    assert finding.urn == "urn:pulumi:dev::lambdakit::aws:lambda/function:Function::api"
+
+
+@pytest.mark.parametrize("retention", [None, 0])
+def test_a_log_group_that_never_expires_is_refused(pack, retention):
+    props = {"name": "/aws/lambda/app-dev-api"} | ({} if retention is None else {"retentionInDays": retention})
+    [finding] = pack.analyze_stack([(FUNCTION, "api", {"name": "app-dev-api"}), (LOG_GROUP, "api", props)])
+    assert "log group /aws/lambda/app-dev-api of 'api' keeps logs forever; allowed: 1..3653 days." in finding.message
+
+
+def test_retention_bounds_are_configurable(pack):
+    resources = [(FUNCTION, "api", {"name": "f"}), (LOG_GROUP, "api", {"name": "/aws/lambda/f", "retentionInDays": 3653})]
+    with pack.configured('{"lambda-managed-log-group": {"maxRetentionDays": 365}}'):
+        [finding] = pack.analyze_stack(resources)
+    assert "keeps logs 3653 days; allowed: 1..365 days." in finding.message
+
+
+def test_unknown_function_name_is_reported_as_not_run(pack):
+    [finding] = pack.analyze_stack([(FUNCTION, "api", {"name": rpc.UNKNOWN})])
+    assert finding.enforcement_level == "advisory" and "can't run policy 'lambda-managed-log-group'" in finding.message
