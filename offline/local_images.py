@@ -1,0 +1,124 @@
+"""Local Docker for the tests and benchmarks: the engine, base images made from Debian packages,
+and builds of the function's real Dockerfile with them.
+
+Public registries are out of reach here, so the bases come from `debootstrap` (Debian bookworm
+with its python3) and the Python dependencies from a wheelhouse downloaded on the host and baked
+into the builder base (pip inside a container has no route to PyPI). The Dockerfile itself is
+unchanged: only its BUILDER_IMAGE and RUNTIME_IMAGE build arguments point here.
+"""
+
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT_IMAGE = "lambdakit-local/debian-python:bookworm"
+RUNTIME_IMAGE = "lambdakit-local/python-runtime:bookworm"
+BUILDER_IMAGE = "lambdakit-local/python-builder"  # tagged by the hash of the requirements it holds
+# Left out of every base: package caches and documentation; and, from the runtime, the installers.
+_SLIM = ("./var/cache/apt/archives/*.deb", "./var/lib/apt/lists/*", "./usr/share/doc/*", "./usr/share/man/*")
+_INSTALLERS = ("./usr/lib/python3/dist-packages/pip*", "./usr/lib/python3/dist-packages/setuptools*",
+               "./usr/lib/python3/dist-packages/wheel*", "./usr/lib/python3/dist-packages/pkg_resources*",
+               "./usr/bin/pip*")
+
+
+class DockerUnavailable(Exception):
+    pass
+
+
+def docker(*args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "DOCKER_BUILDKIT": "0"}  # BuildKit cannot be had here
+    return subprocess.run(["docker", *args], check=check, capture_output=True, text=True, env=environment, **kwargs)
+
+
+def ensure_engine(wait_seconds: float = 60) -> None:
+    """Use the running engine, or start Debian's `dockerd` (as root) when none answers."""
+    if shutil.which("docker") is None:
+        raise DockerUnavailable("no docker client on PATH (apt-get install docker.io)")
+    if docker("info", check=False).returncode == 0:
+        return
+    if shutil.which("dockerd") is None or os.geteuid() != 0:
+        raise DockerUnavailable("no Docker engine answers, and dockerd cannot be started here")
+    log = open(Path(tempfile.gettempdir()) / "lambdakit-dockerd.log", "ab")
+    subprocess.Popen(["dockerd"], stdout=log, stderr=log, start_new_session=True)
+    deadline = time.monotonic() + wait_seconds
+    while docker("info", check=False).returncode != 0:
+        if time.monotonic() > deadline:
+            raise DockerUnavailable(f"dockerd did not answer within {wait_seconds} s; see {log.name}")
+        time.sleep(0.5)
+
+
+def image_exists(tag: str) -> bool:
+    return docker("image", "inspect", tag, check=False).returncode == 0
+
+
+def _import_rootfs(rootfs: Path, tag: str, excluded: tuple[str, ...]) -> None:
+    archive = subprocess.Popen(["tar", "-C", str(rootfs), *[f"--exclude={p}" for p in excluded], "-c", "."],
+                               stdout=subprocess.PIPE)
+    subprocess.run(["docker", "import", "-", tag], stdin=archive.stdout, check=True, capture_output=True)
+    if archive.wait() != 0:
+        raise RuntimeError(f"tar of {rootfs} failed")
+
+
+def _ensure_debian_bases() -> None:
+    if image_exists(ROOT_IMAGE) and image_exists(RUNTIME_IMAGE):
+        return
+    with tempfile.TemporaryDirectory(prefix="lambdakit-rootfs-") as workdir:
+        rootfs = Path(workdir) / "rootfs"
+        subprocess.run(["debootstrap", "--variant=minbase", "--include=python3,python3-pip", "bookworm",
+                        str(rootfs), "http://deb.debian.org/debian"], check=True, capture_output=True)
+        _import_rootfs(rootfs, ROOT_IMAGE, _SLIM)
+        _import_rootfs(rootfs, RUNTIME_IMAGE, _SLIM + _INSTALLERS)
+
+
+def base_python_tag(image: str = RUNTIME_IMAGE) -> str:
+    """`311` for Python 3.11: the wheels must match the interpreter in the base."""
+    return docker("run", "--rm", "--entrypoint", "python3", image, "-c",
+                  "import sys; print(f'{sys.version_info[0]}{sys.version_info[1]}')").stdout.strip()
+
+
+def ensure_base_images(requirements: Path) -> tuple[str, str]:
+    """(builder, runtime) base images; the builder holds a wheelhouse for `requirements`."""
+    _ensure_debian_bases()
+    builder = f"{BUILDER_IMAGE}:{hashlib.sha256(requirements.read_bytes()).hexdigest()[:12]}"
+    if not image_exists(builder):
+        with tempfile.TemporaryDirectory(prefix="lambdakit-wheels-") as workdir:
+            context = Path(workdir)
+            python = base_python_tag()
+            subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+                            "--only-binary=:all:", "--implementation", "cp", "--python-version", python,
+                            "--platform", f"manylinux2014_{platform.machine()}", "-d", str(context / "wheels"),
+                            "-r", str(requirements)], check=True, capture_output=True)
+            # pip reads these at install time: offline, from the wheelhouse, into a --target.
+            (context / "Dockerfile").write_text(
+                f"FROM {ROOT_IMAGE}\nCOPY wheels /wheels\n"
+                "ENV PIP_NO_INDEX=1 PIP_FIND_LINKS=/wheels PIP_BREAK_SYSTEM_PACKAGES=1\n")
+            docker("build", "-q", "-t", builder, str(context))
+    return builder, RUNTIME_IMAGE
+
+
+def build(context: Path, tag: str, build_args: dict[str, str], dockerfile: Path | None = None) -> str:
+    arguments = [f"--build-arg={k}={v}" for k, v in build_args.items()]
+    if dockerfile is not None:
+        arguments += ["-f", str(dockerfile)]
+    docker("build", "-q", "-t", tag, *arguments, str(context))
+    return tag
+
+
+def image_bytes(tag: str) -> int:
+    return int(docker("image", "inspect", "--format", "{{.Size}}", tag).stdout)
+
+
+def run_function(image: str, runtime_api_address: str, environment: dict[str, str]) -> str:
+    """Start the image's own entrypoint against a Runtime API on this host's loopback."""
+    variables = [f"--env={k}={v}" for k, v in {**environment, "AWS_LAMBDA_RUNTIME_API": runtime_api_address}.items()]
+    return docker("run", "--detach", "--rm", "--network=host", *variables, image).stdout.strip()
+
+
+def stop(container: str) -> None:
+    docker("kill", container, check=False)

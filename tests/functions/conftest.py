@@ -1,0 +1,85 @@
+"""Fixtures for the `api` function: in-process, under the runtime client, and in its image."""
+
+import importlib.util
+import json
+import logging
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from awslambdaric.lambda_context import LambdaContext
+
+from offline import local_images
+from offline.lambda_runtime import LambdaRuntimeApi
+from tests.conftest import PROJECT_DIR
+
+FUNCTION_DIR = PROJECT_DIR / "functions" / "api"
+FUNCTION_ENV = {"AWS_LAMBDA_FUNCTION_NAME": "lambdakit-test-api", "AWS_LAMBDA_FUNCTION_VERSION": "7",
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024", "ENVIRONMENT": "test", "LOG_LEVEL": "DEBUG"}
+
+
+@pytest.fixture
+def app(monkeypatch):
+    """A fresh import of functions/api/app.py, as a new execution environment would import it."""
+    for name, value in FUNCTION_ENV.items():
+        monkeypatch.setenv(name, value)
+    spec = importlib.util.spec_from_file_location("api_app", FUNCTION_DIR / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def log_lines(app) -> Iterator[list[dict]]:
+    """What the function logs, each line formatted by its own formatter and parsed back."""
+    lines: list[dict] = []
+    collector = logging.Handler()
+    collector.emit = lambda record: lines.append(json.loads(collector.format(record)))
+    collector.setFormatter(app.log.handlers[0].formatter)
+    app.log.addHandler(collector)
+    yield lines
+    app.log.removeHandler(collector)
+
+
+@pytest.fixture
+def context(app):
+    """The runtime client's own context class, filled from the environment as in Lambda."""
+    return LambdaContext(str(uuid.uuid4()), None, None, 0, "arn:aws:lambda:eu-west-1:123456789012:function:x")
+
+
+@pytest.fixture(scope="module")
+def runtime_client() -> Iterator[LambdaRuntimeApi]:
+    """The handler behind `python -m awslambdaric app.handler`, the image's own entrypoint, on this host."""
+    with LambdaRuntimeApi() as api:
+        process = subprocess.Popen([sys.executable, "-m", "awslambdaric", "app.handler"], cwd=FUNCTION_DIR,
+                                   env={**os.environ, **FUNCTION_ENV, "AWS_LAMBDA_RUNTIME_API": api.address},
+                                   stdout=subprocess.DEVNULL)
+        yield api
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def function_image() -> str:
+    """The function's Dockerfile, built on bases made here from Debian packages."""
+    try:
+        local_images.ensure_engine()
+    except local_images.DockerUnavailable as missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must build the image: {missing}")
+        pytest.skip(str(missing))
+    builder, runtime = local_images.ensure_base_images(FUNCTION_DIR / "requirements.txt")
+    return local_images.build(FUNCTION_DIR, "lambdakit-local/api:test",
+                              {"BUILDER_IMAGE": builder, "RUNTIME_IMAGE": runtime})
+
+
+@pytest.fixture(scope="module")
+def container(function_image) -> Iterator[tuple[LambdaRuntimeApi, str]]:
+    with LambdaRuntimeApi() as api:
+        started = local_images.run_function(function_image, api.address, FUNCTION_ENV)
+        yield api, started
+        local_images.stop(started)
