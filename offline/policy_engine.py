@@ -74,13 +74,10 @@ class PolicyReport:
 
 
 class _Engine(engine_pb2_grpc.EngineServicer):
-    """The engine endpoint the pack is given; keeps what the pack logs."""
-
-    def __init__(self) -> None:
-        self.logs: list[str] = []
+    """The engine endpoint the pack is given: what the pack logs is shown, as the CLI shows it."""
 
     def Log(self, request, context):
-        self.logs.append(request.message)
+        print(f"policy pack: {request.message}", file=sys.stderr)
         return empty_pb2.Empty()
 
 
@@ -143,12 +140,12 @@ def parse_policy_config(text: str) -> dict[str, tuple[Optional[str], dict]]:
     """--policy-pack-config as the CLI reads it: a level, or an object with enforcementLevel and properties."""
     parsed: dict[str, tuple[Optional[str], dict]] = {}
     for policy, value in (json.loads(text) if text.strip() else {}).items():
+        if not isinstance(value, (str, dict)):
+            raise PolicyPackError(f"parsing {policy!r}: {value!r} is not a valid value; must be a string or object")
         properties = dict(value) if isinstance(value, dict) else {}
         level = value if isinstance(value, str) else properties.pop("enforcementLevel", None)
         if level is not None and level not in _LEVEL_VALUES:
             raise PolicyPackError(f"parsing enforcement level for {policy!r}: {level!r} is not a valid enforcement level")
-        if not isinstance(value, (str, dict)):
-            raise PolicyPackError(f"parsing {policy!r}: {value!r} is not a valid value; must be a string or object")
         parsed[policy] = (level, properties)
     return parsed
 

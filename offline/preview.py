@@ -72,20 +72,20 @@ def plan_rows(run: ProgramRun, report: PolicyReport) -> list[dict]:
     return rows
 
 
-def _depth(row: dict, rows_by_urn: dict[str, dict]) -> int:
+def _ancestry(row: dict, rows_by_urn: dict[str, dict]) -> tuple:
     parent = rows_by_urn.get(row["parent"])
-    return 0 if parent is None else 1 + _depth(parent, rows_by_urn)
+    return (() if parent is None else _ancestry(parent, rows_by_urn) + (parent["urn"],))
 
 
 def render_plan(config: StackConfig, rows: list[dict], report: PolicyReport, pack: str) -> str:
     rows_by_urn = {row["urn"]: row for row in rows}
     lines = [f"Previewing {config.project}/{config.stack} offline: mock engine, simulated AWS, policy pack {pack}", "",
              f" +  pulumi:pulumi:Stack  {config.project}-{config.stack}"]
-    ordered = sorted(rows, key=lambda r: (_ancestry(r, rows_by_urn), r["urn"]))
+    ordered = sorted(rows, key=lambda r: _ancestry(r, rows_by_urn) + (r["urn"],))  # each under its parent
     for row in ordered:
         details = "  ".join(f"{path}={json.dumps(value)}" for path in KEY_PROPERTIES.get(row["type"], ())
                             if (value := _lookup(row["inputs"], path)) is not None)
-        indent = "   " * (_depth(row, rows_by_urn) + 1)
+        indent = "   " * (len(_ancestry(row, rows_by_urn)) + 1)
         lines.append(f" + {indent}{row['type']}  {row['name']}  {details}".rstrip())
     if report.remediations:
         lines += ["", "Remediations:"]
@@ -102,11 +102,6 @@ def render_plan(config: StackConfig, rows: list[dict], report: PolicyReport, pac
     lines += ["", f"Resources: {len(rows) + 1} to create. "
                   f"{mandatory} mandatory violation(s), {len(report.findings) - mandatory} advisory."]
     return "\n".join(lines)
-
-
-def _ancestry(row: dict, rows_by_urn: dict[str, dict]) -> tuple:
-    parent = rows_by_urn.get(row["parent"])
-    return (() if parent is None else _ancestry(parent, rows_by_urn) + (parent["urn"],))
 
 
 def _type_and_name(urn: str) -> str:

@@ -97,8 +97,12 @@ ROUTES: dict[str, dict[str, Callable[[dict, Any], dict]]] = {
 
 
 def _is_function_url_event(event: Any) -> bool:
-    return (isinstance(event, dict) and event.get("version") == "2.0"
-            and isinstance(event.get("requestContext", {}).get("http"), dict) and "rawPath" in event)
+    """Payload format 2.0, with the fields routing reads present and of the right type."""
+    if not isinstance(event, dict) or event.get("version") != "2.0" or not isinstance(event.get("rawPath"), str):
+        return False
+    request = event.get("requestContext")
+    http = request.get("http") if isinstance(request, dict) else None
+    return isinstance(http, dict) and isinstance(http.get("method"), str)
 
 
 def _route(event: dict, context: Any) -> dict:

@@ -5,10 +5,11 @@ import base64
 import copy
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
-EVENTS_DIR = Path(__file__).resolve().parents[3] / "shared" / "events"
+from tests.conftest import SHARED_DIR
+
+EVENTS_DIR = SHARED_DIR / "events"
 
 
 def real_event(name: str) -> dict:

@@ -33,7 +33,12 @@ def test_a_foreign_event_is_logged_as_an_error(app, context, log_lines):
     assert entry["level"] == "ERROR" and entry["eventKeys"] == ["CodePipeline.job"]
 
 
-@pytest.mark.parametrize("event", [None, "GET /", ["a"], {"version": "1.0", "rawPath": "/"}])
+@pytest.mark.parametrize("event", [
+    None, "GET /", ["a"], {"version": "1.0", "rawPath": "/"},
+    url_request() | {"requestContext": "not an object"},
+    url_request() | {"rawPath": 42},
+    url_request() | {"requestContext": {"http": {"path": "/"}}},
+])
 def test_events_of_any_other_shape_get_a_400(app, context, event):
     response = app.handler(event, context)
     assert response["statusCode"] == 400
