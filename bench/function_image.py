@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from offline import local_images  # noqa: E402
-from offline.lambda_runtime import LambdaRuntimeApi  # noqa: E402
+from offline.lambda_runtime import LambdaRuntimeApi, runtime_client  # noqa: E402
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 FUNCTION_DIR = PROJECT_DIR / "functions" / "api"
@@ -86,17 +86,10 @@ def docker_run_floor(image: str) -> float:
 def init_time(handler_dir: Path, handler: str, python_path: str = "") -> float:
     """Seconds from starting the runtime interface client on this host to its first answer."""
     with LambdaRuntimeApi() as api:
-        environment = {**os.environ, **ENVIRONMENT, "AWS_LAMBDA_RUNTIME_API": api.address,
-                       "PYTHONPATH": python_path}
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "-m", "awslambdaric", handler], cwd=handler_dir, env=environment,
-                                   stdout=subprocess.DEVNULL)
-        try:
+        with runtime_client(api, handler_dir, handler, {**ENVIRONMENT, "PYTHONPATH": python_path}):
             assert api.invoke(EVENT, timeout=60).outcome == "response"
             return time.perf_counter() - started
-        finally:
-            process.kill()
-            process.wait()
 
 
 def pushed_bytes(image: str) -> int:

@@ -5,15 +5,19 @@ Written by hand: AWS's own emulator is a binary from a host these machines canno
 API is four small documented endpoints (docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html).
 """
 
+import contextlib
 import json
+import os
 import queue
+import subprocess
 import sys
 import threading
 import time
 import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Optional
+from pathlib import Path
+from typing import Any, Iterator, Optional
 
 _PREFIX = "/2018-06-01/runtime"
 
@@ -124,3 +128,17 @@ class LambdaRuntimeApi:
                 self._reply(202, b'{"status": "OK"}')
 
         return Endpoint
+
+
+@contextlib.contextmanager
+def runtime_client(api: LambdaRuntimeApi, handler_dir: Path, handler: str,
+                   environment: dict[str, str]) -> Iterator[subprocess.Popen]:
+    """`python -m awslambdaric <handler>` on this host, as the image's entrypoint runs it, served by `api`."""
+    process = subprocess.Popen([sys.executable, "-m", "awslambdaric", handler], cwd=handler_dir,
+                               env={**os.environ, **environment, "AWS_LAMBDA_RUNTIME_API": api.address},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield process
+    finally:
+        process.kill()
+        process.wait()

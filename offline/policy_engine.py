@@ -88,6 +88,10 @@ class PolicyPackProcess:
         self.pack_dir, self.stack, self.python = pack_dir, stack, python
         self.engine = _Engine()
         self._output: list[str] = []
+        self._port_line: list[str] = []
+        self._port_announced = threading.Event()
+        self._analyzer: Optional[analyzer_pb2_grpc.AnalyzerStub] = None
+        self._channel: Optional[grpc.Channel] = None
 
     def __enter__(self) -> "PolicyPackProcess":
         """Start the pack and return at once: it loads while the program runs, as under the CLI."""
@@ -100,33 +104,36 @@ class PolicyPackProcess:
         self._process = subprocess.Popen(
             [self.python, "-u", "-m", "pulumi.policy", f"127.0.0.1:{engine_port}", "."],
             cwd=self.pack_dir, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self._channel: Optional[grpc.Channel] = None
+        # Both pipes are drained from the start, so a chatty pack can never block on a full pipe.
+        self._drains = [threading.Thread(target=self._watch_stdout, daemon=True),
+                        threading.Thread(target=lambda: self._output.extend(self._process.stderr), daemon=True)]
+        for drain in self._drains:
+            drain.start()
         return self
+
+    def _watch_stdout(self) -> None:
+        self._port_line.append(self._process.stdout.readline())  # the pack's first line is its port
+        self._port_announced.set()
+        self._output.extend(self._process.stdout)
 
     @property
     def analyzer(self) -> analyzer_pb2_grpc.AnalyzerStub:
         """A client for the pack, once it has announced its port."""
-        if self._channel is None:
+        if self._analyzer is None:
             self._channel = grpc.insecure_channel(f"127.0.0.1:{self._read_port()}")
-        return analyzer_pb2_grpc.AnalyzerStub(self._channel)
+            self._analyzer = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+        return self._analyzer
 
     def _read_port(self) -> int:
-        first_line: list[str] = []
-        reader = threading.Thread(target=lambda: first_line.append(self._process.stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(_PACK_START_SECONDS)
-        # Keep draining both pipes so that a chatty pack can never block on a full pipe.
-        drains = [threading.Thread(target=lambda p=pipe: self._output.extend(p), daemon=True)
-                  for pipe in (self._process.stdout, self._process.stderr)]
-        for drain in drains:
-            drain.start()
-        if not first_line or not first_line[0].strip().isdigit():
+        self._port_announced.wait(_PACK_START_SECONDS)
+        line = self._port_line[0].strip() if self._port_line else ""
+        if not line.isdigit():
             self._process.kill()
             self._process.wait()
-            for drain in drains:
+            for drain in self._drains:
                 drain.join(5)
-            raise PolicyPackError(f"policy pack in {self.pack_dir} did not start:\n{''.join(self._output)}")
-        return int(first_line[0])
+            raise PolicyPackError(f"policy pack in {self.pack_dir} did not start:\n{line}{''.join(self._output)}")
+        return int(line)
 
     def __exit__(self, *_exc) -> None:
         if self._channel is not None:

@@ -109,13 +109,13 @@ def _type_and_name(urn: str) -> str:
     return f"{qualified_type.split('$')[-1]}  {name}"
 
 
-def _config_pairs(pairs: list[str]) -> dict[str, str]:
-    """`-c key=value`, as `pulumi preview -c`: bare keys belong to the project."""
+def _key_values(pairs: list[str], option: str) -> dict[str, str]:
+    """KEY=VALUE arguments of `option` as a mapping."""
     values = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep:
-            raise StackConfigError(f"--config {pair!r} must be key=value")
+            raise StackConfigError(f"{option} {pair!r} must be KEY=VALUE")
         values[key] = value
     return values
 
@@ -141,8 +141,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     try:
         config = load_stack_config(PROJECT_DIR, args.stack)
         config.values.update({(k if ":" in k else f"{config.project}:{k}"): v
-                              for k, v in _config_pairs(args.config).items()})
-        stack_tags = _config_pairs(args.stack_tag)
+                              for k, v in _key_values(args.config, "--config").items()})
+        stack_tags = _key_values(args.stack_tag, "--stack-tag")
         given = parse_policy_config(args.policy_pack_config.read_text() if args.policy_pack_config else "")
         size = None if args.image_size_mb is None else int(args.image_size_mb * 1_000_000)
         region = config.values.get("aws:region", "us-east-1")

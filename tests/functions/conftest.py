@@ -4,8 +4,6 @@ import importlib.util
 import json
 import logging
 import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -14,7 +12,7 @@ import pytest
 from awslambdaric.lambda_context import LambdaContext
 
 from offline import local_images
-from offline.lambda_runtime import LambdaRuntimeApi
+from offline.lambda_runtime import LambdaRuntimeApi, runtime_client
 from tests.conftest import PROJECT_DIR
 
 FUNCTION_DIR = PROJECT_DIR / "functions" / "api"
@@ -52,15 +50,10 @@ def context(app):
 
 
 @pytest.fixture(scope="module")
-def runtime_client() -> Iterator[LambdaRuntimeApi]:
+def host_runtime() -> Iterator[LambdaRuntimeApi]:
     """The handler behind `python -m awslambdaric app.handler`, the image's own entrypoint, on this host."""
-    with LambdaRuntimeApi() as api:
-        process = subprocess.Popen([sys.executable, "-m", "awslambdaric", "app.handler"], cwd=FUNCTION_DIR,
-                                   env={**os.environ, **FUNCTION_ENV, "AWS_LAMBDA_RUNTIME_API": api.address},
-                                   stdout=subprocess.DEVNULL)
+    with LambdaRuntimeApi() as api, runtime_client(api, FUNCTION_DIR, "app.handler", FUNCTION_ENV):
         yield api
-        process.kill()
-        process.wait()
 
 
 @pytest.fixture(scope="session")

@@ -1,38 +1,28 @@
 """The handler behind the runtime interface client, driven through the Lambda Runtime API."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-from offline.lambda_runtime import LambdaRuntimeApi
+from offline.lambda_runtime import LambdaRuntimeApi, runtime_client
 from tests.functions.cases import CASES, assert_answer, url_request
 from tests.functions.conftest import FUNCTION_DIR, FUNCTION_ENV
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_every_request_through_the_runtime_client(runtime_client, case):
-    answer = runtime_client.invoke(case.event, timeout=30)
+def test_every_request_through_the_runtime_client(host_runtime, case):
+    answer = host_runtime.invoke(case.event, timeout=30)
     assert answer.outcome == "response"
     assert_answer(case, answer.payload)
 
 
-def test_info_carries_the_runtimes_request_id(runtime_client):
-    answer = runtime_client.invoke(url_request("GET", "/info"))
+def test_info_carries_the_runtimes_request_id(host_runtime):
+    answer = host_runtime.invoke(url_request("GET", "/info"))
     assert json.loads(answer.payload["body"])["requestId"] == answer.request_id
 
 
 def test_a_handler_that_cannot_load_is_reported_as_an_init_error():
-    with LambdaRuntimeApi() as api:
-        process = subprocess.Popen([sys.executable, "-m", "awslambdaric", "missing_module.handler"], cwd=FUNCTION_DIR,
-                                   env={**os.environ, **FUNCTION_ENV, "AWS_LAMBDA_RUNTIME_API": api.address},
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            answer = api.invoke(url_request(), timeout=30)
-        finally:
-            process.kill()
-            process.wait()
+    with LambdaRuntimeApi() as api, runtime_client(api, FUNCTION_DIR, "missing_module.handler", FUNCTION_ENV):
+        answer = api.invoke(url_request(), timeout=30)
     assert answer.outcome == "init-error"
     assert answer.payload["errorType"] == "Runtime.ImportModuleError"
