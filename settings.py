@@ -6,6 +6,7 @@ under every stack's own values; this module only types and checks what arrives.
 
 import json
 import re
+from pathlib import Path
 from typing import Annotated, Any
 
 import pulumi
@@ -60,6 +61,14 @@ def _matching(pattern: str, meaning: str) -> AfterValidator:
     return AfterValidator(check)
 
 
+def _has_dockerfile(app: str) -> str:
+    # The CLI runs the program from the project folder, so the path is relative to it.
+    if not Path("functions", app, "Dockerfile").is_file():
+        known = sorted(p.parent.name for p in Path("functions").glob("*/Dockerfile"))
+        raise ValueError(f"must name a folder under functions/ with a Dockerfile; there are: {', '.join(known)}")
+    return app
+
+
 def _at_least(low: int, meaning: str = "") -> AfterValidator:
     def check(value: int) -> int:
         if value < low:
@@ -98,7 +107,8 @@ class StackSettings(BaseModel):
 
     project: str
     stack: str
-    app: Annotated[str, _matching(r"^[a-z0-9][a-z0-9-]{0,30}$", "a lower-case folder name under functions/")]
+    app: Annotated[str, _matching(r"^[a-z0-9][a-z0-9-]{0,30}$", "a lower-case folder name under functions/"),
+                   AfterValidator(_has_dockerfile)]
     architecture: Annotated[str, _one_of(("arm64", "x86_64"))]
     memory_mb: Annotated[int, _within(128, 10240, "MB")]
     timeout_seconds: Annotated[int, _within(1, 900, "seconds")]

@@ -29,6 +29,7 @@ INVALID_SETTINGS = [
     ({"ecrExpireUntaggedDays": 0}, "lambdakit:ecrExpireUntaggedDays = 0: must be 1 or more"),
     ({"ecrForceDelete": "maybe"}, 'lambdakit:ecrForceDelete = "maybe": must be true or false'),
     ({"app": "../etc"}, 'lambdakit:app = "../etc": must be a lower-case folder name under functions/'),
+    ({"app": "web"}, 'lambdakit:app = "web": must name a folder under functions/ with a Dockerfile; there are: api'),
     ({"environment": ["AWS_REGION=us-east-1"]},
      'lambdakit:environment = ["AWS_REGION=us-east-1"]: AWS_REGION is reserved by Lambda or set by this program'),
     ({"environment": ["DB_PASSWORD=hunter2"]},
