@@ -13,9 +13,9 @@ import pulumi
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
-# The retention periods CloudWatch Logs accepts (PutRetentionPolicy); any other is refused by AWS.
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
-                      2192, 2557, 2922, 3288, 3653)
+from aws_limits import (ECR_REPOSITORY_NAME, IAM_ROLE_NAME, LAMBDA_ARCHITECTURES, LAMBDA_EPHEMERAL_STORAGE_MB,
+                        LAMBDA_FUNCTION_NAME, LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_SECONDS, LOG_RETENTION_DAYS)
+
 
 # Names Lambda reserves for itself, and the ones this program sets from other settings.
 _RESERVED_ENV_NAMES = frozenset({
@@ -109,10 +109,10 @@ class StackSettings(BaseModel):
     stack: str
     app: Annotated[str, _matching(r"^[a-z0-9][a-z0-9-]{0,30}$", "a lower-case folder name under functions/"),
                    AfterValidator(_has_dockerfile)]
-    architecture: Annotated[str, _one_of(("arm64", "x86_64"))]
-    memory_mb: Annotated[int, _within(128, 10240, "MB")]
-    timeout_seconds: Annotated[int, _within(1, 900, "seconds")]
-    ephemeral_storage_mb: Annotated[int, _within(512, 10240, "MB")]
+    architecture: Annotated[str, _one_of(LAMBDA_ARCHITECTURES)]
+    memory_mb: Annotated[int, _within(*LAMBDA_MEMORY_MB, "MB")]
+    timeout_seconds: Annotated[int, _within(*LAMBDA_TIMEOUT_SECONDS, "seconds")]
+    ephemeral_storage_mb: Annotated[int, _within(*LAMBDA_EPHEMERAL_STORAGE_MB, "MB")]
     reserved_concurrency: Annotated[int, _at_least(-1, " (-1 reserves none)")]
     provisioned_concurrency: Annotated[int, _at_least(0)]
     log_retention_days: Annotated[int, _one_of(LOG_RETENTION_DAYS)]
@@ -141,7 +141,16 @@ class StackSettings(BaseModel):
 
     @property
     def function_name(self) -> str:
+        """The Lambda function's name; its image repository and its role are named after it."""
         return f"{self.project}-{self.stack}-{self.app}"
+
+    def name_problems(self) -> list[str]:
+        """What AWS would refuse among the names made from project, stack and app (the repository and
+        the role are named after the function)."""
+        return [f"{rule.what} = {json.dumps(self.function_name)} (project-stack-app): {problem}; "
+                "rename the stack or the project"
+                for rule in (LAMBDA_FUNCTION_NAME, ECR_REPOSITORY_NAME, IAM_ROLE_NAME)
+                if (problem := rule.problem(self.function_name))]
 
     @property
     def platform(self) -> str:
@@ -187,7 +196,7 @@ def _describe(error: dict) -> str:
     return error["msg"]
 
 
-def load_settings(config: pulumi.Config, project: str, stack: str) -> StackSettings:
+def _read_settings(config: pulumi.Config, project: str, stack: str) -> StackSettings:
     """Read and check every setting; on any mistake raise one SettingsError naming each bad key."""
     text_keys = {to_camel(n) for n, f in StackSettings.model_fields.items() if f.annotation is str}
     raw = {key: _raw_value(config, key, key in text_keys) for key in CONFIG_KEYS}
@@ -199,6 +208,14 @@ def load_settings(config: pulumi.Config, project: str, stack: str) -> StackSetti
             key = to_camel(str(error["loc"][0]))
             problems.append(f"{config.name}:{key} = {json.dumps(raw.get(key))}: {_describe(error)}")
         raise SettingsError("invalid stack settings:\n  " + "\n  ".join(problems)) from None
+
+
+def load_settings(config: pulumi.Config, project: str, stack: str) -> StackSettings:
+    """Read and check every setting, and every AWS name they make, before any resource is declared."""
+    settings = _read_settings(config, project, stack)
+    if problems := settings.name_problems():
+        raise SettingsError("invalid names for AWS:\n  " + "\n  ".join(problems))
+    return settings
 
 
 def read_stack_settings() -> StackSettings:

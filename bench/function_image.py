@@ -33,7 +33,7 @@ from offline.lambda_runtime import LambdaRuntimeApi, runtime_client  # noqa: E40
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 FUNCTION_DIR = PROJECT_DIR / "functions" / "api"
 BENCH_DIR = Path(__file__).resolve().parent
-EVENT = json.loads((PROJECT_DIR.parent / "shared" / "events" / "lambda-function-url-get-root.json").read_text())
+EVENT = json.loads((PROJECT_DIR / "tests" / "data" / "events" / "lambda-function-url-get-root.json").read_text())
 ENVIRONMENT = {"AWS_LAMBDA_FUNCTION_NAME": "bench", "AWS_LAMBDA_FUNCTION_VERSION": "1",
                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024"}
 

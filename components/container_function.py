@@ -1,5 +1,10 @@
-"""ContainerFunction: a Lambda function run from an image digest, with its role, logs, dead letters,
-a `live` alias and a function URL on that alias."""
+"""ContainerFunction: a Lambda function run from an image digest, with its role, logs, a `live` alias
+and a function URL on that alias.
+
+No dead-letter queue: Lambda sends only failed *asynchronous* invocations to one, and a Function URL
+call is synchronous (the caller gets the error), so a queue here could never receive anything. A
+function that also gets asynchronous events should add an on-failure destination for them.
+"""
 
 import json
 from dataclasses import dataclass, field
@@ -11,7 +16,11 @@ import pulumi_aws as aws
 # judged on the function itself, before Lambda creates or updates it (policies/ repeats the key).
 IMAGE_SIZE_TAG = "lambdakit:image-size-bytes"
 LIVE_ALIAS = "live"
-_DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # SQS's longest, so failed events can be replayed
+# A browser that calls an AWS_IAM URL signs each request with SigV4: its preflight asks for these
+# headers besides content-type (x-amz-security-token with temporary credentials,
+# x-amz-content-sha256 from signers that hash the body, as aws4fetch and the SDKs for JS do).
+_CORS_HEADERS = ("content-type",)
+_SIGV4_HEADERS = ("authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256")
 
 
 def assume_role_policy() -> str:
@@ -22,7 +31,7 @@ def assume_role_policy() -> str:
     }]})
 
 
-def execution_policy(log_group_arn: str, dead_letter_queue_arn: str) -> str:
+def execution_policy(log_group_arn: str) -> str:
     """What the running function may do, and nothing more."""
     return json.dumps({"Version": "2012-10-17", "Statement": [
         {"Sid": "WriteOwnLogs", "Effect": "Allow",
@@ -32,10 +41,12 @@ def execution_policy(log_group_arn: str, dead_letter_queue_arn: str) -> str:
         {"Sid": "WriteTraces", "Effect": "Allow",
          "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
          "Resource": "*"},
-        {"Sid": "SendFailedEventsToOwnQueue", "Effect": "Allow",
-         "Action": ["sqs:SendMessage"],
-         "Resource": dead_letter_queue_arn},
     ]})
+
+
+def cors_allow_headers(url_auth_type: str) -> list[str]:
+    """What a browser's preflight must be allowed to send: signed requests carry SigV4's headers too."""
+    return [*_CORS_HEADERS, *(_SIGV4_HEADERS if url_auth_type == "AWS_IAM" else ())]
 
 
 @dataclass(frozen=True)
@@ -70,15 +81,10 @@ class ContainerFunction(pulumi.ComponentResource):
         self.log_group = aws.cloudwatch.LogGroup(
             name, name=f"/aws/lambda/{args.function_name}", retention_in_days=args.log_retention_days,
             tags=args.tags, opts=child)
-        self.dead_letter_queue = aws.sqs.Queue(
-            f"{name}-dlq", message_retention_seconds=_DLQ_RETENTION_SECONDS, sqs_managed_sse_enabled=True,
-            tags=args.tags, opts=child)
-        self.role = aws.iam.Role(name, assume_role_policy=assume_role_policy(), tags=args.tags, opts=child)
+        self.role = aws.iam.Role(name, name=args.function_name, assume_role_policy=assume_role_policy(),
+                                 tags=args.tags, opts=child)
         role_policy = aws.iam.RolePolicy(
-            name, role=self.role.id,
-            policy=pulumi.Output.all(self.log_group.arn, self.dead_letter_queue.arn).apply(
-                lambda arns: execution_policy(*arns)),
-            opts=child)
+            name, role=self.role.id, policy=self.log_group.arn.apply(execution_policy), opts=child)
 
         self.function = aws.lambda_.Function(
             name,
@@ -96,10 +102,10 @@ class ContainerFunction(pulumi.ComponentResource):
                 system_log_level="INFO"),
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=args.environment),
             reserved_concurrent_executions=args.reserved_concurrency,
-            dead_letter_config=aws.lambda_.FunctionDeadLetterConfigArgs(target_arn=self.dead_letter_queue.arn),
             publish=True,
             tags={**args.tags, IMAGE_SIZE_TAG: pulumi.Output.from_input(args.image_size_bytes).apply(str)},
-            # Lambda checks at create time that the role may send to the dead-letter queue.
+            # The group must exist before the first log line, and the role may write to it only once
+            # its policy is attached. (image_uri itself carries the wait for ECR's pull grant.)
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, self.log_group]),
         )
         self.alias = aws.lambda_.Alias(
@@ -109,6 +115,12 @@ class ContainerFunction(pulumi.ComponentResource):
             aws.lambda_.ProvisionedConcurrencyConfig(
                 name, function_name=self.function.name, qualifier=self.alias.name,
                 provisioned_concurrent_executions=args.provisioned_concurrency, opts=child)
+        # The program owns the public grants of a NONE URL, under the statement ids the AWS provider
+        # uses. The provider adds them itself when it creates a NONE URL, never removes them, and
+        # never adds them when an existing URL switches to NONE; created first, the program's own
+        # statements hold those ids, so the provider skips its copies, and a switch to AWS_IAM (or
+        # the URL's removal) deletes the only ones there are.
+        public_grants = self._allow_public_url(name) if args.url_auth_type == "NONE" else []
         self.url = aws.lambda_.FunctionUrl(
             name,
             function_name=self.function.name,
@@ -116,10 +128,8 @@ class ContainerFunction(pulumi.ComponentResource):
             authorization_type=args.url_auth_type,
             cors=aws.lambda_.FunctionUrlCorsArgs(
                 allow_origins=args.cors_allow_origins, allow_methods=["GET", "POST"],
-                allow_headers=["content-type"], max_age=300) if args.cors_allow_origins else None,
-            opts=child)
-        if args.url_auth_type == "NONE":
-            self._allow_public_url(name)
+                allow_headers=cors_allow_headers(args.url_auth_type), max_age=300) if args.cors_allow_origins else None,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=public_grants))
 
         self.function_arn = self.function.arn
         self.alias_arn = self.alias.arn
@@ -127,12 +137,17 @@ class ContainerFunction(pulumi.ComponentResource):
         self.register_outputs({
             "functionArn": self.function_arn, "aliasArn": self.alias_arn, "functionUrl": self.function_url})
 
-    def _allow_public_url(self, name: str) -> None:
+    def _allow_public_url(self, name: str) -> list[aws.lambda_.Permission]:
         """An unauthenticated URL needs both grants since AWS's 2025 change: the URL call and the invoke it makes."""
-        child = pulumi.ResourceOptions(parent=self)
-        aws.lambda_.Permission(
-            f"{name}-public-url", action="lambda:InvokeFunctionUrl", function=self.function.name,
-            qualifier=self.alias.name, principal="*", function_url_auth_type="NONE", opts=child)
-        aws.lambda_.Permission(
-            f"{name}-public-invoke", action="lambda:InvokeFunction", function=self.function.name,
-            qualifier=self.alias.name, principal="*", invoked_via_function_url=True, opts=child)
+        # A fixed statement id cannot exist twice, so a replacement must delete the old grant first.
+        child = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
+        return [
+            aws.lambda_.Permission(
+                f"{name}-public-url", statement_id="FunctionURLAllowPublicAccess", action="lambda:InvokeFunctionUrl",
+                function=self.function.name, qualifier=self.alias.name, principal="*", function_url_auth_type="NONE",
+                opts=child),
+            aws.lambda_.Permission(
+                f"{name}-public-invoke", statement_id="FunctionURLAllowInvokeAction", action="lambda:InvokeFunction",
+                function=self.function.name, qualifier=self.alias.name, principal="*", invoked_via_function_url=True,
+                opts=child),
+        ]

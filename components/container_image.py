@@ -2,30 +2,49 @@
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_docker as docker
+from docker.utils.build import exclude_paths
 
-# Files that never reach the image (.dockerignore keeps them out), so they must not change its tag.
-_NOT_IN_CONTEXT = ("__pycache__", ".pytest_cache")
+# pulumi-docker's plugin is the SDK's own version; a new one may hash the context differently.
+_PULUMI_DOCKER_VERSION = metadata.version("pulumi-docker")
 
 
-def content_tag(context_dir: Path, platform: str, build_args: dict[str, str]) -> str:
-    """A tag that changes exactly when what goes into the build changes.
+def _dockerignore(context_dir: Path) -> list[str]:
+    """The patterns of the context's .dockerignore, read as Docker reads them."""
+    ignore_file = context_dir / ".dockerignore"
+    if not ignore_file.is_file():
+        return []
+    lines = (line.strip() for line in ignore_file.read_text().splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
 
-    A fixed tag such as `latest` would make every push look alike to ECR and an immutable
-    repository would refuse the second one; a tag per run would push and diff on every `up`.
+
+def content_tag(context_dir: Path, build: dict) -> str:
+    """A tag that changes whenever pulumi-docker would build and push again, and only then.
+
+    pulumi-docker rebuilds and pushes the same image name when any build input changes, or its
+    digest of the context does: the Dockerfile, and every file .dockerignore lets through, by path,
+    mode and content. A rebuild makes a new image digest, and an IMMUTABLE repository refuses a tag
+    it already holds with another digest; so every one of those goes into the tag (modes included:
+    a checkout under another umask is a rebuild), with the provider's version.
     """
-    digest = hashlib.sha256(f"{platform}\n{json.dumps(build_args, sort_keys=True)}\n".encode())
-    for path in sorted(p for p in context_dir.rglob("*") if p.is_file()):
-        relative = path.relative_to(context_dir)
-        if any(part in _NOT_IN_CONTEXT for part in relative.parts) or path.suffix == ".pyc":
+    digest = hashlib.sha256(f"{_PULUMI_DOCKER_VERSION}\n{json.dumps(build, sort_keys=True)}\n".encode())
+    digest.update(Path(build["dockerfile"]).read_bytes())
+    # The same matcher `docker build` uses (docker-py's port of moby's .dockerignore rules).
+    for relative in sorted(exclude_paths(str(context_dir), _dockerignore(context_dir))):
+        path = context_dir / relative
+        status = path.lstat()
+        if path.is_dir() and not path.is_symlink():
             continue
-        digest.update(f"{relative.as_posix()}\n".encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+        content = os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
+        digest.update(f"{Path(relative).as_posix()}\n{status.st_mode:o}\n".encode())
+        digest.update(hashlib.sha256(content).digest())
     return digest.hexdigest()[:16]
 
 
@@ -96,13 +115,15 @@ class ContainerImage(pulumi.ComponentResource):
             policy=json.dumps(lifecycle_rules(args.expire_untagged_days, args.keep_last_images)),
             opts=child,
         )
-        caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        aws.ecr.RepositoryPolicy(
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        caller = aws.get_caller_identity_output(opts=invoke)
+        region = aws.get_region_output(opts=invoke)
+        partition = aws.get_partition_output(opts=invoke)  # aws, aws-cn or aws-us-gov, as the provider reports
+        pull_grant = aws.ecr.RepositoryPolicy(
             name,
             repository=self.repository.name,
-            policy=pulumi.Output.format("arn:aws:lambda:{0}:{1}:function:{2}", region.region, caller.account_id,
-                                        args.puller_function_name).apply(lambda_pull_policy),
+            policy=pulumi.Output.format("arn:{0}:lambda:{1}:{2}:function:{3}", partition.partition, region.region,
+                                        caller.account_id, args.puller_function_name).apply(lambda_pull_policy),
             opts=child,
         )
 
@@ -110,16 +131,12 @@ class ContainerImage(pulumi.ComponentResource):
         # password out of the Image's diff (pulumi-docker#952), so a fresh token plans no change.
         token = aws.ecr.get_authorization_token_output(registry_id=self.repository.registry_id,
                                                        opts=pulumi.InvokeOutputOptions(parent=self))
-        tag = content_tag(args.context_dir, args.platform, args.build_args)
+        build = {"context": args.context_dir.as_posix(), "dockerfile": (args.context_dir / "Dockerfile").as_posix(),
+                 "platform": args.platform, "args": args.build_args}
         self.image = docker.Image(
             name,
-            image_name=pulumi.Output.concat(self.repository.repository_url, ":", tag),
-            build=docker.DockerBuildArgs(
-                context=str(args.context_dir),
-                dockerfile=str(args.context_dir / "Dockerfile"),
-                platform=args.platform,
-                args=args.build_args,
-            ),
+            image_name=pulumi.Output.concat(self.repository.repository_url, ":", content_tag(args.context_dir, build)),
+            build=docker.DockerBuildArgs(**build),
             registry=docker.RegistryArgs(
                 server=self.repository.repository_url,
                 username=token.user_name,
@@ -130,7 +147,9 @@ class ContainerImage(pulumi.ComponentResource):
 
         self.repository_url = self.repository.repository_url
         # repoDigest is `repository@sha256:...`: an immutable reference to exactly what was pushed.
-        self.image_uri = self.image.repo_digest
+        # Lambda checks at create time that it may pull the image, so the reference is handed out
+        # only once the pull grant exists: whatever runs the image waits for both.
+        self.image_uri = pulumi.Output.all(self.image.repo_digest, pull_grant.id).apply(lambda ready: ready[0])
         # The size ECR itself reports for the pushed manifest, so the policy pack judges the real
         # image; unknown during a preview that has not pushed yet.
         pushed = aws.ecr.get_image_output(

@@ -2,7 +2,10 @@
 
 The program runs exactly as the Python language host runs it (`runpy.run_path` on the project
 folder, with that folder as the working directory); only the resource monitor is the SDK's mock,
-extended here to keep each registration request as the engine would receive it.
+extended here to keep each registration request as the engine would receive it, and to tell the
+simulated cloud what a real engine knows: which resources a step waited for (its dependencies,
+transitively; the engine orders steps by nothing else), and which resources the program no longer
+declares (the engine deletes them at the end of an update).
 """
 
 import contextlib
@@ -15,10 +18,12 @@ from typing import Any, Iterator
 import pulumi
 from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, _ensure_event_loop
+from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from offline.simulated_aws import SimulatedCloud
 from offline.stack_config import StackConfig
 
 
@@ -57,22 +62,52 @@ class ProgramRun:
         return found[0]
 
 
+class ResourceStep(MockResourceArgs):
+    """A registration as the simulated cloud sees it: its URN, what the engine made it wait for, and
+    whether a replacement deletes the old resource first."""
+
+    def __init__(self, urn: str, prerequisites: list["Registration"], delete_before_replace: bool, **args: Any):
+        super().__init__(**args)
+        self.urn, self.prerequisites, self.delete_before_replace = urn, prerequisites, delete_before_replace
+
+
 class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks):
         super().__init__(mocks)
         self.registrations: list[Registration] = []
 
+    def _prerequisites(self, dependencies: list[str]) -> list[Registration]:
+        """Every resource a step waits for: its dependencies, theirs, and so on."""
+        by_urn = {r.urn: r for r in self.registrations}
+        waiting, found = list(dependencies), {}
+        while waiting:
+            urn = waiting.pop()
+            if urn in by_urn and urn not in found:
+                found[urn] = by_urn[urn]
+                waiting.extend(by_urn[urn].dependencies)
+        return list(found.values())
+
     def RegisterResource(self, request):
-        response = super().RegisterResource(request)
+        """MockMonitor's registration, with the URN and prerequisites handed to the cloud."""
+        urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == "pulumi:pulumi:Stack":
-            return response
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        _ensure_event_loop()  # deserialising resource references needs one on this thread
+        inputs = rpc.deserialize_properties(request.object)
+        step = ResourceStep(urn, self._prerequisites(list(request.dependencies)), request.deleteBeforeReplace,
+                            typ=request.type,
+                            name=request.name, inputs=inputs, provider=request.provider,
+                            resource_id=request.importId, custom=request.custom)
+        id_, state = self.mocks.new_resource(step)
+        response = resource_pb2.RegisterResourceResponse(
+            urn=urn, id=id_, object=_sync_await(rpc.serialize_properties(state, {})))
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_, state)
         self.registrations.append(Registration(
-            urn=response.urn, type=request.type, name=request.name, custom=request.custom,
+            urn=urn, type=request.type, name=request.name, custom=request.custom,
             parent=request.parent, provider=request.provider, dependencies=list(request.dependencies),
             property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
             protect=request.protect, ignore_changes=list(request.ignoreChanges),
-            wire_inputs=_copy(request.object), wire_state=_copy(response.object),
-            inputs=rpc.deserialize_properties(request.object), state=self.resources[response.urn].state,
+            wire_inputs=_copy(request.object), wire_state=_copy(response.object), inputs=inputs, state=state,
         ))
         return response
 
@@ -93,13 +128,15 @@ def _working_directory(path: Path) -> Iterator[None]:
         os.chdir(previous)
 
 
-def run_program(project_dir: Path, config: StackConfig, mocks: pulumi.runtime.Mocks) -> ProgramRun:
-    """Run __main__.py of `project_dir` for one stack; raises whatever the program raises."""
+def run_program(project_dir: Path, config: StackConfig, cloud: SimulatedCloud) -> ProgramRun:
+    """Run __main__.py of `project_dir` for one stack against `cloud`, as one update of it: what the
+    program no longer declares is deleted at the end. Raises whatever the program or the cloud raises."""
     pulumi.runtime.set_all_config(config.values)
-    monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=config.project, stack=config.stack, preview=True, monitor=monitor)
+    monitor = RecordingMonitor(cloud)
+    pulumi.runtime.set_mocks(cloud, project=config.project, stack=config.stack, preview=True, monitor=monitor)
     with _working_directory(project_dir):
         _sync_await(run_pulumi_func(lambda: runpy.run_path(str(project_dir), run_name="__main__")))
+    cloud.delete_all_but({r.urn for r in monitor.registrations})
     # The mock engine finishes the root stack before the program runs, so its exports are
     # read from the stack itself rather than from a RegisterResourceOutputs call.
     # An export still unknown in this preview reads as None.

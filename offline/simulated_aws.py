@@ -1,86 +1,419 @@
-"""Simulated providers for Pulumi's mock engine: what AWS and Docker would answer to `pulumi up`.
+"""Simulated providers for Pulumi's mock engine: one AWS account, and Docker pushing into it.
 
-Each resource gets the outputs its real provider computes (ARNs, URLs, a pushed image's digest)
-so that everything downstream of them is known, as it is during a real update.
+Each resource gets the outputs its real provider computes (ARNs, URLs, a pushed image's digest),
+so everything downstream of them is known, as during a real update. The account keeps its state
+from one run of the program to the next (each run is one `pulumi up`), and it refuses what AWS
+and the providers refuse, with their messages: names AWS rejects, values outside its limits, a tag
+pushed again into an IMMUTABLE repository, a function created before it may pull its image, a
+statement id used twice. Where a provider acts on its own (the AWS provider adds public grants when
+it creates a NONE function URL), the account does the same, so a program that relies on the
+opposite fails here too. Sources: each service's API reference; for the providers, their code
+(pulumi-docker provider/provider.go, terraform-provider-aws internal/service/lambda).
 """
 
 import hashlib
-import secrets
-from typing import Optional
+import itertools
+import json
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
 
 import pulumi
+from docker.utils.build import PatternMatcher
+from pulumi.output import contains_unknowns
 from pulumi.runtime import rpc
 
+from aws_limits import (ECR_REPOSITORY_NAME, IAM_ROLE_NAME, LAMBDA_ALIAS_NAME, LAMBDA_ARCHITECTURES,
+                        LAMBDA_EPHEMERAL_STORAGE_MB, LAMBDA_FUNCTION_NAME, LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_SECONDS,
+                        LOG_GROUP_NAME, LOG_RETENTION_DAYS, URL_CORS_MAX_AGE_SECONDS, URL_CORS_MAX_HEADER_LENGTH,
+                        URL_CORS_MAX_ITEMS, URL_CORS_MAX_ORIGIN_LENGTH, URL_CORS_METHODS, NameRule)
+
 ACCOUNT_ID = "123456789012"
+_TAG_MUTABILITIES = ("MUTABLE", "IMMUTABLE", "MUTABLE_WITH_EXCLUSION", "IMMUTABLE_WITH_EXCLUSION")
+# What the AWS provider adds when it creates a NONE function URL (and never removes): Sid, action, condition.
+PROVIDER_PUBLIC_URL_GRANTS = (
+    ("FunctionURLAllowPublicAccess", "lambda:InvokeFunctionUrl",
+     {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}}),
+    ("FunctionURLAllowInvokeAction", "lambda:InvokeFunction", {"Bool": {"lambda:InvokedViaFunctionUrl": "true"}}),
+)
+
+
+class AwsRefusal(Exception):
+    """What AWS, or a provider before it calls AWS, answers instead of doing the step."""
+
+
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
 
 
 def _short_hash(text: str, length: int = 8) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
-class SimulatedCloud(pulumi.runtime.Mocks):
-    """Answers resource registrations and invokes like the AWS and Docker providers.
+def _known(*values: Any) -> bool:
+    """False for a value not given, or not known until another step runs (a preview's unknowns)."""
+    return all(v is not None and v != rpc.UNKNOWN and not contains_unknowns(v) for v in values)
 
-    `image_size_bytes` is what ECR reports for the pushed image. None means the image has not
-    been pushed, as in a preview before the first `up`: its digest is unknown, so the engine
-    never asks ECR for its size and everything built on either stays unknown.
+
+def _check_name(rule: NameRule, name: Any) -> None:
+    if _known(name) and (problem := rule.problem(name)):
+        raise AwsRefusal(f"ValidationException: {rule.what} {name!r} {problem}")
+
+
+def _check_range(what: str, value: Any, bounds: tuple[int, int]) -> None:
+    if _known(value) and not bounds[0] <= value <= bounds[1]:
+        raise AwsRefusal(f"InvalidParameterValueException: {what} {value} is outside {bounds[0]}..{bounds[1]}")
+
+
+def _policy_document(what: str, text: Any) -> dict:
+    try:
+        document = json.loads(text) if isinstance(text, str) else text
+    except ValueError:
+        raise AwsRefusal(f"MalformedPolicyDocument: {what} is not JSON") from None
+    if not isinstance(document, dict) or "Statement" not in document:
+        raise AwsRefusal(f"MalformedPolicyDocument: {what} has no Statement")
+    statements = document["Statement"]
+    return {**document, "Statement": [statements] if isinstance(statements, dict) else statements}
+
+
+def pulumi_docker_context_digest(context: Path, dockerfile: Path) -> str:
+    """pulumi-docker's `hashContext` (provider/provider.go): the Dockerfile under the name
+    "Dockerfile" with mode 0, then every file the raw .dockerignore patterns let through, each as
+    its path, its mode and the hash of its content (of its resolved path, for a symlink).
+    Written here, apart from the program's content tag, so that the two are checked against
+    each other rather than sharing a mistake."""
+    ignore = context / ".dockerignore"
+    lines = [line.strip() for line in ignore.read_text().splitlines()] if ignore.is_file() else []
+    matcher = PatternMatcher([line for line in lines if line and not line.startswith("#")])
+    accumulated = bytearray()
+
+    def add(path: Path, name: str, mode: int) -> None:
+        content = os.path.realpath(path).encode() if path.is_symlink() else path.read_bytes()
+        accumulated.extend(name.encode() + stat.filemode(mode).encode() + hashlib.sha256(content).digest() + b"\0")
+
+    add(dockerfile, "Dockerfile", 0)
+    for path in sorted(context.rglob("*")):
+        relative = path.relative_to(context).as_posix()
+        if path.is_dir() or matcher.matches(relative):
+            continue
+        add(path, relative, path.lstat().st_mode)
+    return hashlib.sha256(bytes(accumulated)).hexdigest()
+
+
+@dataclass
+class _Repository:
+    name: str
+    mutability: str
+    tags: dict[str, str] = field(default_factory=dict)  # tag -> image digest
+    sizes: dict[str, int] = field(default_factory=dict)  # image digest -> size ECR reports
+    lambda_pull_arns: list[str] = field(default_factory=list)  # aws:sourceArn patterns granted to Lambda
+
+
+@dataclass
+class _Resource:
+    type: str
+    inputs: dict
+    outputs: dict
+
+
+class SimulatedCloud(pulumi.runtime.Mocks):
+    """One AWS account in `region`, answering registrations and invokes as the providers would.
+
+    `image_size_bytes` is what ECR reports for a pushed image. None means the image is not pushed,
+    as in a preview before the first `up`: its digest is unknown, so the engine never asks ECR for
+    its size, and everything built on either stays unknown.
     """
 
     def __init__(self, region: str = "eu-west-1", image_size_bytes: Optional[int] = None):
-        self.region = region
+        self.region, self.partition = region, partition_of(region)
         self.image_size_bytes = image_size_bytes
+        self.resources: dict[str, _Resource] = {}  # by URN: what the stack has created
+        self.repositories: dict[str, _Repository] = {}
+        self.function_policies: dict[tuple[str, str], dict[str, dict]] = {}  # (function, qualifier) -> Sid -> statement
+        self._builds = itertools.count(1)
+        self._image_diffed: dict[str, dict] = {}  # by URN: the inputs pulumi-docker's Diff compared last
+        self._creators: dict[str, Callable[[Any, Optional[_Resource]], dict]] = {
+            "aws:ecr/repository:Repository": self._repository,
+            "aws:ecr/repositoryPolicy:RepositoryPolicy": self._repository_policy,
+            "aws:ecr/lifecyclePolicy:LifecyclePolicy": self._lifecycle_policy,
+            "docker:index/image:Image": self._image,
+            "aws:iam/role:Role": self._role,
+            "aws:iam/rolePolicy:RolePolicy": self._role_policy,
+            "aws:cloudwatch/logGroup:LogGroup": self._log_group,
+            "aws:lambda/function:Function": self._function,
+            "aws:lambda/alias:Alias": self._alias,
+            "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig": self._provisioned_concurrency,
+            "aws:lambda/functionUrl:FunctionUrl": self._function_url,
+            "aws:lambda/permission:Permission": self._permission,
+        }
 
-    def _arn(self, service: str, resource: str) -> str:
-        return f"arn:aws:{service}:{self.region}:{ACCOUNT_ID}:{resource}"
+    def arn(self, service: str, resource: str, region: Optional[str] = None) -> str:
+        return f"arn:{self.partition}:{service}:{self.region if region is None else region}:{ACCOUNT_ID}:{resource}"
 
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-        if not args.custom:
+    # The engine's side: create, update (only when the inputs changed), and delete what is gone.
+
+    def new_resource(self, step):
+        if not step.custom:
             return "", {}
-        inputs = dict(args.inputs)
-        name = inputs.get("name") or f"{args.name}-{_short_hash(args.name, 7)}"
-        outputs = {"name": name, **self._computed(args.typ, name, inputs)}
-        return outputs.pop("id", name), {**inputs, **outputs}
+        previous = self.resources.get(step.urn)
+        inputs = dict(step.inputs)
+        if previous is not None and previous.inputs == inputs and step.typ != "docker:index/image:Image":
+            return previous.outputs.get("id", ""), previous.outputs  # no diff: no call to AWS
+        name = inputs.get("name") or (previous.outputs["name"] if previous else f"{step.name}-{_short_hash(step.urn, 7)}")
+        outputs = {"name": name, **self._creators.get(step.typ, self._generic)(step, previous, inputs, name)}
+        state = {**inputs, **outputs, "id": outputs.get("id", name)}
+        self.resources[step.urn] = _Resource(step.typ, inputs, state)
+        return state["id"], state
 
-    def _computed(self, typ: str, name: str, inputs: dict) -> dict:
-        if typ == "aws:ecr/repository:Repository":
-            return {"arn": self._arn("ecr", f"repository/{name}"), "registryId": ACCOUNT_ID,
-                    "repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{self.region}.amazonaws.com/{name}"}
-        if typ == "docker:index/image:Image":
-            repository = inputs["imageName"].rsplit(":", 1)[0]
-            digest = hashlib.sha256(inputs["imageName"].encode()).hexdigest()
-            pushed = self.image_size_bytes is not None
-            return {"id": f"sha256:{digest}", "baseImageName": inputs["imageName"],
-                    "registryServer": repository.split("/", 1)[0],
-                    "repoDigest": f"{repository}@sha256:{digest}" if pushed else rpc.UNKNOWN}
-        if typ == "aws:lambda/function:Function":
-            arn = self._arn("lambda", f"function:{name}")
-            return {"arn": arn, "version": "1", "qualifiedArn": f"{arn}:1",
-                    "invokeArn": f"arn:aws:apigateway:{self.region}:lambda:path/functions/{arn}/invocations"}
-        if typ == "aws:lambda/alias:Alias":
-            return {"arn": self._arn("lambda", f"function:{inputs['functionName']}:{name}")}
-        if typ == "aws:lambda/functionUrl:FunctionUrl":
-            url_id = _short_hash(f"{inputs['functionName']}:{inputs.get('qualifier')}", 32)
-            return {"functionUrl": f"https://{url_id}.lambda-url.{self.region}.on.aws/", "urlId": url_id}
-        if typ == "aws:cloudwatch/logGroup:LogGroup":
-            return {"arn": self._arn("logs", f"log-group:{name}")}
-        if typ == "aws:sqs/queue:Queue":
-            return {"arn": self._arn("sqs", name),
-                    "url": f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT_ID}/{name}"}
-        if typ == "aws:iam/role:Role":
-            return {"arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"}
-        return {"arn": self._arn(typ.split(":")[1].split("/")[0], name)}
+    def delete_all_but(self, kept_urns: set[str]) -> None:
+        """The end of an update: what the program no longer declares is deleted."""
+        for urn in [u for u in self.resources if u not in kept_urns]:
+            gone = self.resources.pop(urn)
+            if gone.type == "aws:lambda/permission:Permission":
+                self._policy_of(gone.inputs).pop(gone.outputs["statementId"], None)
+            elif gone.type == "aws:lambda/function:Function":
+                for key in [k for k in self.function_policies if k[0] == gone.outputs["name"]]:
+                    del self.function_policies[key]
+            elif gone.type == "aws:ecr/repository:Repository":
+                self.repositories.pop(gone.outputs["name"], None)
+            # A function URL's deletion leaves the grants its provider added: it never removes them.
+
+    def public_statements(self, function_name: str) -> list[dict]:
+        """Statements in any of the function's resource policies that let anyone call it."""
+        return [s for (name, _), policy in self.function_policies.items() if name == function_name
+                for s in policy.values() if s["Principal"] == "*"]
+
+    # ECR and Docker.
+
+    def _repository(self, step, previous, inputs, name) -> dict:
+        _check_name(ECR_REPOSITORY_NAME, name)
+        mutability = inputs.get("imageTagMutability", "MUTABLE")
+        if mutability not in _TAG_MUTABILITIES:
+            raise AwsRefusal(f"InvalidParameterException: imageTagMutability {mutability!r}")
+        repository = self.repositories.setdefault(name, _Repository(name, mutability))
+        repository.mutability = mutability
+        return {"arn": self.arn("ecr", f"repository/{name}"), "registryId": ACCOUNT_ID,
+                "repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{self.region}.amazonaws.com/{name}"}
+
+    def _existing_repository(self, name: Any) -> Optional[_Repository]:
+        if not _known(name):
+            return None
+        if name not in self.repositories:
+            raise AwsRefusal(f"RepositoryNotFoundException: The repository with name '{name}' does not exist")
+        return self.repositories[name]
+
+    def _repository_policy(self, step, previous, inputs, name) -> dict:
+        repository = self._existing_repository(inputs.get("repository"))
+        if repository is not None and _known(inputs.get("policy")):
+            document = _policy_document("the repository policy", inputs["policy"])
+            repository.lambda_pull_arns = [
+                arn for s in document["Statement"]
+                if s.get("Effect") == "Allow" and (s.get("Principal") or {}).get("Service") == "lambda.amazonaws.com"
+                and {"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"} <= set(s.get("Action") or [])
+                for arn in ((s.get("Condition") or {}).get("StringLike") or {}).get("aws:sourceArn", [])]
+        return {"registryId": ACCOUNT_ID}
+
+    def _lifecycle_policy(self, step, previous, inputs, name) -> dict:
+        self._existing_repository(inputs.get("repository"))
+        if _known(inputs.get("policy")):
+            rules = json.loads(inputs["policy"])["rules"]
+            priorities = [r["rulePriority"] for r in rules]
+            if len(set(priorities)) != len(priorities):
+                raise AwsRefusal("InvalidParameterException: rulePriority must be unique")
+            if any(r["selection"]["tagStatus"] == "any" and r["rulePriority"] != max(priorities) for r in rules):
+                raise AwsRefusal("InvalidParameterException: the rule with tagStatus 'any' must have the highest "
+                                 "rulePriority")
+        return {"registryId": ACCOUNT_ID}
+
+    def _image(self, step, previous, inputs, name) -> dict:
+        """pulumi-docker's Image: Check adds the context digest, Diff compares every input but the
+        registry credentials, and any difference builds again (a new image digest) and pushes
+        `imageName` as it is."""
+        build = dict(inputs["build"])
+        build["contextDigest"] = pulumi_docker_context_digest(Path(build["context"]), Path(build["dockerfile"]))
+        compared = {**inputs, "build": build, "registry": {"server": (inputs.get("registry") or {}).get("server")}}
+        if previous is not None and self._image_diffed.get(step.urn) == compared:
+            return previous.outputs
+        self._image_diffed[step.urn] = compared
+        repository_url, tag = inputs["imageName"].rsplit(":", 1)
+        outputs = {"baseImageName": inputs["imageName"],
+                   "registryServer": repository_url.split("/", 1)[0], "platform": build.get("platform")}
+        if self.image_size_bytes is None:  # not pushed: a preview before the first `up`
+            return {**outputs, "repoDigest": rpc.UNKNOWN}
+        digest = "sha256:" + hashlib.sha256(f"{inputs['imageName']}#{next(self._builds)}".encode()).hexdigest()
+        self._push(repository_url.split("/", 1)[1], tag, digest)
+        return {**outputs, "id": digest, "repoDigest": f"{repository_url}@{digest}"}
+
+    def _push(self, repository_name: str, tag: str, digest: str) -> None:
+        repository = self._existing_repository(repository_name)
+        held = repository.tags.get(tag)
+        if held not in (None, digest) and repository.mutability.startswith("IMMUTABLE"):
+            raise AwsRefusal(f"tag invalid: The image tag '{tag}' already exists in the '{repository_name}' repository "
+                             "and cannot be overwritten because the repository is immutable.")
+        repository.tags[tag] = digest
+        repository.sizes[digest] = self.image_size_bytes
+
+    # IAM and logs.
+
+    def _role(self, step, previous, inputs, name) -> dict:
+        _check_name(IAM_ROLE_NAME, name)
+        if _known(inputs.get("assumeRolePolicy")):
+            _policy_document("the trust policy", inputs["assumeRolePolicy"])
+        return {"arn": f"arn:{self.partition}:iam::{ACCOUNT_ID}:role/{name}"}
+
+    def _role_policy(self, step, previous, inputs, name) -> dict:
+        if _known(inputs.get("policy")):
+            _policy_document("the role policy", inputs["policy"])
+        return {}
+
+    def _log_group(self, step, previous, inputs, name) -> dict:
+        _check_name(LOG_GROUP_NAME, name)
+        retention = inputs.get("retentionInDays")
+        if _known(retention) and retention not in LOG_RETENTION_DAYS:
+            raise AwsRefusal(f"InvalidParameterException: retentionInDays {retention} is not one CloudWatch Logs offers")
+        return {"arn": self.arn("logs", f"log-group:{name}")}
+
+    # Lambda.
+
+    def _function(self, step, previous, inputs, name) -> dict:
+        _check_name(LAMBDA_FUNCTION_NAME, name)
+        _check_range("MemorySize", inputs.get("memorySize"), LAMBDA_MEMORY_MB)
+        _check_range("Timeout", inputs.get("timeout"), LAMBDA_TIMEOUT_SECONDS)
+        _check_range("EphemeralStorage", (inputs.get("ephemeralStorage") or {}).get("size"), LAMBDA_EPHEMERAL_STORAGE_MB)
+        architectures = inputs.get("architectures")
+        if _known(architectures) and (len(architectures) != 1 or architectures[0] not in LAMBDA_ARCHITECTURES):
+            raise AwsRefusal(f"ValidationException: Architectures {architectures} must be exactly one of arm64, x86_64")
+        arn = self.arn("lambda", f"function:{name}")
+        if inputs.get("packageType") == "Image":
+            self._check_image_pull(inputs.get("imageUri"), arn, step.prerequisites)
+        version = str(int(previous.outputs["version"]) + 1) if previous and inputs.get("publish") else "1"
+        return {"arn": arn, "version": version, "qualifiedArn": f"{arn}:{version}",
+                "invokeArn": f"arn:{self.partition}:apigateway:{self.region}:lambda:path/2015-03-31/functions/"
+                             f"{arn}/invocations"}
+
+    def _check_image_pull(self, image_uri: Any, function_arn: str, prerequisites: list) -> None:
+        """Lambda resolves the image and checks that it may pull it when the function is created
+        or its image changes: the image must be in ECR, and the repository policy must already
+        grant this function, so that grant must be among the steps this one waited for."""
+        if not _known(image_uri):
+            return
+        repository_url, digest = image_uri.split("@", 1) if "@" in image_uri else image_uri.rsplit(":", 1)
+        repository = self._existing_repository(repository_url.split("/", 1)[1])
+        if digest not in repository.sizes and digest not in repository.tags:
+            raise AwsRefusal(f"InvalidParameterValueException: Source image {image_uri} does not exist.")
+        waited_for_grant = any(p.type == "aws:ecr/repositoryPolicy:RepositoryPolicy"
+                               and p.inputs.get("repository") == repository.name for p in prerequisites)
+        granted = any(pattern in (function_arn, f"{function_arn}:*") for pattern in repository.lambda_pull_arns)
+        if not (granted and waited_for_grant):
+            raise AwsRefusal(f"InvalidParameterValueException: Lambda does not have permission to access the ECR "
+                             f"image. Check the ECR permissions. (repository {repository.name}, function "
+                             f"{function_arn}; the pull grant must exist before the function)")
+
+    def _alias(self, step, previous, inputs, name) -> dict:
+        _check_name(LAMBDA_ALIAS_NAME, name)
+        return {"arn": self.arn("lambda", f"function:{inputs['functionName']}:{name}")}
+
+    def _provisioned_concurrency(self, step, previous, inputs, name) -> dict:
+        if inputs.get("qualifier") == "$LATEST":
+            raise AwsRefusal("InvalidParameterValueException: Provisioned Concurrency Configs cannot be applied to "
+                             "unpublished function versions.")
+        _check_range("ProvisionedConcurrentExecutions", inputs.get("provisionedConcurrentExecutions"), (1, 10**6))
+        return {}
+
+    def _function_url(self, step, previous, inputs, name) -> dict:
+        auth = inputs.get("authorizationType")
+        if auth not in ("NONE", "AWS_IAM"):
+            raise AwsRefusal(f"ValidationException: AuthType {auth!r} must be NONE or AWS_IAM")
+        _check_cors(inputs.get("cors"))
+        if previous is None and auth == "NONE":
+            self._provider_adds_public_grants(inputs, step.prerequisites)
+        url_id = _short_hash(f"{inputs['functionName']}:{inputs.get('qualifier')}", 32)
+        return {"functionUrl": f"https://{url_id}.lambda-url.{self.region}.on.aws/", "urlId": url_id,
+                "functionArn": self.arn("lambda", f"function:{inputs['functionName']}")}
+
+    def _provider_adds_public_grants(self, url_inputs: dict, prerequisites: list) -> None:
+        """The AWS provider's Create of a NONE URL adds these itself, skips a statement id that
+        exists, and never removes them. A permission with one of those ids that the URL did not wait
+        for may come after it (the engine orders by dependencies only), and then AWS refuses it."""
+        policy = self._policy_of(url_inputs)
+        waited_for = {p.state.get("statementId") for p in prerequisites if p.type == "aws:lambda/permission:Permission"}
+        for sid, action, condition in PROVIDER_PUBLIC_URL_GRANTS:
+            if sid in policy and sid not in waited_for:
+                raise AwsRefusal(f"ResourceConflictException: The statement id ({sid}) provided already exists "
+                                 "(the permission holding it was not ordered before the function URL, whose "
+                                 "provider adds the same id)")
+            policy.setdefault(sid, {"Sid": sid, "Effect": "Allow", "Principal": "*", "Action": action,
+                                    "Condition": condition})
+
+    def _policy_of(self, inputs: dict) -> dict[str, dict]:
+        function = inputs.get("functionName") or inputs.get("function")
+        return self.function_policies.setdefault((function, inputs.get("qualifier") or ""), {})
+
+    def _permission(self, step, previous, inputs, name) -> dict:
+        """AddPermission: a statement id is unique within the function's (or alias's) policy.
+        Every input of a permission forces a replacement, and the engine creates the new one before
+        it deletes the old unless told to delete first."""
+        if previous is not None and step.delete_before_replace:
+            self._policy_of(previous.inputs).pop(previous.outputs["statementId"], None)
+        sid = inputs.get("statementId") or f"terraform-{_short_hash(step.urn, 20)}"
+        policy = self._policy_of(inputs)
+        if sid in policy:
+            raise AwsRefusal(f"ResourceConflictException: The statement id ({sid}) provided already exists. "
+                             "Please provide a new statement id, or remove the existing statement.")
+        condition = ({"StringEquals": {"lambda:FunctionUrlAuthType": inputs["functionUrlAuthType"]}}
+                     if inputs.get("functionUrlAuthType") else
+                     {"Bool": {"lambda:InvokedViaFunctionUrl": "true"}} if inputs.get("invokedViaFunctionUrl") else {})
+        policy[sid] = {"Sid": sid, "Effect": "Allow", "Principal": inputs.get("principal"),
+                       "Action": inputs.get("action"), "Condition": condition}
+        return {"statementId": sid}
+
+    def _generic(self, step, previous, inputs, name) -> dict:
+        return {"arn": self.arn(step.typ.split(":")[1].split("/")[0], name)}
+
+    # Invokes.
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/deployer",
+            return {"accountId": ACCOUNT_ID, "arn": f"arn:{self.partition}:iam::{ACCOUNT_ID}:user/deployer",
                     "userId": "AIDAEXAMPLE", "id": ACCOUNT_ID}
         if args.token == "aws:index/getRegion:getRegion":
             return {"region": self.region, "name": self.region, "id": self.region}
+        if args.token == "aws:index/getPartition:getPartition":
+            suffix = "amazonaws.com.cn" if self.partition == "aws-cn" else "amazonaws.com"
+            return {"partition": self.partition, "dnsSuffix": suffix, "id": self.partition,
+                    "reverseDnsPrefix": ".".join(reversed(suffix.split(".")))}
         if args.token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             # A fresh password on every call, as ECR hands out: a diff that depends on it would show.
-            return {"userName": "AWS", "password": secrets.token_urlsafe(24),
+            return {"userName": "AWS", "password": os.urandom(18).hex(),
                     "proxyEndpoint": f"https://{ACCOUNT_ID}.dkr.ecr.{self.region}.amazonaws.com"}
-        if args.token == "aws:ecr/getImage:getImage" and self.image_size_bytes is not None:
-            return {"imageDigest": args.args.get("imageDigest"), "imageSizeInBytes": self.image_size_bytes,
-                    "repositoryName": args.args.get("repositoryName")}
+        if args.token == "aws:ecr/getImage:getImage":
+            repository = self._existing_repository(args.args.get("repositoryName"))
+            digest = args.args.get("imageDigest")
+            if digest not in repository.sizes:
+                raise AwsRefusal(f"ImageNotFoundException: no image {digest} in {repository.name}")
+            return {"imageDigest": digest, "imageSizeInBytes": repository.sizes[digest],
+                    "repositoryName": repository.name}
         raise NotImplementedError(f"the simulated cloud does not answer {args.token}")
+
+
+def _check_cors(cors: Optional[dict]) -> None:
+    """CreateFunctionUrlConfig's limits on Cors."""
+    if not cors:
+        return
+    for key in ("allowOrigins", "allowMethods", "allowHeaders", "exposeHeaders"):
+        if len(cors.get(key) or []) > URL_CORS_MAX_ITEMS:
+            raise AwsRefusal(f"ValidationException: Cors.{key} has more than {URL_CORS_MAX_ITEMS} items")
+    if any(not 1 <= len(o) <= URL_CORS_MAX_ORIGIN_LENGTH for o in cors.get("allowOrigins") or []):
+        raise AwsRefusal(f"ValidationException: each of Cors.AllowOrigins must be 1..{URL_CORS_MAX_ORIGIN_LENGTH} long")
+    if len(cors.get("allowMethods") or []) > 6 or set(cors.get("allowMethods") or []) - URL_CORS_METHODS:
+        raise AwsRefusal(f"ValidationException: Cors.AllowMethods {cors.get('allowMethods')} must be at most 6 of "
+                         f"{', '.join(sorted(URL_CORS_METHODS))}")
+    if any(len(h) > URL_CORS_MAX_HEADER_LENGTH for key in ("allowHeaders", "exposeHeaders") for h in cors.get(key) or []):
+        raise AwsRefusal(f"ValidationException: a Cors header is longer than {URL_CORS_MAX_HEADER_LENGTH}")
+    _check_range("Cors.MaxAge", cors.get("maxAge"), (0, URL_CORS_MAX_AGE_SECONDS))

@@ -1,6 +1,7 @@
 """Shared fixtures: the real program, run per stack on Pulumi's mock engine with simulated AWS."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -8,20 +9,31 @@ import pytest
 
 from offline.engine import ProgramRun, run_program
 from offline.simulated_aws import SimulatedCloud
-from offline.stack_config import load_stack_config
+from offline.stack_config import StackConfig, load_stack_config
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-SHARED_DIR = PROJECT_DIR.parent / "shared"
+# Real samples, kept in the project (tests/data/README.md names their sources).
+DATA_DIR = PROJECT_DIR / "tests" / "data"
 PUSHED_IMAGE_BYTES = 123_456_789
 
 
-def run_stack(stack: str, overrides: Optional[dict[str, Any]] = None,
-              image_size_bytes: Optional[int] = PUSHED_IMAGE_BYTES) -> ProgramRun:
-    """Run __main__.py for `stack`, with some settings changed as a stack file would change them."""
-    config = load_stack_config(PROJECT_DIR, stack)
+def stack_config(stack: str, overrides: Optional[dict[str, Any]] = None, stack_name: Optional[str] = None,
+                 project_dir: Path = PROJECT_DIR) -> StackConfig:
+    """The settings of Pulumi.<stack>.yaml, some changed as `-c KEY=VALUE` would change them (a key
+    with no namespace is the project's), for a stack called `stack_name` (default: `stack`)."""
+    config = load_stack_config(project_dir, stack)
     for key, value in (overrides or {}).items():
-        config.values[f"{config.project}:{key}"] = value if isinstance(value, str) else json.dumps(value)
-    return run_program(PROJECT_DIR, config, SimulatedCloud(image_size_bytes=image_size_bytes))
+        config.values[key if ":" in key else f"{config.project}:{key}"] = value if isinstance(value, str) else json.dumps(value)
+    return replace(config, stack=stack_name or stack)
+
+
+def run_stack(stack: str, overrides: Optional[dict[str, Any]] = None,
+              image_size_bytes: Optional[int] = PUSHED_IMAGE_BYTES, cloud: Optional[SimulatedCloud] = None,
+              stack_name: Optional[str] = None, project_dir: Path = PROJECT_DIR) -> ProgramRun:
+    """One `pulumi up` of __main__.py for `stack`, against `cloud` (a new account when None)."""
+    config = stack_config(stack, overrides, stack_name, project_dir)
+    cloud = cloud or SimulatedCloud(region=config.values["aws:region"], image_size_bytes=image_size_bytes)
+    return run_program(project_dir, config, cloud)
 
 
 @pytest.fixture(scope="session")
@@ -42,10 +54,3 @@ def prod_run() -> ProgramRun:
 @pytest.fixture(scope="session", params=["dev", "prod"])
 def any_stack_run(request, dev_run, prod_run) -> ProgramRun:
     return {"dev": dev_run, "prod": prod_run}[request.param]
-
-
-@pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    if not SHARED_DIR.is_dir():
-        pytest.fail(f"{SHARED_DIR} is missing: the tests read real samples from ../shared")
-    return SHARED_DIR

@@ -70,7 +70,8 @@ def test_prod_is_guarded(prod_run):
     ("dev", "NONE", 2, {"allowOrigins": ["*"], "allowMethods": ["GET", "POST"],
                          "allowHeaders": ["content-type"], "maxAge": 300}),
     ("prod", "AWS_IAM", 0, {"allowOrigins": ["https://app.example.com"], "allowMethods": ["GET", "POST"],
-                            "allowHeaders": ["content-type"], "maxAge": 300}),
+                            "allowHeaders": ["content-type", "authorization", "x-amz-date", "x-amz-security-token",
+                                             "x-amz-content-sha256"], "maxAge": 300}),
 ])
 def test_the_function_url_sits_on_the_live_alias(request, stack, auth, public_grants, cors):
     run = request.getfixturevalue(f"{stack}_run")

@@ -1,21 +1,20 @@
 """Pulumi.yaml is valid for the Pulumi engine and declares exactly the settings the program reads."""
 
 import json
-from pathlib import Path
 
 import jsonschema
 import yaml
 
 from settings import CONFIG_KEYS
-from tests.conftest import PROJECT_DIR
+from tests.conftest import DATA_DIR, PROJECT_DIR
 
 
 def _project() -> dict:
     return yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
 
 
-def test_pulumi_yaml_matches_the_engines_schema(shared_dir: Path):
-    schema = json.loads((shared_dir / "schemas" / "pulumi-project.json").read_text())
+def test_pulumi_yaml_matches_the_engines_schema():
+    schema = json.loads((DATA_DIR / "schemas" / "pulumi-project.json").read_text())
     jsonschema.validate(_project(), schema)
 
 

@@ -17,6 +17,9 @@ from typing import Any, Callable
 ENVIRONMENT = os.environ.get("ENVIRONMENT", "unknown")
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 _JSON_HEADERS = {"content-type": "application/json"}
+# Lambda filters JSON logs by their "level" field and knows TRACE, DEBUG, INFO, WARN, ERROR and FATAL
+# only: a line with Python's WARNING or CRITICAL would not be kept by its level filter.
+_LAMBDA_LEVELS = {"WARNING": "WARN", "CRITICAL": "FATAL"}
 
 
 class _JsonLines(logging.Formatter):
@@ -24,7 +27,8 @@ class _JsonLines(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {"timestamp": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
-                 "level": record.levelname, "message": record.getMessage(), "logger": record.name,
+                 "level": _LAMBDA_LEVELS.get(record.levelname, record.levelname),
+                 "message": record.getMessage(), "logger": record.name,
                  **getattr(record, "fields", {})}
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)

@@ -2,10 +2,12 @@
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
 from components.container_image import content_tag
+from offline.simulated_aws import pulumi_docker_context_digest
 from tests.conftest import PROJECT_DIR
 
 
@@ -40,10 +42,25 @@ def test_only_this_stacks_function_may_pull(any_stack_run):
     assert statement["Condition"] == {"StringLike": {"aws:sourceArn": [arn, f"{arn}:*"]}}
 
 
+@pytest.mark.parametrize("region, partition", [("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")])
+def test_the_pull_grant_names_the_partition_the_provider_reports(stack_runner, region, partition):
+    run = stack_runner("prod", {"aws:region": region})
+    [statement] = json.loads(run.one("aws:ecr/repositoryPolicy:RepositoryPolicy").inputs["policy"])["Statement"]
+    function_arn = run.one("aws:lambda/function:Function").state["arn"]
+    assert function_arn.startswith(f"arn:{partition}:lambda:{region}:")
+    assert statement["Condition"]["StringLike"]["aws:sourceArn"] == [function_arn, f"{function_arn}:*"]
+
+
+def _build(context, platform="linux/arm64", args=None) -> dict:
+    return {"context": str(context), "dockerfile": str(context / "Dockerfile"), "platform": platform,
+            "args": args or {}}
+
+
 def test_image_is_tagged_by_its_content(any_stack_run):
     image = any_stack_run.one("docker:index/image:Image").inputs
     repository_url = any_stack_run.one("aws:ecr/repository:Repository").state["repositoryUrl"]
-    tag = content_tag(PROJECT_DIR / "functions" / "api", "linux/arm64", {})
+    assert image["build"] == _build(Path("functions/api"))
+    tag = content_tag(PROJECT_DIR / "functions" / "api", image["build"])
     assert image["imageName"] == f"{repository_url}:{tag}"
 
 
@@ -55,17 +72,45 @@ def context_copy(tmp_path):
     return target
 
 
-def test_content_tag_changes_with_code_platform_and_build_args(context_copy):
-    tag = content_tag(context_copy, "linux/arm64", {})
-    assert tag == content_tag(context_copy, "linux/arm64", {})
-    assert tag != content_tag(context_copy, "linux/amd64", {})
-    assert tag != content_tag(context_copy, "linux/arm64", {"BASE": "other"})
-    (context_copy / "app.py").write_text((context_copy / "app.py").read_text() + "\n# changed\n")
-    assert tag != content_tag(context_copy, "linux/arm64", {})
+def _chmod(mode):
+    return lambda context: (context / "app.py").chmod(mode)
 
 
-def test_content_tag_ignores_bytecode_caches(context_copy):
-    tag = content_tag(context_copy, "linux/arm64", {})
-    (context_copy / "__pycache__").mkdir()
-    (context_copy / "__pycache__" / "app.cpython-312.pyc").write_bytes(b"\x00cache")
-    assert tag == content_tag(context_copy, "linux/arm64", {})
+def _append(name, text):
+    return lambda context: (context / name).write_text((context / name).read_text() + text)
+
+
+# Each change: (what it does to the context, whether `docker build` sees it)
+CONTEXT_CHANGES = {
+    "app.py executable (another umask or chmod)": (_chmod(0o755), True),
+    "app.py group-writable": (_chmod(0o664), True),
+    "app.py edited": (_append("app.py", "\n# changed\n"), True),
+    "Dockerfile edited": (_append("Dockerfile", "\n# changed\n"), True),
+    "a new file the .dockerignore lets in": (
+        lambda c: (_append(".dockerignore", "!extra.py\n")(c), (c / "extra.py").write_text("x = 1\n")), True),
+    "a bytecode cache": (lambda c: ((c / "__pycache__").mkdir(), (c / "__pycache__" / "app.pyc").write_bytes(b"\0")),
+                         False),
+    "a file the .dockerignore keeps out": (lambda c: (c / "notes.txt").write_text("local notes"), False),
+}
+
+
+@pytest.mark.parametrize("change", CONTEXT_CHANGES, ids=list(CONTEXT_CHANGES))
+def test_the_tag_changes_exactly_when_pulumi_docker_would_build_again(context_copy, change):
+    """pulumi-docker pushes the same image name again whenever its context digest changes; an
+    IMMUTABLE repository refuses that push, so the tag must change with that digest."""
+    (context_copy / "app.py").chmod(0o644)
+    before = content_tag(context_copy, _build(context_copy))
+    digest_before = pulumi_docker_context_digest(context_copy, context_copy / "Dockerfile")
+    apply, seen_by_docker = CONTEXT_CHANGES[change]
+    apply(context_copy)
+    rebuilds = pulumi_docker_context_digest(context_copy, context_copy / "Dockerfile") != digest_before
+    assert rebuilds == seen_by_docker
+    assert (content_tag(context_copy, _build(context_copy)) != before) == rebuilds
+
+
+@pytest.mark.parametrize("changed", [{"platform": "linux/amd64"}, {"args": {"BASE": "other"}}],
+                         ids=["platform", "build args"])
+def test_the_tag_changes_with_every_build_input(context_copy, changed):
+    build = _build(context_copy)
+    assert content_tag(context_copy, build) == content_tag(context_copy, dict(build))
+    assert content_tag(context_copy, build) != content_tag(context_copy, {**build, **changed})

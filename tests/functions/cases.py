@@ -1,4 +1,4 @@
-"""Requests for the `api` function, each made from a real event in ../shared/events, and what
+"""Requests for the `api` function, each made from a real event in tests/data/events, and what
 the function must answer. Shared by the in-process, runtime-client and container tests."""
 
 import base64
@@ -7,9 +7,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from tests.conftest import SHARED_DIR
+from tests.conftest import DATA_DIR
 
-EVENTS_DIR = SHARED_DIR / "events"
+EVENTS_DIR = DATA_DIR / "events"
 
 
 def real_event(name: str) -> dict:

@@ -1,0 +1,83 @@
+"""The program across several `pulumi up`s of one stack, against one simulated account that keeps
+what each update left and refuses what AWS refuses."""
+
+import shutil
+
+import pytest
+
+from offline.simulated_aws import SimulatedCloud
+from tests.conftest import PROJECT_DIR, PUSHED_IMAGE_BYTES, run_stack
+
+PROGRAM_FILES = ("__main__.py", "settings.py", "aws_limits.py", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml")
+
+
+@pytest.fixture
+def account() -> SimulatedCloud:
+    return SimulatedCloud(region="eu-west-1", image_size_bytes=PUSHED_IMAGE_BYTES)
+
+
+@pytest.fixture
+def checkout(tmp_path):
+    """A second checkout of the program, whose files can be changed."""
+    target = tmp_path / "lambdakit"
+    target.mkdir()
+    for name in PROGRAM_FILES:
+        shutil.copy2(PROJECT_DIR / name, target / name)
+    for folder in ("components", "functions"):
+        shutil.copytree(PROJECT_DIR / folder, target / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (target / "functions" / "api" / "app.py").chmod(0o644)
+    return target
+
+
+def _pushed(account, run) -> dict[str, str]:
+    return account.repositories[run.one("aws:ecr/repository:Repository").state["name"]].tags
+
+
+def test_a_second_up_with_nothing_changed_builds_and_pushes_nothing(account):
+    first, second = run_stack("prod", cloud=account), run_stack("prod", cloud=account)
+    assert len(_pushed(account, second)) == 1
+    assert second.exports["imageUri"] == first.exports["imageUri"]
+
+
+def test_a_checkout_under_another_umask_pushes_a_new_tag_into_the_immutable_repository(account, checkout):
+    """pulumi-docker hashes file modes: a group-writable app.py (umask 002) is a rebuild, and the
+    rebuilt image has a new digest. Under the same tag, prod's IMMUTABLE repository would refuse it."""
+    first = run_stack("prod", cloud=account, project_dir=checkout)
+    (checkout / "functions" / "api" / "app.py").chmod(0o664)
+    second = run_stack("prod", cloud=account, project_dir=checkout)
+    assert second.exports["imageUri"] != first.exports["imageUri"]
+    assert len(_pushed(account, second)) == 2  # the first image keeps its tag, for a rollback
+
+
+def test_arm64_and_x86_64_builds_of_the_same_files_never_share_a_tag(account):
+    arm = run_stack("prod", cloud=account)
+    x86 = run_stack("prod", {"architecture": "x86_64"}, cloud=account)
+    assert x86.one("docker:index/image:Image").inputs["build"]["platform"] == "linux/amd64"
+    assert x86.exports["imageUri"] != arm.exports["imageUri"]
+    assert len(_pushed(account, x86)) == 2
+
+
+def _function_name(run) -> str:
+    return run.one("aws:lambda/function:Function").state["name"]
+
+
+def test_a_public_url_has_each_public_grant_once(account):
+    run = run_stack("dev", cloud=account)
+    statements = account.public_statements(_function_name(run))
+    assert sorted((s["Sid"], s["Action"]) for s in statements) == [
+        ("FunctionURLAllowInvokeAction", "lambda:InvokeFunction"),
+        ("FunctionURLAllowPublicAccess", "lambda:InvokeFunctionUrl")]
+
+
+def test_switching_a_public_url_to_aws_iam_leaves_no_public_statement(account):
+    run_stack("dev", cloud=account)
+    signed = run_stack("dev", {"functionUrlAuthType": "AWS_IAM"}, cloud=account)
+    assert signed.one("aws:lambda/functionUrl:FunctionUrl").inputs["authorizationType"] == "AWS_IAM"
+    assert account.public_statements(_function_name(signed)) == []
+
+
+def test_switching_back_to_a_public_url_grants_it_again(account):
+    """The provider adds its grants only when it creates a NONE URL, not when one switches to NONE."""
+    run_stack("dev", {"functionUrlAuthType": "AWS_IAM"}, cloud=account)
+    public = run_stack("dev", cloud=account)
+    assert len(account.public_statements(_function_name(public))) == 2
