@@ -14,7 +14,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, Val
 from pydantic.alias_generators import to_camel
 
 from aws_limits import (ECR_REPOSITORY_NAME, IAM_ROLE_NAME, LAMBDA_ARCHITECTURES, LAMBDA_EPHEMERAL_STORAGE_MB,
-                        LAMBDA_FUNCTION_NAME, LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_SECONDS, LOG_RETENTION_DAYS)
+                        LAMBDA_FUNCTION_NAME, LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_SECONDS, LOG_RETENTION_DAYS,
+                        URL_CORS_MAX_ITEMS, URL_CORS_MAX_ORIGIN_LENGTH)
 
 
 # Names Lambda reserves for itself, and the ones this program sets from other settings.
@@ -78,9 +79,13 @@ def _at_least(low: int, meaning: str = "") -> AfterValidator:
 
 
 def _valid_origins(origins: list[str]) -> list[str]:
+    if len(origins) > URL_CORS_MAX_ITEMS:
+        raise ValueError(f"must list at most {URL_CORS_MAX_ITEMS} origins")
     for origin in origins:
         if origin != "*" and not _ORIGIN.match(origin):
             raise ValueError(f"origin {origin!r} must be \"*\" or scheme://host[:port] with no path")
+        if len(origin) > URL_CORS_MAX_ORIGIN_LENGTH:
+            raise ValueError(f"origin {origin[:40]!r}… is longer than {URL_CORS_MAX_ORIGIN_LENGTH} characters")
     return origins
 
 

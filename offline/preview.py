@@ -17,7 +17,7 @@ from pulumi.runtime import rpc
 from offline.engine import ProgramRun, run_program
 from offline.policy_engine import (PolicyPackError, PolicyPackProcess, PolicyReport, analyze, configure,
                                    parse_policy_config)
-from offline.simulated_aws import SimulatedCloud
+from offline.simulated_aws import AwsRefusal, SimulatedCloud
 from offline.stack_config import StackConfig, StackConfigError, load_stack_config
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -144,7 +144,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                               for k, v in _key_values(args.config, "--config").items()})
         stack_tags = _key_values(args.stack_tag, "--stack-tag")
         given = parse_policy_config(args.policy_pack_config.read_text() if args.policy_pack_config else "")
-        size = None if args.image_size_mb is None else int(args.image_size_mb * 1_000_000)
+        size = None if args.image_size_mb is None else round(args.image_size_mb * 1_000_000)
         region = config.values.get("aws:region", "us-east-1")
         with PolicyPackProcess(Path(args.policy_pack).resolve(), config) as pack:
             run = run_program(PROJECT_DIR, config, SimulatedCloud(region=region, image_size_bytes=size))
@@ -153,6 +153,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     except (StackConfigError, PolicyPackError, pulumi.RunError) as error:
         # RunError is how a program stops cleanly (a SettingsError is one): message, no traceback.
         print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except AwsRefusal as refusal:
+        print(f"error: AWS would refuse this update: {refusal}", file=sys.stderr)
         return EXIT_ERROR
     rows = plan_rows(run, report)
     print(render_plan(config, rows, report, f"{info.name}"))

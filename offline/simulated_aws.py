@@ -247,10 +247,10 @@ class SimulatedCloud(pulumi.runtime.Mocks):
         if self.image_size_bytes is None:  # not pushed: a preview before the first `up`
             return {**outputs, "repoDigest": rpc.UNKNOWN}
         digest = "sha256:" + hashlib.sha256(f"{inputs['imageName']}#{next(self._builds)}".encode()).hexdigest()
-        self._push(repository_url.split("/", 1)[1], tag, digest)
+        self.push_image(repository_url.split("/", 1)[1], tag, digest)
         return {**outputs, "id": digest, "repoDigest": f"{repository_url}@{digest}"}
 
-    def _push(self, repository_name: str, tag: str, digest: str) -> None:
+    def push_image(self, repository_name: str, tag: str, digest: str) -> None:
         repository = self._existing_repository(repository_name)
         held = repository.tags.get(tag)
         if held not in (None, digest) and repository.mutability.startswith("IMMUTABLE"):

@@ -23,6 +23,11 @@ INVALID_SETTINGS = [
     ({"corsAllowOrigins": ["https://app.example.com/path"]},
      "lambdakit:corsAllowOrigins = [\"https://app.example.com/path\"]: origin 'https://app.example.com/path' "
      "must be \"*\" or scheme://host[:port] with no path"),
+    ({"corsAllowOrigins": ["https://" + "a" * 250]},
+     f'lambdakit:corsAllowOrigins = ["https://{"a" * 250}"]: origin \'https://{"a" * 32}\'… is longer than 253 characters'),
+    ({"corsAllowOrigins": [f"https://{n}.example.com" for n in range(101)]},
+     "lambdakit:corsAllowOrigins = [" + ", ".join(f'"https://{n}.example.com"' for n in range(101))
+     + "]: must list at most 100 origins"),
     ({"ecrTagMutability": "SOMETIMES"}, 'lambdakit:ecrTagMutability = "SOMETIMES": must be one of MUTABLE, IMMUTABLE'),
     ({"ecrKeepLastImages": 1},
      "lambdakit:ecrKeepLastImages = 1: must be 2 or more (one image to run, one to roll back to)"),
@@ -48,7 +53,10 @@ def test_a_bad_setting_stops_the_program_with_one_clear_message(stack_runner, ov
     assert str(stopped.value) == f"invalid stack settings:\n  {message}"
 
 
-def test_nothing_is_declared_when_a_setting_is_wrong(monkeypatch, stack_runner):
+@pytest.mark.parametrize("overrides, stack_name", [({"memoryMb": 64}, None), ({}, "Prod")],
+                         ids=["a bad setting", "a stack name AWS refuses"])
+def test_nothing_is_declared_when_a_setting_or_a_derived_name_is_wrong(monkeypatch, stack_runner, overrides,
+                                                                        stack_name):
     import offline.engine
 
     recorded = []
@@ -56,7 +64,7 @@ def test_nothing_is_declared_when_a_setting_is_wrong(monkeypatch, stack_runner):
     monkeypatch.setattr(offline.engine.RecordingMonitor, "RegisterResource",
                         lambda self, request: recorded.append(request.type) or original(self, request))
     with pytest.raises(SettingsError):
-        stack_runner("prod", {"memoryMb": 64})
+        stack_runner("prod", overrides, stack_name=stack_name)
     assert recorded == []
 
 
@@ -72,3 +80,31 @@ def test_reserved_minus_one_leaves_provisioned_unbounded(stack_runner):
     run = stack_runner("dev", {"reservedConcurrency": -1, "provisionedConcurrency": 3})
     config = run.one("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig")
     assert config.inputs["provisionedConcurrentExecutions"] == 3
+
+
+NAME_RULES = {
+    "ECR": "ECR repository name = \"lambdakit-Staging-api\" (project-stack-app): must be 2..256 characters, "
+           "lower-case letters and digits, separated by single . _ - or /; rename the stack or the project",
+    "Lambda": "Lambda function name = \"lambdakit-eu.prod-api\" (project-stack-app): must be 1..64 characters, "
+              "letters, digits, - and _; rename the stack or the project",
+}
+
+
+@pytest.mark.parametrize("stack_name, problems", [
+    ("Staging", [NAME_RULES["ECR"]]),  # valid for Pulumi; ECR refuses capitals
+    ("eu.prod", [NAME_RULES["Lambda"]]),  # valid for Pulumi; Lambda refuses the dot
+])
+def test_a_stack_name_that_makes_a_name_aws_refuses_stops_the_program(stack_runner, stack_name, problems):
+    with pytest.raises(SettingsError) as stopped:
+        stack_runner("dev", stack_name=stack_name)
+    assert str(stopped.value).splitlines() == ["invalid names for AWS:", *(f"  {p}" for p in problems)]
+
+
+def test_a_name_too_long_for_lambda_and_iam_is_named_for_both(stack_runner):
+    stack_name = "s" * 60
+    with pytest.raises(SettingsError) as stopped:
+        stack_runner("dev", stack_name=stack_name)
+    lines = str(stopped.value).splitlines()[1:]
+    assert [line.split(" = ")[0].strip() for line in lines] == ["Lambda function name", "IAM role name"]
+    assert all("must be 1..64 characters" in line for line in lines)
+

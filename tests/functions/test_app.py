@@ -55,3 +55,11 @@ def test_a_bug_answers_500_without_internals_and_logs_the_traceback(app, context
     assert "secret-internal-detail" not in response["body"]
     failure = next(e for e in log_lines if e["level"] == "ERROR")
     assert "KeyError: 'secret-internal-detail'" in failure["exception"]
+
+
+@pytest.mark.parametrize("python_level, lambda_level", [
+    ("debug", "DEBUG"), ("info", "INFO"), ("warning", "WARN"), ("error", "ERROR"), ("critical", "FATAL")])
+def test_log_levels_are_the_ones_lambdas_level_filter_knows(app, log_lines, python_level, lambda_level):
+    getattr(app.log, python_level)("a line")
+    [entry] = log_lines
+    assert entry["level"] == lambda_level

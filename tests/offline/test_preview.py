@@ -49,6 +49,16 @@ def test_an_unsafe_stack_is_blocked_and_every_violation_named(tmp_path, capsys):
     assert "4 mandatory violation(s)" in printed
 
 
+@pytest.mark.parametrize("size_mb, blocked", [("500", False), ("500.000001", True)])
+def test_the_image_size_limit_holds_to_the_byte_through_the_whole_preview(tmp_path, size_mb, blocked):
+    """500 MB is 500,000,000 bytes as ECR reports them: allowed; one byte more is refused."""
+    code, plan = preview(tmp_path, "--stack", "prod", "--image-size-mb", size_mb)
+    function = next(r for r in plan["resources"] if r["type"] == "aws:lambda/function:Function")
+    assert function["inputs"]["tags"]["lambdakit:image-size-bytes"] == str(round(float(size_mb) * 1_000_000))
+    assert code == (EXIT_BLOCKED if blocked else EXIT_CLEAN)
+    assert [f["policy"] for f in plan["findings"]] == (["lambda-image-size"] if blocked else [])
+
+
 def test_remediation_is_applied_to_the_plan_as_the_engine_would(tmp_path):
     config = tmp_path / "policy-config.json"
     config.write_text('{"ecr-scan-on-push": "remediate"}')
@@ -83,3 +93,14 @@ def test_the_command_line_exits_non_zero_when_blocked():
                               cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
     assert finished.returncode == EXIT_BLOCKED, finished.stderr
     assert "[mandatory] lambda-architecture" in finished.stdout
+
+
+def test_what_aws_would_refuse_stops_the_preview_with_its_message(tmp_path, capsys, monkeypatch):
+    from offline.simulated_aws import AwsRefusal, SimulatedCloud
+
+    def refuse(self, *args):
+        raise AwsRefusal("ResourceConflictException: The statement id (X) provided already exists.")
+    monkeypatch.setattr(SimulatedCloud, "_permission", refuse)
+    assert preview(tmp_path, "--stack", "dev")[0] == EXIT_ERROR
+    assert capsys.readouterr().err.strip().endswith(
+        "error: AWS would refuse this update: ResourceConflictException: The statement id (X) provided already exists.")

@@ -1,0 +1,157 @@
+"""The simulated account refuses what AWS refuses (each service's API reference), so a program that
+asks for it fails its tests here rather than its first real `pulumi up`."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from offline.engine import ResourceStep
+from offline.simulated_aws import AwsRefusal, SimulatedCloud
+
+REPOSITORY = "aws:ecr/repository:Repository"
+PULL_GRANT = "aws:ecr/repositoryPolicy:RepositoryPolicy"
+FUNCTION = "aws:lambda/function:Function"
+PERMISSION = "aws:lambda/permission:Permission"
+URL = "aws:lambda/functionUrl:FunctionUrl"
+FUNCTION_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:fn"
+PULL_POLICY = ('{"Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, '
+               '"Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], '
+               '"Condition": {"StringLike": {"aws:sourceArn": ["' + FUNCTION_ARN + '", "' + FUNCTION_ARN + ':*"]}}}]}')
+
+
+def register(cloud, typ, name, inputs, prerequisites=(), delete_before_replace=False, urn=None):
+    step = ResourceStep(urn or f"urn:pulumi:dev::p::{typ}::{name}", list(prerequisites), delete_before_replace,
+                        typ=typ, name=name, inputs=inputs, custom=True)
+    return cloud.new_resource(step)[1]
+
+
+def done(typ, inputs, state=None):
+    """A step the next one waited for."""
+    return SimpleNamespace(type=typ, inputs=inputs, state=state or {})
+
+
+@pytest.fixture
+def cloud():
+    return SimulatedCloud(image_size_bytes=1000)
+
+
+@pytest.mark.parametrize("typ, name", [
+    (REPOSITORY, "Lambdakit-dev-api"), (REPOSITORY, "a"), (REPOSITORY, "app--api"), (REPOSITORY, "-app"),
+    (FUNCTION, "app.prod-api"), (FUNCTION, "f" * 65),
+    ("aws:iam/role:Role", "r" * 65), ("aws:iam/role:Role", "role with space"),
+    ("aws:cloudwatch/logGroup:LogGroup", "/aws/lambda/f:1"), ("aws:lambda/alias:Alias", "12"),
+])
+def test_names_aws_refuses(cloud, typ, name):
+    with pytest.raises(AwsRefusal, match="ValidationException"):
+        register(cloud, typ, name, {"name": name, "functionName": "fn"})
+
+
+@pytest.mark.parametrize("typ, name", [
+    (REPOSITORY, "project-a/nginx-web-app"), (REPOSITORY, "lambdakit-prod-api"), (FUNCTION, "lambdakit-Prod_api"),
+    ("aws:iam/role:Role", "lambdakit-eu.prod-api"), ("aws:lambda/alias:Alias", "live"),
+])
+def test_names_aws_accepts(cloud, typ, name):
+    assert register(cloud, typ, name, {"name": name, "functionName": "fn"})["name"] == name
+
+
+@pytest.mark.parametrize("inputs, refused", [
+    ({"memorySize": 64}, "MemorySize 64"), ({"memorySize": 10241}, "MemorySize 10241"),
+    ({"timeout": 901}, "Timeout 901"), ({"ephemeralStorage": {"size": 256}}, "EphemeralStorage 256"),
+    ({"architectures": ["arm64", "x86_64"]}, "exactly one"), ({"architectures": ["aarch64"]}, "exactly one"),
+])
+def test_function_limits(cloud, inputs, refused):
+    with pytest.raises(AwsRefusal, match=refused):
+        register(cloud, FUNCTION, "f", {"name": "fn", **inputs})
+
+
+def test_lifecycle_any_rule_must_be_evaluated_last(cloud):
+    register(cloud, REPOSITORY, "r", {"name": "repo"})
+    rules = ('{"rules": [{"rulePriority": 1, "selection": {"tagStatus": "any"}, "action": {"type": "expire"}}, '
+             '{"rulePriority": 2, "selection": {"tagStatus": "untagged"}, "action": {"type": "expire"}}]}')
+    with pytest.raises(AwsRefusal, match="tagStatus 'any' must have the highest"):
+        register(cloud, "aws:ecr/lifecyclePolicy:LifecyclePolicy", "l", {"repository": "repo", "policy": rules})
+
+
+@pytest.mark.parametrize("mutability, refused", [("IMMUTABLE", True), ("MUTABLE", False)])
+def test_an_immutable_repository_refuses_a_tag_it_holds_with_another_digest(cloud, mutability, refused):
+    register(cloud, REPOSITORY, "r", {"name": "repo", "imageTagMutability": mutability})
+    cloud.push_image("repo", "v1", "sha256:" + "a" * 64)
+    cloud.push_image("repo", "v1", "sha256:" + "a" * 64)  # the same image again is no change
+    if refused:
+        with pytest.raises(AwsRefusal, match="already exists in the 'repo' repository and cannot be overwritten"):
+            cloud.push_image("repo", "v1", "sha256:" + "b" * 64)
+    else:
+        cloud.push_image("repo", "v1", "sha256:" + "b" * 64)
+        assert cloud.repositories["repo"].tags["v1"] == "sha256:" + "b" * 64
+
+
+@pytest.fixture
+def pushed(cloud) -> str:
+    """An image in a repository whose policy lets the function `fn` pull; its URI."""
+    register(cloud, REPOSITORY, "r", {"name": "repo", "imageTagMutability": "IMMUTABLE"})
+    register(cloud, PULL_GRANT, "p", {"repository": "repo", "policy": PULL_POLICY})
+    digest = "sha256:" + "c" * 64
+    cloud.push_image("repo", "v1", digest)
+    return f"123456789012.dkr.ecr.eu-west-1.amazonaws.com/repo@{digest}"
+
+
+def test_a_function_is_created_only_after_its_pull_grant(cloud, pushed):
+    image_function = {"name": "fn", "packageType": "Image", "imageUri": pushed}
+    with pytest.raises(AwsRefusal, match="Lambda does not have permission to access the ECR image"):
+        register(cloud, FUNCTION, "f", image_function)  # the grant exists, but nothing made the function wait
+    grant = done(PULL_GRANT, {"repository": "repo", "policy": PULL_POLICY})
+    assert register(cloud, FUNCTION, "f", image_function, [grant])["arn"] == FUNCTION_ARN
+
+
+def test_a_function_whose_image_was_never_pushed_is_refused(cloud, pushed):
+    grant = done(PULL_GRANT, {"repository": "repo", "policy": PULL_POLICY})
+    with pytest.raises(AwsRefusal, match="does not exist"):
+        register(cloud, FUNCTION, "f", {"name": "fn", "packageType": "Image",
+                                        "imageUri": pushed.replace("c" * 64, "d" * 64)}, [grant])
+
+
+def test_a_statement_id_is_unique_in_a_policy(cloud):
+    grant = {"function": "fn", "qualifier": "live", "statementId": "AllowX", "action": "lambda:InvokeFunction",
+             "principal": "events.amazonaws.com"}
+    register(cloud, PERMISSION, "a", grant)
+    with pytest.raises(AwsRefusal, match=r"ResourceConflictException: The statement id \(AllowX\)"):
+        register(cloud, PERMISSION, "b", grant)
+
+
+def test_replacing_a_permission_with_a_fixed_id_must_delete_first(cloud):
+    grant = {"function": "fn", "statementId": "AllowX", "action": "lambda:InvokeFunction", "principal": "s3.amazonaws.com"}
+    register(cloud, PERMISSION, "a", grant)
+    with pytest.raises(AwsRefusal, match="ResourceConflictException"):
+        register(cloud, PERMISSION, "a", {**grant, "principal": "sns.amazonaws.com"})
+    register(cloud, PERMISSION, "a", {**grant, "principal": "sns.amazonaws.com"}, delete_before_replace=True)
+    assert cloud.function_policies[("fn", "")]["AllowX"]["Principal"] == "sns.amazonaws.com"
+
+
+def test_a_new_public_url_gets_the_providers_grants_which_outlive_it(cloud):
+    register(cloud, URL, "u", {"functionName": "fn", "qualifier": "live", "authorizationType": "NONE"})
+    assert {s["Sid"] for s in cloud.public_statements("fn")} == {"FunctionURLAllowPublicAccess",
+                                                                 "FunctionURLAllowInvokeAction"}
+    cloud.delete_all_but(set())
+    assert len(cloud.public_statements("fn")) == 2  # the provider never removes them
+
+
+@pytest.mark.parametrize("cors, refused", [
+    ({"allowMethods": ["GET", "OPTIONS"]}, "AllowMethods"),
+    ({"allowOrigins": [f"https://{i}.example.com" for i in range(101)]}, "more than 100"),
+    ({"allowOrigins": ["https://" + "a" * 250]}, "AllowOrigins must be 1..253"),
+    ({"maxAge": 86401}, "MaxAge 86401"),
+])
+def test_function_url_cors_limits(cloud, cors, refused):
+    with pytest.raises(AwsRefusal, match=refused):
+        register(cloud, URL, "u", {"functionName": "fn", "authorizationType": "AWS_IAM", "cors": cors})
+
+
+def test_provisioned_concurrency_never_on_latest(cloud):
+    with pytest.raises(AwsRefusal, match="unpublished function versions"):
+        register(cloud, "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig", "p",
+                 {"functionName": "fn", "qualifier": "$LATEST", "provisionedConcurrentExecutions": 1})
+
+
+def test_log_retention_must_be_one_cloudwatch_offers(cloud):
+    with pytest.raises(AwsRefusal, match="retentionInDays 10"):
+        register(cloud, "aws:cloudwatch/logGroup:LogGroup", "g", {"name": "/aws/lambda/fn", "retentionInDays": 10})
