@@ -18,7 +18,8 @@ IMAGE_SIZE_TAG = "lambdakit:image-size-bytes"
 LIVE_ALIAS = "live"
 # A browser that calls an AWS_IAM URL signs each request with SigV4: its preflight asks for these
 # headers besides content-type (x-amz-security-token with temporary credentials,
-# x-amz-content-sha256 from signers that hash the body, as aws4fetch and the SDKs for JS do).
+# x-amz-content-sha256 from signers that hash the body, as the SDK for JavaScript's signer does).
+# Lower case, as Lambda stores them, so a refresh shows no drift.
 _CORS_HEADERS = ("content-type",)
 _SIGV4_HEADERS = ("authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256")
 

@@ -30,9 +30,9 @@ def content_tag(context_dir: Path, build: dict) -> str:
 
     pulumi-docker rebuilds and pushes the same image name when any build input changes, or its
     digest of the context does: the Dockerfile, and every file .dockerignore lets through, by path,
-    mode and content. A rebuild makes a new image digest, and an IMMUTABLE repository refuses a tag
-    it already holds with another digest; so every one of those goes into the tag (modes included:
-    a checkout under another umask is a rebuild), with the provider's version.
+    mode and content. An IMMUTABLE repository refuses any push of a tag it already holds, so every
+    one of those goes into the tag (modes included: a checkout under another umask is a rebuild),
+    with the provider's version.
     """
     digest = hashlib.sha256(f"{_PULUMI_DOCKER_VERSION}\n{json.dumps(build, sort_keys=True)}\n".encode())
     digest.update(Path(build["dockerfile"]).read_bytes())
@@ -147,8 +147,9 @@ class ContainerImage(pulumi.ComponentResource):
 
         self.repository_url = self.repository.repository_url
         # repoDigest is `repository@sha256:...`: an immutable reference to exactly what was pushed.
-        # Lambda checks at create time that it may pull the image, so the reference is handed out
-        # only once the pull grant exists: whatever runs the image waits for both.
+        # Lambda checks at create time that it may pull the image and, finding no grant, refuses or
+        # writes a broader statement of its own into the repository policy. The reference is handed
+        # out only once the pull grant exists: whatever runs the image waits for both.
         self.image_uri = pulumi.Output.all(self.image.repo_digest, pull_grant.id).apply(lambda ready: ready[0])
         # The size ECR itself reports for the pushed manifest, so the policy pack judges the real
         # image; unknown during a preview that has not pushed yet.

@@ -17,7 +17,7 @@ from concurrent import futures
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 import grpc
 import jsonschema
@@ -84,8 +84,12 @@ class _Engine(engine_pb2_grpc.EngineServicer):
 class PolicyPackProcess:
     """A running policy pack and a client for it; use as a context manager."""
 
-    def __init__(self, pack_dir: Path, stack: StackConfig, python: str = sys.executable):
+    def __init__(self, pack_dir: Path, stack: StackConfig, python: str = sys.executable,
+                 environment: Optional[Mapping[str, str]] = None):
+        """`environment` replaces this process's environment for the pack (the PULUMI_* variables are
+        added to it either way), e.g. to keep the pack's AWS calls away from real AWS."""
         self.pack_dir, self.stack, self.python = pack_dir, stack, python
+        self.environment = os.environ if environment is None else environment
         self.engine = _Engine()
         self._output: list[str] = []
         self._port_line: list[str] = []
@@ -99,7 +103,7 @@ class PolicyPackProcess:
         engine_pb2_grpc.add_EngineServicer_to_server(self.engine, self._server)
         engine_port = self._server.add_insecure_port("127.0.0.1:0")
         self._server.start()
-        environment = {**os.environ, "PULUMI_PROJECT": self.stack.project, "PULUMI_STACK": self.stack.stack,
+        environment = {**self.environment, "PULUMI_PROJECT": self.stack.project, "PULUMI_STACK": self.stack.stack,
                        "PULUMI_DRY_RUN": "true", "PULUMI_CONFIG": json.dumps(self.stack.values)}
         self._process = subprocess.Popen(
             [self.python, "-u", "-m", "pulumi.policy", f"127.0.0.1:{engine_port}", "."],

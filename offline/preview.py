@@ -33,9 +33,8 @@ KEY_PROPERTIES = {
     "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig": (
         "qualifier", "provisionedConcurrentExecutions"),
     "aws:lambda/functionUrl:FunctionUrl": ("authorizationType", "qualifier"),
-    "aws:lambda/permission:Permission": ("action", "principal"),
+    "aws:lambda/permission:Permission": ("statementId", "action", "principal"),
     "aws:cloudwatch/logGroup:LogGroup": ("name", "retentionInDays"),
-    "aws:sqs/queue:Queue": ("messageRetentionSeconds",),
 }
 
 

@@ -16,6 +16,7 @@ import itertools
 import json
 import os
 import stat
+from fnmatch import fnmatchcase
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -50,6 +51,10 @@ def partition_of(region: str) -> str:
     if region.startswith("us-gov-"):
         return "aws-us-gov"
     return "aws"
+
+
+def _as_list(value: Any) -> list:
+    return [value] if isinstance(value, str) else list(value or [])
 
 
 def _short_hash(text: str, length: int = 8) -> str:
@@ -130,8 +135,10 @@ class SimulatedCloud(pulumi.runtime.Mocks):
     its size, and everything built on either stays unknown.
     """
 
-    def __init__(self, region: str = "eu-west-1", image_size_bytes: Optional[int] = None):
+    def __init__(self, region: str = "eu-west-1", image_size_bytes: Optional[int] = None,
+                 account_concurrency: int = 1000):
         self.region, self.partition = region, partition_of(region)
+        self.account_concurrency = account_concurrency  # the Region's concurrency quota (default 1000)
         self.image_size_bytes = image_size_bytes
         self.resources: dict[str, _Resource] = {}  # by URN: what the stack has created
         self.repositories: dict[str, _Repository] = {}
@@ -215,8 +222,8 @@ class SimulatedCloud(pulumi.runtime.Mocks):
             repository.lambda_pull_arns = [
                 arn for s in document["Statement"]
                 if s.get("Effect") == "Allow" and (s.get("Principal") or {}).get("Service") == "lambda.amazonaws.com"
-                and {"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"} <= set(s.get("Action") or [])
-                for arn in ((s.get("Condition") or {}).get("StringLike") or {}).get("aws:sourceArn", [])]
+                and {"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"} <= set(_as_list(s.get("Action")))
+                for arn in _as_list(((s.get("Condition") or {}).get("StringLike") or {}).get("aws:sourceArn"))]
         return {"registryId": ACCOUNT_ID}
 
     def _lifecycle_policy(self, step, previous, inputs, name) -> dict:
@@ -252,8 +259,9 @@ class SimulatedCloud(pulumi.runtime.Mocks):
 
     def push_image(self, repository_name: str, tag: str, digest: str) -> None:
         repository = self._existing_repository(repository_name)
-        held = repository.tags.get(tag)
-        if held not in (None, digest) and repository.mutability.startswith("IMMUTABLE"):
+        # An immutable repository refuses any push of a tag it holds, even of the same digest
+        # (ImageTagAlreadyExistsException; aws/containers-roadmap#2179).
+        if tag in repository.tags and repository.mutability.startswith("IMMUTABLE"):
             raise AwsRefusal(f"tag invalid: The image tag '{tag}' already exists in the '{repository_name}' repository "
                              "and cannot be overwritten because the repository is immutable.")
         repository.tags[tag] = digest
@@ -289,6 +297,7 @@ class SimulatedCloud(pulumi.runtime.Mocks):
         architectures = inputs.get("architectures")
         if _known(architectures) and (len(architectures) != 1 or architectures[0] not in LAMBDA_ARCHITECTURES):
             raise AwsRefusal(f"ValidationException: Architectures {architectures} must be exactly one of arm64, x86_64")
+        self._check_reservation(step.urn, inputs.get("reservedConcurrentExecutions"))
         arn = self.arn("lambda", f"function:{name}")
         if inputs.get("packageType") == "Image":
             self._check_image_pull(inputs.get("imageUri"), arn, step.prerequisites)
@@ -298,29 +307,45 @@ class SimulatedCloud(pulumi.runtime.Mocks):
                              f"{arn}/invocations"}
 
     def _check_image_pull(self, image_uri: Any, function_arn: str, prerequisites: list) -> None:
-        """Lambda resolves the image and checks that it may pull it when the function is created
-        or its image changes: the image must be in ECR, and the repository policy must already
-        grant this function, so that grant must be among the steps this one waited for."""
+        """Lambda resolves the image and checks that it may pull it when the function is created or
+        its image changes. Finding no grant, it either refuses, or (when the caller may set the
+        repository policy, as this deployer can) writes its own broader, unmanaged statement, which
+        the program's RepositoryPolicy then races to overwrite. Either way the grant must come first;
+        the simulation refuses both cases, so the ordering is enforced."""
         if not _known(image_uri):
             return
         repository_url, digest = image_uri.split("@", 1) if "@" in image_uri else image_uri.rsplit(":", 1)
         repository = self._existing_repository(repository_url.split("/", 1)[1])
         if digest not in repository.sizes and digest not in repository.tags:
-            raise AwsRefusal(f"InvalidParameterValueException: Source image {image_uri} does not exist.")
+            raise AwsRefusal(f"InvalidParameterValueException: Source image {image_uri} does not exist. "
+                             "Provide a valid source image.")
         waited_for_grant = any(p.type == "aws:ecr/repositoryPolicy:RepositoryPolicy"
                                and p.inputs.get("repository") == repository.name for p in prerequisites)
-        granted = any(pattern in (function_arn, f"{function_arn}:*") for pattern in repository.lambda_pull_arns)
+        granted = any(fnmatchcase(function_arn, pattern) for pattern in repository.lambda_pull_arns)
         if not (granted and waited_for_grant):
-            raise AwsRefusal(f"InvalidParameterValueException: Lambda does not have permission to access the ECR "
+            raise AwsRefusal(f"AccessDeniedException (403): Lambda does not have permission to access the ECR "
                              f"image. Check the ECR permissions. (repository {repository.name}, function "
                              f"{function_arn}; the pull grant must exist before the function)")
+
+    def _check_reservation(self, urn: str, reserved: Any) -> None:
+        """PutFunctionConcurrency: reservations must leave at least 100 unreserved in the account."""
+        if not _known(reserved) or reserved < 0:
+            return
+        others = sum(max(r.inputs.get("reservedConcurrentExecutions") or -1, 0) for u, r in self.resources.items()
+                     if r.type == "aws:lambda/function:Function" and u != urn)
+        if others + reserved > self.account_concurrency - 100:
+            raise AwsRefusal("InvalidParameterValueException: Specified ReservedConcurrentExecutions for function "
+                             "decreases account's UnreservedConcurrentExecution below its minimum value of [100].")
 
     def _alias(self, step, previous, inputs, name) -> dict:
         _check_name(LAMBDA_ALIAS_NAME, name)
         return {"arn": self.arn("lambda", f"function:{inputs['functionName']}:{name}")}
 
     def _provisioned_concurrency(self, step, previous, inputs, name) -> dict:
-        if inputs.get("qualifier") == "$LATEST":
+        aliases = {(r.inputs.get("functionName"), r.outputs["name"]): r.inputs.get("functionVersion")
+                   for r in self.resources.values() if r.type == "aws:lambda/alias:Alias"}
+        qualifier = inputs.get("qualifier")
+        if "$LATEST" in (qualifier, aliases.get((inputs.get("functionName"), qualifier))):
             raise AwsRefusal("InvalidParameterValueException: Provisioned Concurrency Configs cannot be applied to "
                              "unpublished function versions.")
         _check_range("ProvisionedConcurrentExecutions", inputs.get("provisionedConcurrentExecutions"), (1, 10**6))

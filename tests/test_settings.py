@@ -84,7 +84,7 @@ def test_reserved_minus_one_leaves_provisioned_unbounded(stack_runner):
 
 NAME_RULES = {
     "ECR": "ECR repository name = \"lambdakit-Staging-api\" (project-stack-app): must be 2..256 characters, "
-           "lower-case letters and digits, separated by single . _ - or /; rename the stack or the project",
+           "lower-case letters and digits, separated by . _ __ - (one or more) or /; rename the stack or the project",
     "Lambda": "Lambda function name = \"lambdakit-eu.prod-api\" (project-stack-app): must be 1..64 characters, "
               "letters, digits, - and _; rename the stack or the project",
 }

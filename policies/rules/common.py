@@ -1,24 +1,26 @@
 """Helpers every rule uses."""
 
 import os
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Optional
 
 from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, ReportViolation, ResourceValidationArgs,
                            ResourceValidationPolicy, Severity)
 
 LAMBDA_FUNCTION = "aws:lambda/function:Function"
+LAMBDA_MIN_MEMORY_MB = 128
 LAMBDA_MAX_MEMORY_MB = 10240
 
 
-def resource_rule(name: str, description: str, severity: Severity, config_schema: PolicyConfigSchema,
-                  *resource_types: str, **options: Any) -> Callable[[Callable], ResourceValidationPolicy]:
-    """Make the decorated check a mandatory policy that sees only `resource_types` (all when none)."""
+def resource_rule(name: str, description: str, severity: Severity, config_schema: Optional[PolicyConfigSchema],
+                  *resource_types: str, enforcement_level: EnforcementLevel = EnforcementLevel.MANDATORY,
+                  **options: Any) -> Callable[[Callable], ResourceValidationPolicy]:
+    """Make the decorated check a policy (mandatory unless told) that sees only `resource_types` (all when none)."""
     def policy(check: Callable[[ResourceValidationArgs, ReportViolation], None]) -> ResourceValidationPolicy:
         def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
             if not resource_types or args.resource_type in resource_types:
                 check(args, report)
         return ResourceValidationPolicy(name=name, description=description, severity=severity,
-                                        enforcement_level=EnforcementLevel.MANDATORY, config_schema=config_schema,
+                                        enforcement_level=enforcement_level, config_schema=config_schema,
                                         validate=validate, **options)
     return policy
 

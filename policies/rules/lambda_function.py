@@ -2,22 +2,25 @@
 
 import re
 
-from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
+from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, Severity
+from pulumi_policy.proxy import UnknownValueError
 
-from rules.common import LAMBDA_FUNCTION, LAMBDA_MAX_MEMORY_MB, is_image_function, resource_rule, schema, setting
+from rules.common import (LAMBDA_FUNCTION, LAMBDA_MAX_MEMORY_MB, LAMBDA_MIN_MEMORY_MB, is_image_function, resource_rule,
+                          schema, setting)
+from rules.image_size import IMAGE_SIZE_TAG, measure
 
-# Written by components/container_function.py from the size ECR reports for the pushed image.
-IMAGE_SIZE_TAG = "lambdakit:image-size-bytes"
 _DIGEST_REFERENCE = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")
 
 _ARCHITECTURE = schema(allowedArchitectures={
     "type": "array", "items": {"type": "string", "enum": ["arm64", "x86_64"]}, "default": ["arm64"],
     "description": "Architectures a function may run on."})
+_MEMORY_RANGE = {"type": "integer", "minimum": LAMBDA_MIN_MEMORY_MB, "maximum": LAMBDA_MAX_MEMORY_MB}
 _MEMORY = schema(
-    minMemoryMb={"type": "integer", "minimum": 128, "maximum": LAMBDA_MAX_MEMORY_MB, "default": 1024,
-                 "description": "Least memory for a container-image function (CPU scales with memory)."},
-    maxMemoryMb={"type": "integer", "minimum": 128, "maximum": LAMBDA_MAX_MEMORY_MB, "default": LAMBDA_MAX_MEMORY_MB,
-                 "description": "Most memory a function may have; never above Lambda's 10240 MB."},
+    minMemoryMb={**_MEMORY_RANGE, "default": 1024,
+                 "description": "Least memory for a container-image function (CPU scales with memory); "
+                                "a zip function may have Lambda's least, 128 MB."},
+    maxMemoryMb={**_MEMORY_RANGE, "default": LAMBDA_MAX_MEMORY_MB,
+                 "description": "Most memory any function, image or zip, may have; never above Lambda's 10240 MB."},
 )
 _IMAGE_SIZE = schema(maxImageSizeMb={
     "type": "integer", "minimum": 1, "maximum": 10240, "default": 500,
@@ -37,14 +40,19 @@ def lambda_architecture(args: ResourceValidationArgs, report: ReportViolation) -
                "Set the stack's architecture to arm64 (cheaper per GB-second, and the image is built for it).")
 
 
-@resource_rule("lambda-memory", "Lambda memory stays within the configured range and Lambda's maximum.",
+@resource_rule("lambda-memory", "Container-image functions have at least the configured memory; "
+               "no function has more than the configured maximum (never above Lambda's 10240 MB).",
                Severity.MEDIUM, _MEMORY, LAMBDA_FUNCTION)
 def lambda_memory(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    config = args.get_config()
-    low, high = setting(config, _MEMORY, "minMemoryMb"), setting(config, _MEMORY, "maxMemoryMb")
-    memory = int(args.props.get("memorySize") or 128)  # Lambda's default when none is given
+    config, image = args.get_config(), is_image_function(args.props)
+    # The floor is for images only: they are larger and start slower, and CPU scales with memory. A small
+    # zip function at Lambda's least, 128 MB, is a legitimate choice. The ceiling is for every function.
+    low = setting(config, _MEMORY, "minMemoryMb") if image else LAMBDA_MIN_MEMORY_MB
+    high = setting(config, _MEMORY, "maxMemoryMb")
+    memory = int(args.props.get("memorySize") or LAMBDA_MIN_MEMORY_MB)  # Lambda's default when none is given
     if not low <= memory <= high:
-        report(f"'{args.name}' has {memory} MB; allowed: {low}..{high} MB.")
+        report(f"'{args.name}' has {memory} MB; allowed for {'an image' if image else 'a zip'} function: "
+               f"{low}..{high} MB.")
 
 
 @resource_rule("lambda-image-size", "A function's image is no larger than the configured limit, as ECR measured it.",
@@ -53,12 +61,29 @@ def lambda_image_size(args: ResourceValidationArgs, report: ReportViolation) -> 
     if not is_image_function(args.props):
         return
     limit_mb = setting(args.get_config(), _IMAGE_SIZE, "maxImageSizeMb")
-    recorded = (args.props.get("tags") or {}).get(IMAGE_SIZE_TAG)
-    if recorded is None:
-        report(f"'{args.name}' does not carry the {IMAGE_SIZE_TAG} tag, so its image size cannot be checked; "
-               "build the image with the ContainerImage component.")
-    elif int(recorded) / 1_000_000 > limit_mb:
-        report(f"'{args.name}' runs an image of {int(recorded) / 1_000_000:.1f} MB; the limit is {limit_mb} MB.")
+    measured = measure(args.props)
+    # An image that could not be measured is lambda-image-size-unmeasured's to report, at its own level.
+    if measured.size_bytes is not None and measured.size_bytes / 1_000_000 > limit_mb:
+        report(f"'{args.name}' runs an image of {measured.size_bytes / 1_000_000:.1f} MB; the limit is {limit_mb} MB "
+               f"({measured.source}).")
+
+
+# pulumi_policy's report callback has no level of its own: a second policy carries "could not measure",
+# advisory unless the user's config makes it mandatory.
+@resource_rule("lambda-image-size-unmeasured",
+               "A function's image size could be measured, so lambda-image-size could judge it.",
+               Severity.MEDIUM, None, LAMBDA_FUNCTION, enforcement_level=EnforcementLevel.ADVISORY)
+def lambda_image_size_unmeasured(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if not is_image_function(args.props):
+        return
+    try:
+        measured = measure(args.props)
+    except UnknownValueError:
+        return  # during preview: lambda-image-size already says it could not run, once is enough
+    if measured.size_bytes is None:
+        report(f"'{args.name}': the size of its image cannot be checked: {measured.reason}. Tag the function "
+               f"{IMAGE_SIZE_TAG} with the size in bytes, or run the pack with credentials allowed "
+               "ecr:DescribeImages on the repository.")
 
 
 @resource_rule("lambda-image-by-digest", "Functions reference their image by digest, never by a mutable tag.",
@@ -67,6 +92,6 @@ def lambda_image_by_digest(args: ResourceValidationArgs, report: ReportViolation
     if not is_image_function(args.props) or setting(args.get_config(), _DIGEST, "allowMutableTags"):
         return
     image_uri = args.props.get("imageUri") or ""
-    if not _DIGEST_REFERENCE.match(image_uri):
+    if not isinstance(image_uri, str) or not _DIGEST_REFERENCE.match(image_uri):
         report(f"'{args.name}' references {image_uri!r}; use repository@sha256:<digest> so what runs "
                "cannot change under the same name.")

@@ -1,5 +1,7 @@
 """Rules that need the whole graph."""
 
+from typing import Any, Mapping, Optional
+
 from pulumi_policy import EnforcementLevel, ReportViolation, Severity, StackValidationArgs, StackValidationPolicy
 
 from rules.common import LAMBDA_FUNCTION, schema, setting
@@ -14,14 +16,25 @@ _RETENTION = schema(
 )
 
 
+def _log_group_of(props: Mapping[str, Any]) -> Optional[str]:
+    # Lambda writes to loggingConfig.logGroup when set, else to /aws/lambda/<name>.
+    logging_config = props.get("loggingConfig")
+    log_group = logging_config.get("logGroup") if isinstance(logging_config, Mapping) else None
+    if log_group:
+        return log_group
+    name = props.get("name")
+    return f"/aws/lambda/{name}" if name else None
+
+
 def _managed_log_groups(args: StackValidationArgs, report: ReportViolation) -> None:
     config = args.get_config()
     low, high = setting(config, _RETENTION, "minRetentionDays"), setting(config, _RETENTION, "maxRetentionDays")
     retention_by_name = {r.props.get("name"): r.props.get("retentionInDays")
                          for r in args.resources if r.resource_type == LOG_GROUP}
     for function in (r for r in args.resources if r.resource_type == LAMBDA_FUNCTION):
-        # Lambda writes to loggingConfig.logGroup when set, else to /aws/lambda/<name>.
-        expected = (function.props.get("loggingConfig") or {}).get("logGroup") or f"/aws/lambda/{function.props['name']}"
+        expected = _log_group_of(function.props)
+        if expected is None:
+            continue  # no name and no logging config: nothing to say which group it writes to
         if expected not in retention_by_name:
             report(f"function '{function.name}' logs to {expected}, which this stack does not manage; "
                    "Lambda would create it with no retention.", function.urn)

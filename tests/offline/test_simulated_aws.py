@@ -36,7 +36,8 @@ def cloud():
 
 
 @pytest.mark.parametrize("typ, name", [
-    (REPOSITORY, "Lambdakit-dev-api"), (REPOSITORY, "a"), (REPOSITORY, "app--api"), (REPOSITORY, "-app"),
+    (REPOSITORY, "Lambdakit-dev-api"), (REPOSITORY, "a"), (REPOSITORY, "a___b"), (REPOSITORY, "a.-b"),
+    (REPOSITORY, "-app"), ("aws:iam/role:Role", "rôle"), ("aws:cloudwatch/logGroup:LogGroup", "aws/lambda/f"),
     (FUNCTION, "app.prod-api"), (FUNCTION, "f" * 65),
     ("aws:iam/role:Role", "r" * 65), ("aws:iam/role:Role", "role with space"),
     ("aws:cloudwatch/logGroup:LogGroup", "/aws/lambda/f:1"), ("aws:lambda/alias:Alias", "12"),
@@ -47,7 +48,8 @@ def test_names_aws_refuses(cloud, typ, name):
 
 
 @pytest.mark.parametrize("typ, name", [
-    (REPOSITORY, "project-a/nginx-web-app"), (REPOSITORY, "lambdakit-prod-api"), (FUNCTION, "lambdakit-Prod_api"),
+    (REPOSITORY, "project-a/nginx-web-app"), (REPOSITORY, "lambdakit-prod-api"), (REPOSITORY, "app--api"),
+    (REPOSITORY, "a__b"), (FUNCTION, "lambdakit-Prod_api"),
     ("aws:iam/role:Role", "lambdakit-eu.prod-api"), ("aws:lambda/alias:Alias", "live"),
 ])
 def test_names_aws_accepts(cloud, typ, name):
@@ -72,17 +74,19 @@ def test_lifecycle_any_rule_must_be_evaluated_last(cloud):
         register(cloud, "aws:ecr/lifecyclePolicy:LifecyclePolicy", "l", {"repository": "repo", "policy": rules})
 
 
-@pytest.mark.parametrize("mutability, refused", [("IMMUTABLE", True), ("MUTABLE", False)])
-def test_an_immutable_repository_refuses_a_tag_it_holds_with_another_digest(cloud, mutability, refused):
-    register(cloud, REPOSITORY, "r", {"name": "repo", "imageTagMutability": mutability})
+@pytest.mark.parametrize("again", ["a", "b"], ids=["the same digest", "another digest"])
+def test_an_immutable_repository_refuses_any_push_of_a_tag_it_holds(cloud, again):
+    register(cloud, REPOSITORY, "r", {"name": "repo", "imageTagMutability": "IMMUTABLE"})
     cloud.push_image("repo", "v1", "sha256:" + "a" * 64)
-    cloud.push_image("repo", "v1", "sha256:" + "a" * 64)  # the same image again is no change
-    if refused:
-        with pytest.raises(AwsRefusal, match="already exists in the 'repo' repository and cannot be overwritten"):
-            cloud.push_image("repo", "v1", "sha256:" + "b" * 64)
-    else:
-        cloud.push_image("repo", "v1", "sha256:" + "b" * 64)
-        assert cloud.repositories["repo"].tags["v1"] == "sha256:" + "b" * 64
+    with pytest.raises(AwsRefusal, match="already exists in the 'repo' repository and cannot be overwritten"):
+        cloud.push_image("repo", "v1", "sha256:" + again * 64)
+
+
+def test_a_mutable_repository_moves_the_tag(cloud):
+    register(cloud, REPOSITORY, "r", {"name": "repo", "imageTagMutability": "MUTABLE"})
+    cloud.push_image("repo", "v1", "sha256:" + "a" * 64)
+    cloud.push_image("repo", "v1", "sha256:" + "b" * 64)
+    assert cloud.repositories["repo"].tags["v1"] == "sha256:" + "b" * 64
 
 
 @pytest.fixture
@@ -97,7 +101,7 @@ def pushed(cloud) -> str:
 
 def test_a_function_is_created_only_after_its_pull_grant(cloud, pushed):
     image_function = {"name": "fn", "packageType": "Image", "imageUri": pushed}
-    with pytest.raises(AwsRefusal, match="Lambda does not have permission to access the ECR image"):
+    with pytest.raises(AwsRefusal, match="AccessDeniedException .* Lambda does not have permission"):
         register(cloud, FUNCTION, "f", image_function)  # the grant exists, but nothing made the function wait
     grant = done(PULL_GRANT, {"repository": "repo", "policy": PULL_POLICY})
     assert register(cloud, FUNCTION, "f", image_function, [grant])["arn"] == FUNCTION_ARN
@@ -146,10 +150,20 @@ def test_function_url_cors_limits(cloud, cors, refused):
         register(cloud, URL, "u", {"functionName": "fn", "authorizationType": "AWS_IAM", "cors": cors})
 
 
-def test_provisioned_concurrency_never_on_latest(cloud):
+@pytest.mark.parametrize("qualifier", ["$LATEST", "latest-alias"])
+def test_provisioned_concurrency_never_on_latest_nor_an_alias_of_it(cloud, qualifier):
+    register(cloud, "aws:lambda/alias:Alias", "a", {"name": "latest-alias", "functionName": "fn",
+                                                   "functionVersion": "$LATEST"})
     with pytest.raises(AwsRefusal, match="unpublished function versions"):
         register(cloud, "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig", "p",
-                 {"functionName": "fn", "qualifier": "$LATEST", "provisionedConcurrentExecutions": 1})
+                 {"functionName": "fn", "qualifier": qualifier, "provisionedConcurrentExecutions": 1})
+
+
+def test_reservations_leave_100_unreserved_in_the_account(cloud):
+    register(cloud, FUNCTION, "a", {"name": "a", "reservedConcurrentExecutions": 600})
+    with pytest.raises(AwsRefusal, match="below its minimum value of \\[100\\]"):
+        register(cloud, FUNCTION, "b", {"name": "b", "reservedConcurrentExecutions": 301})
+    assert register(cloud, FUNCTION, "b", {"name": "b", "reservedConcurrentExecutions": 300})["name"] == "b"
 
 
 def test_log_retention_must_be_one_cloudwatch_offers(cloud):

@@ -5,10 +5,14 @@ deserialiser and unknown-checking proxies, exactly as during `pulumi preview`.
 """
 
 import contextlib
+import os
+from pathlib import Path
 from typing import Iterator, Optional
 
+import boto3
 import pytest
 from google.protobuf import struct_pb2
+from moto.server import ThreadedMotoServer
 from pulumi.runtime.proto import analyzer_pb2
 
 from offline.policy_engine import Finding, PolicyPackProcess, _finding, configure, parse_policy_config
@@ -49,10 +53,56 @@ class Pack:
         return [_finding(d, "") for d in self.analyzer.AnalyzeStack(request).diagnostics]
 
 
-@pytest.fixture(scope="session")
-def pack() -> Iterator[Pack]:
-    with PolicyPackProcess(PROJECT_DIR / "policies", STACK) as process:
+def aws_environment(scratch: Path, **aws: str) -> dict[str, str]:
+    """The pack's environment: this one without any AWS_* or proxy variable, so no real credentials,
+    profile or endpoint; the instance metadata service off and credential files that do not exist, so
+    botocore asks nothing of 169.254.169.254 or of AWS. `aws` adds variables: a loopback endpoint, fake keys."""
+    missing = str(scratch / "no-aws-config-here")
+    kept = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and not k.lower().endswith("_proxy")}
+    return {**kept, "AWS_EC2_METADATA_DISABLED": "true", "AWS_SHARED_CREDENTIALS_FILE": missing,
+            "AWS_CONFIG_FILE": missing, **aws}
+
+
+@contextlib.contextmanager
+def start_pack(environment: dict[str, str]) -> Iterator[Pack]:
+    with PolicyPackProcess(PROJECT_DIR / "policies", STACK, environment=environment) as process:
         yield Pack(process.analyzer)
+
+
+@pytest.fixture(scope="session")
+def pack(tmp_path_factory) -> Iterator[Pack]:
+    """The pack with no AWS credentials at all: whatever it would ask AWS fails at once, offline."""
+    with start_pack(aws_environment(tmp_path_factory.mktemp("aws"))) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """A local moto server (ECR, STS, ...) on loopback; its account is 123456789012."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+MOTO_KEYS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+@pytest.fixture(scope="session")
+def aws_pack(tmp_path_factory, moto_endpoint) -> Iterator[Pack]:
+    """The pack with fake credentials for the local moto server, the only AWS it can reach."""
+    environment = aws_environment(tmp_path_factory.mktemp("aws"), AWS_ENDPOINT_URL=moto_endpoint, **MOTO_KEYS)
+    with start_pack(environment) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def moto_ecr(moto_endpoint):
+    """A client of moto's ECR in eu-west-1 for the tests to fill."""
+    return boto3.client("ecr", region_name="eu-west-1", endpoint_url=moto_endpoint,
+                        aws_access_key_id=MOTO_KEYS["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=MOTO_KEYS["AWS_SECRET_ACCESS_KEY"])
 
 
 def by_policy(findings: list[Finding], policy: str) -> list[Finding]:

@@ -46,3 +46,20 @@ def test_retention_bounds_are_configurable(pack):
 def test_unknown_function_name_is_reported_as_not_run(pack):
     [finding] = pack.analyze_stack([(FUNCTION, "api", {"name": rpc.UNKNOWN})])
     assert finding.enforcement_level == "advisory" and "can't run policy 'lambda-managed-log-group'" in finding.message
+
+
+def test_a_function_without_a_name_is_judged_by_its_logging_config(pack):
+    # Programs that leave the name to autonaming, or to another engine, send none.
+    unnamed = {"packageType": "Image", "loggingConfig": {"logFormat": "JSON", "logGroup": "/shared/api"}}
+    [finding] = pack.analyze_stack([(FUNCTION, "api", unnamed)])
+    assert "function 'api' logs to /shared/api, which this stack does not manage" in finding.message
+    assert pack.analyze_stack([(FUNCTION, "api", unnamed),
+                               (LOG_GROUP, "shared", {"name": "/shared/api", "retentionInDays": 30})]) == []
+
+
+@pytest.mark.parametrize("props", [{"runtime": "python3.12"}, {"runtime": "python3.12", "loggingConfig": None},
+                                   {"runtime": "python3.12", "loggingConfig": {"logFormat": "Text"}}])
+def test_a_function_with_neither_name_nor_log_group_is_skipped(pack, props):
+    # Nothing says which group Lambda would write to; the named function beside it is still judged.
+    [finding] = pack.analyze_stack([(FUNCTION, "unnamed", props), (FUNCTION, "api", {"name": "app-dev-api"})])
+    assert finding.urn.endswith("::api") and "logs to /aws/lambda/app-dev-api" in finding.message

@@ -1,0 +1,53 @@
+"""How big is the image a function runs: the one measurement `lambda-image-size` and
+`lambda-image-size-unmeasured` share, so they can never disagree about the same function."""
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
+
+from rules.aws import AWS_ERRORS, client, describe_error
+
+# Written by components/container_function.py from the size ECR reports for the pushed image.
+IMAGE_SIZE_TAG = "lambdakit:image-size-bytes"
+
+# <account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repository>[:tag][@sha256:<digest>]
+_ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?"
+                        r"/(?P<repository>[a-z0-9][a-z0-9._/-]*)(?::(?P<tag>[\w][\w.-]{0,127}))?"
+                        r"(?:@(?P<digest>sha256:[0-9a-f]{64}))?$")
+
+
+@dataclass(frozen=True)
+class Measurement:
+    size_bytes: Optional[int]  # None: could not be measured, see `reason`
+    source: str = ""           # where the size came from, for the message
+    reason: str = ""
+
+
+def measure(props: Mapping[str, Any]) -> Measurement:
+    """The tag lambdakit wrote when it pushed the image; for any other function, ask ECR."""
+    tags = props.get("tags")
+    recorded = tags.get(IMAGE_SIZE_TAG) if isinstance(tags, Mapping) else None
+    if isinstance(recorded, str) and recorded.isdigit():
+        return Measurement(int(recorded), f"recorded in the {IMAGE_SIZE_TAG} tag")
+    image_uri = props.get("imageUri")
+    if not isinstance(image_uri, str) or not image_uri:
+        return Measurement(None, reason="the function names no imageUri")
+    return _ask_ecr(image_uri)
+
+
+@functools.cache  # one answer per image for the whole update: both policies must see the same one
+def _ask_ecr(image_uri: str) -> Measurement:
+    match = _ECR_IMAGE.match(image_uri)
+    if not match:
+        return Measurement(None, reason=f"{image_uri!r} is not an ECR image URI, so ECR cannot be asked for its size")
+    image_id = {"imageDigest": match["digest"]} if match["digest"] else {"imageTag": match["tag"] or "latest"}
+    try:
+        details = client("ecr", match["region"]).describe_images(
+            registryId=match["account"], repositoryName=match["repository"], imageIds=[image_id])["imageDetails"]
+    except AWS_ERRORS as error:
+        return Measurement(None, reason=f"ECR could not be asked about {image_uri}: {describe_error(error)}")
+    size = details[0].get("imageSizeInBytes") if details else None
+    if size is None:
+        return Measurement(None, reason=f"ECR reports no size for {image_uri}")
+    return Measurement(int(size), f"as ECR reports it for {image_uri}")
