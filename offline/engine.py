@@ -75,16 +75,16 @@ class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks):
         super().__init__(mocks)
         self.registrations: list[Registration] = []
+        self._by_urn: dict[str, Registration] = {}
 
     def _prerequisites(self, dependencies: list[str]) -> list[Registration]:
         """Every resource a step waits for: its dependencies, theirs, and so on."""
-        by_urn = {r.urn: r for r in self.registrations}
         waiting, found = list(dependencies), {}
         while waiting:
             urn = waiting.pop()
-            if urn in by_urn and urn not in found:
-                found[urn] = by_urn[urn]
-                waiting.extend(by_urn[urn].dependencies)
+            if urn in self._by_urn and urn not in found:
+                found[urn] = self._by_urn[urn]
+                waiting.extend(self._by_urn[urn].dependencies)
         return list(found.values())
 
     def RegisterResource(self, request):
@@ -102,13 +102,15 @@ class RecordingMonitor(MockMonitor):
         response = resource_pb2.RegisterResourceResponse(
             urn=urn, id=id_, object=_sync_await(rpc.serialize_properties(state, {})))
         self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_, state)
-        self.registrations.append(Registration(
+        registration = Registration(
             urn=urn, type=request.type, name=request.name, custom=request.custom,
             parent=request.parent, provider=request.provider, dependencies=list(request.dependencies),
             property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
             protect=request.protect, ignore_changes=list(request.ignoreChanges),
             wire_inputs=_copy(request.object), wire_state=_copy(response.object), inputs=inputs, state=state,
-        ))
+        )
+        self.registrations.append(registration)
+        self._by_urn[urn] = registration
         return response
 
 

@@ -125,6 +125,7 @@ class _Resource:
     type: str
     inputs: dict
     outputs: dict
+    compared: dict  # what the provider's Diff compares, from the inputs
 
 
 class SimulatedCloud(pulumi.runtime.Mocks):
@@ -144,7 +145,6 @@ class SimulatedCloud(pulumi.runtime.Mocks):
         self.repositories: dict[str, _Repository] = {}
         self.function_policies: dict[tuple[str, str], dict[str, dict]] = {}  # (function, qualifier) -> Sid -> statement
         self._builds = itertools.count(1)
-        self._image_diffed: dict[str, dict] = {}  # by URN: the inputs pulumi-docker's Diff compared last
         self._creators: dict[str, Callable[[Any, Optional[_Resource]], dict]] = {
             "aws:ecr/repository:Repository": self._repository,
             "aws:ecr/repositoryPolicy:RepositoryPolicy": self._repository_policy,
@@ -170,12 +170,13 @@ class SimulatedCloud(pulumi.runtime.Mocks):
             return "", {}
         previous = self.resources.get(step.urn)
         inputs = dict(step.inputs)
-        if previous is not None and previous.inputs == inputs and step.typ != "docker:index/image:Image":
-            return previous.outputs.get("id", ""), previous.outputs  # no diff: no call to AWS
+        compared = _compared_by_diff(step.typ, inputs)
+        if previous is not None and previous.compared == compared:
+            return previous.outputs.get("id", ""), previous.outputs  # no diff: the provider calls nothing
         name = inputs.get("name") or (previous.outputs["name"] if previous else f"{step.name}-{_short_hash(step.urn, 7)}")
         outputs = {"name": name, **self._creators.get(step.typ, self._generic)(step, previous, inputs, name)}
         state = {**inputs, **outputs, "id": outputs.get("id", name)}
-        self.resources[step.urn] = _Resource(step.typ, inputs, state)
+        self.resources[step.urn] = _Resource(step.typ, inputs, state, compared)
         return state["id"], state
 
     def delete_all_but(self, kept_urns: set[str]) -> None:
@@ -239,18 +240,11 @@ class SimulatedCloud(pulumi.runtime.Mocks):
         return {"registryId": ACCOUNT_ID}
 
     def _image(self, step, previous, inputs, name) -> dict:
-        """pulumi-docker's Image: Check adds the context digest, Diff compares every input but the
-        registry credentials, and any difference builds again (a new image digest) and pushes
-        `imageName` as it is."""
-        build = dict(inputs["build"])
-        build["contextDigest"] = pulumi_docker_context_digest(Path(build["context"]), Path(build["dockerfile"]))
-        compared = {**inputs, "build": build, "registry": {"server": (inputs.get("registry") or {}).get("server")}}
-        if previous is not None and self._image_diffed.get(step.urn) == compared:
-            return previous.outputs
-        self._image_diffed[step.urn] = compared
+        """pulumi-docker's Image: any difference its Diff sees builds again (a new image digest) and
+        pushes `imageName` as it is."""
         repository_url, tag = inputs["imageName"].rsplit(":", 1)
         outputs = {"baseImageName": inputs["imageName"],
-                   "registryServer": repository_url.split("/", 1)[0], "platform": build.get("platform")}
+                   "registryServer": repository_url.split("/", 1)[0], "platform": inputs["build"].get("platform")}
         if self.image_size_bytes is None:  # not pushed: a preview before the first `up`
             return {**outputs, "repoDigest": rpc.UNKNOWN}
         digest = "sha256:" + hashlib.sha256(f"{inputs['imageName']}#{next(self._builds)}".encode()).hexdigest()
@@ -425,6 +419,16 @@ class SimulatedCloud(pulumi.runtime.Mocks):
             return {"imageDigest": digest, "imageSizeInBytes": repository.sizes[digest],
                     "repositoryName": repository.name}
         raise NotImplementedError(f"the simulated cloud does not answer {args.token}")
+
+
+def _compared_by_diff(typ: str, inputs: dict) -> dict:
+    """What a provider's Diff compares: every input, except that pulumi-docker's Check adds its context
+    digest and its Diff leaves the registry's username and password out (provider/provider.go)."""
+    if typ != "docker:index/image:Image":
+        return inputs
+    build = {**inputs["build"], "contextDigest": pulumi_docker_context_digest(Path(inputs["build"]["context"]),
+                                                                              Path(inputs["build"]["dockerfile"]))}
+    return {**inputs, "build": build, "registry": {"server": (inputs.get("registry") or {}).get("server")}}
 
 
 def _check_cors(cors: Optional[dict]) -> None:

@@ -8,7 +8,6 @@ import pytest
 from offline.simulated_aws import SimulatedCloud
 from tests.conftest import PROJECT_DIR, PUSHED_IMAGE_BYTES, run_stack
 
-PROGRAM_FILES = ("__main__.py", "settings.py", "aws_limits.py", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml")
 
 
 @pytest.fixture
@@ -18,13 +17,10 @@ def account() -> SimulatedCloud:
 
 @pytest.fixture
 def checkout(tmp_path):
-    """A second checkout of the program, whose files can be changed."""
+    """A second checkout of the program (all but what only develops it), whose files can be changed."""
     target = tmp_path / "lambdakit"
-    target.mkdir()
-    for name in PROGRAM_FILES:
-        shutil.copy2(PROJECT_DIR / name, target / name)
-    for folder in ("components", "functions"):
-        shutil.copytree(PROJECT_DIR / folder, target / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(PROJECT_DIR, target, ignore=shutil.ignore_patterns(
+        ".git", "venv", "tests", "bench", "policies", "__pycache__", ".pytest_cache"))
     (target / "functions" / "api" / "app.py").chmod(0o644)
     return target
 
