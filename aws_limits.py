@@ -61,3 +61,52 @@ URL_CORS_MAX_ORIGIN_LENGTH = 253
 URL_CORS_MAX_HEADER_LENGTH = 1024
 URL_CORS_MAX_AGE_SECONDS = 86400
 
+
+# SNS CreateTopic, Name (standard topics; only FIFO topics end in .fifo).
+SNS_TOPIC_NAME = NameRule("SNS topic name", re.compile(r"[A-Za-z0-9_-]+"), 1, 256, "letters, digits, - and _")
+# CloudWatch PutDashboard, DashboardName.
+DASHBOARD_NAME = NameRule("CloudWatch dashboard name", re.compile(r"[A-Za-z0-9_-]+"), 1, 255, "letters, digits, - and _")
+# CloudWatch PutMetricAlarm, AlarmName: any UTF-8 but ASCII control characters.
+ALARM_NAME = NameRule("CloudWatch alarm name", re.compile(r"[^\x00-\x1f\x7f]+"), 1, 255, "no control characters")
+# CloudWatch Logs PutMetricFilter: filterName; metricName and metricNamespace (no minimum in the model,
+# but an empty one names nothing).
+METRIC_FILTER_NAME = NameRule("metric filter name", re.compile(r"[^:*]+"), 1, 512, "no : or *")
+METRIC_NAME = NameRule("metric name", re.compile(r"[^:*$]+"), 1, 255, "no : * or $")
+METRIC_NAMESPACE = NameRule("metric namespace", re.compile(r"(?!AWS/)[^:*$]+"), 1, 255,
+                            "no : * or $, not starting with AWS/ (kept for AWS's own)")
+# CloudWatch Logs PutQueryDefinition, name.
+QUERY_DEFINITION_NAME = NameRule("query definition name", re.compile(r".+", re.DOTALL), 1, 255, "any text")
+
+# CloudWatch PutMetricAlarm.
+ALARM_PERIODS_SHORT = (10, 20, 30)  # high resolution; otherwise any multiple of 60
+ALARM_MAX_ACTIONS = 5
+ALARM_MAX_DESCRIPTION = 1024
+ALARM_MAX_DIMENSIONS = 30
+ALARM_MAX_METRIC_QUERIES = 20
+ALARM_MAX_METRICS_IN_MATH = 10
+ALARM_COMPARISONS = ("GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold",
+                     "LessThanOrEqualToThreshold")
+ALARM_BAND_COMPARISONS = ("LessThanLowerOrGreaterThanUpperThreshold", "LessThanLowerThreshold",
+                          "GreaterThanUpperThreshold")  # anomaly detection only (ThresholdMetricId)
+ALARM_STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
+ALARM_MISSING_DATA = ("breaching", "notBreaching", "ignore", "missing")
+ALARM_QUERY_ID = re.compile(r"[a-z][a-zA-Z0-9_]*")
+# ExtendedStatistic: percentiles with up to two decimals, and the trimmed/winsorized forms.
+EXTENDED_STATISTIC = re.compile(r"(p|tm|tc|ts|wm)(\d{1,2}(\.\d{1,2})?|100)|IQM|(PR|TM|TC|TS|WM)\([^)]*\)")
+# Dashboards: widget grid and counts (Dashboard Body Structure and Syntax).
+DASHBOARD_COLUMNS = 24
+DASHBOARD_MAX_WIDGETS = 500
+DASHBOARD_WIDGET_TYPES = ("metric", "text", "log", "alarm", "explorer")
+# CloudWatch Logs.
+METRIC_FILTER_MAX_PATTERN = 1024
+METRIC_FILTER_MAX_DIMENSIONS = 3
+METRIC_FILTERS_PER_LOG_GROUP = 100
+QUERY_MAX_LENGTH = 10000
+STANDARD_UNITS = frozenset((
+    "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes", "Bits",
+    "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count", "Bytes/Second", "Kilobytes/Second",
+    "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second", "Bits/Second", "Kilobits/Second", "Megabits/Second",
+    "Gigabits/Second", "Terabits/Second", "Count/Second", "None"))
+# KMS CreateAlias: AWS keeps alias/aws/ for its own keys.
+KMS_ALIAS_NAME = NameRule("KMS alias name", re.compile(r"alias/(?!aws/)[a-zA-Z0-9:/_-]+"), 7, 256,
+                          "alias/ then letters, digits and : / _ -, not alias/aws/")

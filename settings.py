@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pulumi
+from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
-from aws_limits import (ECR_REPOSITORY_NAME, IAM_ROLE_NAME, LAMBDA_ARCHITECTURES, LAMBDA_EPHEMERAL_STORAGE_MB,
+from aws_limits import (DASHBOARD_NAME, ECR_REPOSITORY_NAME, IAM_ROLE_NAME, SNS_TOPIC_NAME, LAMBDA_ARCHITECTURES, LAMBDA_EPHEMERAL_STORAGE_MB,
                         LAMBDA_FUNCTION_NAME, LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_SECONDS, LOG_RETENTION_DAYS,
                         URL_CORS_MAX_ITEMS, URL_CORS_MAX_ORIGIN_LENGTH)
+from lambda_logs import LOG_FORMATS
 
 
 # Names Lambda reserves for itself, and the ones this program sets from other settings.
@@ -89,6 +91,16 @@ def _valid_origins(origins: list[str]) -> list[str]:
     return origins
 
 
+def _email_or_empty(address: str) -> str:
+    """An address SNS can send to, or "" for no subscription (DNS is not asked: the check runs offline)."""
+    if not address:
+        return address
+    try:
+        return validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError as invalid:
+        raise ValueError(f"must be an e-mail address or empty ({invalid})") from None
+
+
 def _parse_environment(pairs: list[str]) -> dict[str, str]:
     variables: dict[str, str] = {}
     for pair in pairs:
@@ -122,6 +134,7 @@ class StackSettings(BaseModel):
     provisioned_concurrency: Annotated[int, _at_least(0)]
     log_retention_days: Annotated[int, _one_of(LOG_RETENTION_DAYS)]
     log_level: Annotated[str, _one_of(("DEBUG", "INFO", "WARN", "ERROR"))]
+    log_format: Annotated[str, _one_of(LOG_FORMATS)]
     function_url_auth_type: Annotated[str, _one_of(("AWS_IAM", "NONE"))]
     cors_allow_origins: Annotated[list[str], AfterValidator(_valid_origins)]
     ecr_scan_on_push: bool
@@ -130,6 +143,16 @@ class StackSettings(BaseModel):
     ecr_keep_last_images: Annotated[int, _at_least(2, " (one image to run, one to roll back to)")]
     ecr_force_delete: bool
     environment: dict[str, str]
+    alarm_email: Annotated[str, AfterValidator(_email_or_empty)]
+    # Lambda stops an on-demand init at 10 s, so a threshold above that could never be crossed.
+    alarm_init_duration_ms: Annotated[int, _within(100, 10000, "ms")]
+    alarm_cold_start_percent: Annotated[int, _within(1, 100, "%")]
+    alarm_error_percent: Annotated[int, _within(1, 100, "%")]
+    alarm_throttles: Annotated[int, _at_least(0)]
+    alarm_duration_percent_of_timeout: Annotated[int, _within(1, 100, "%")]
+    alarm_concurrency_percent_of_reserved: Annotated[int, _within(1, 100, "%")]
+    alarm_spillover_percent: Annotated[int, _within(1, 100, "%")]
+    alarm_url_server_error_percent: Annotated[int, _within(1, 100, "%")]
 
     @field_validator("environment", mode="before")
     @classmethod
@@ -149,13 +172,24 @@ class StackSettings(BaseModel):
         """The Lambda function's name; its image repository and its role are named after it."""
         return f"{self.project}-{self.stack}-{self.app}"
 
+    @property
+    def stack_prefix(self) -> str:
+        """What every name in the stack starts with; the stack's dashboard is named so."""
+        return f"{self.project}-{self.stack}"
+
+    @property
+    def alarm_topic_name(self) -> str:
+        return f"{self.stack_prefix}-alarms"
+
     def name_problems(self) -> list[str]:
         """What AWS would refuse among the names made from project, stack and app (the repository and
-        the role are named after the function)."""
-        return [f"{rule.what} = {json.dumps(self.function_name)} (project-stack-app): {problem}; "
-                "rename the stack or the project"
-                for rule in (LAMBDA_FUNCTION_NAME, ECR_REPOSITORY_NAME, IAM_ROLE_NAME)
-                if (problem := rule.problem(self.function_name))]
+        the role are named after the function; the topic and the dashboard after the stack)."""
+        names = [(rule, self.function_name, "project-stack-app")
+                 for rule in (LAMBDA_FUNCTION_NAME, ECR_REPOSITORY_NAME, IAM_ROLE_NAME)]
+        names += [(SNS_TOPIC_NAME, self.alarm_topic_name, "project-stack-alarms"),
+                  (DASHBOARD_NAME, self.stack_prefix, "project-stack")]
+        return [f"{rule.what} = {json.dumps(name)} ({made_of}): {problem}; rename the stack or the project"
+                for rule, name, made_of in names if (problem := rule.problem(name))]
 
     @property
     def platform(self) -> str:

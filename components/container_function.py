@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from lambda_logs import SYSTEM_LOG_LEVEL
+
 # The policy pack reads the pushed image's size from this tag on the function, so the size rule is
 # judged on the function itself, before Lambda creates or updates it (policies/ repeats the key).
 IMAGE_SIZE_TAG = "lambdakit:image-size-bytes"
@@ -63,6 +65,7 @@ class ContainerFunctionArgs:
     provisioned_concurrency: int
     log_retention_days: int
     log_level: str
+    log_format: str
     url_auth_type: str
     cors_allow_origins: list[str] = field(default_factory=list)
     environment: dict[str, str] = field(default_factory=dict)
@@ -98,9 +101,7 @@ class ContainerFunction(pulumi.ComponentResource):
             ephemeral_storage=aws.lambda_.FunctionEphemeralStorageArgs(size=args.ephemeral_storage_mb),
             role=self.role.arn,
             tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
-            logging_config=aws.lambda_.FunctionLoggingConfigArgs(
-                log_format="JSON", log_group=self.log_group.name, application_log_level=args.log_level,
-                system_log_level="INFO"),
+            logging_config=self._logging_config(args),
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=args.environment),
             reserved_concurrent_executions=args.reserved_concurrency,
             publish=True,
@@ -133,10 +134,20 @@ class ContainerFunction(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=public_grants))
 
         self.function_arn = self.function.arn
+        self.log_group_name = self.log_group.name
         self.alias_arn = self.alias.arn
         self.function_url = self.url.function_url
         self.register_outputs({
             "functionArn": self.function_arn, "aliasArn": self.alias_arn, "functionUrl": self.function_url})
+
+    def _logging_config(self, args: ContainerFunctionArgs) -> aws.lambda_.FunctionLoggingConfigArgs:
+        """Levels filter JSON logs only (Lambda refuses them with Text); the system level is the one that
+        delivers the records the monitoring counts cold starts from."""
+        if args.log_format != "JSON":
+            return aws.lambda_.FunctionLoggingConfigArgs(log_format=args.log_format, log_group=self.log_group.name)
+        return aws.lambda_.FunctionLoggingConfigArgs(
+            log_format="JSON", log_group=self.log_group.name, application_log_level=args.log_level,
+            system_log_level=SYSTEM_LOG_LEVEL)
 
     def _allow_public_url(self, name: str) -> list[aws.lambda_.Permission]:
         """An unauthenticated URL needs both grants since AWS's 2025 change: the URL call and the invoke it makes."""

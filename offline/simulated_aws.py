@@ -23,13 +23,14 @@ from typing import Any, Callable, Optional
 
 import pulumi
 from docker.utils.build import PatternMatcher
-from pulumi.output import contains_unknowns
 from pulumi.runtime import rpc
 
 from aws_limits import (ECR_REPOSITORY_NAME, IAM_ROLE_NAME, LAMBDA_ALIAS_NAME, LAMBDA_ARCHITECTURES,
                         LAMBDA_EPHEMERAL_STORAGE_MB, LAMBDA_FUNCTION_NAME, LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_SECONDS,
                         LOG_GROUP_NAME, LOG_RETENTION_DAYS, URL_CORS_MAX_AGE_SECONDS, URL_CORS_MAX_HEADER_LENGTH,
-                        URL_CORS_MAX_ITEMS, URL_CORS_MAX_ORIGIN_LENGTH, URL_CORS_METHODS, NameRule)
+                        URL_CORS_MAX_ITEMS, URL_CORS_MAX_ORIGIN_LENGTH, URL_CORS_METHODS)
+from offline.refusals import AwsRefusal, as_list, check_name, check_range, known, policy_document
+from offline.simulated_monitoring import SimulatedMonitoring
 
 ACCOUNT_ID = "123456789012"
 _TAG_MUTABILITIES = ("MUTABLE", "IMMUTABLE", "MUTABLE_WITH_EXCLUSION", "IMMUTABLE_WITH_EXCLUSION")
@@ -41,10 +42,6 @@ PROVIDER_PUBLIC_URL_GRANTS = (
 )
 
 
-class AwsRefusal(Exception):
-    """What AWS, or a provider before it calls AWS, answers instead of doing the step."""
-
-
 def partition_of(region: str) -> str:
     if region.startswith("cn-"):
         return "aws-cn"
@@ -53,38 +50,18 @@ def partition_of(region: str) -> str:
     return "aws"
 
 
-def _as_list(value: Any) -> list:
-    return [value] if isinstance(value, str) else list(value or [])
 
 
 def _short_hash(text: str, length: int = 8) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
-def _known(*values: Any) -> bool:
-    """False for a value not given, or not known until another step runs (a preview's unknowns)."""
-    return all(v is not None and v != rpc.UNKNOWN and not contains_unknowns(v) for v in values)
 
 
-def _check_name(rule: NameRule, name: Any) -> None:
-    if _known(name) and (problem := rule.problem(name)):
-        raise AwsRefusal(f"ValidationException: {rule.what} {name!r} {problem}")
 
 
-def _check_range(what: str, value: Any, bounds: tuple[int, int]) -> None:
-    if _known(value) and not bounds[0] <= value <= bounds[1]:
-        raise AwsRefusal(f"InvalidParameterValueException: {what} {value} is outside {bounds[0]}..{bounds[1]}")
 
 
-def _policy_document(what: str, text: Any) -> dict:
-    try:
-        document = json.loads(text) if isinstance(text, str) else text
-    except ValueError:
-        raise AwsRefusal(f"MalformedPolicyDocument: {what} is not JSON") from None
-    if not isinstance(document, dict) or "Statement" not in document:
-        raise AwsRefusal(f"MalformedPolicyDocument: {what} has no Statement")
-    statements = document["Statement"]
-    return {**document, "Statement": [statements] if isinstance(statements, dict) else statements}
 
 
 def pulumi_docker_context_digest(context: Path, dockerfile: Path) -> str:
@@ -128,7 +105,7 @@ class _Resource:
     compared: dict  # what the provider's Diff compares, from the inputs
 
 
-class SimulatedCloud(pulumi.runtime.Mocks):
+class SimulatedCloud(SimulatedMonitoring, pulumi.runtime.Mocks):
     """One AWS account in `region`, answering registrations and invokes as the providers would.
 
     `image_size_bytes` is what ECR reports for a pushed image. None means the image is not pushed,
@@ -158,6 +135,7 @@ class SimulatedCloud(pulumi.runtime.Mocks):
             "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig": self._provisioned_concurrency,
             "aws:lambda/functionUrl:FunctionUrl": self._function_url,
             "aws:lambda/permission:Permission": self._permission,
+            **self.monitoring_creators(),
         }
 
     def arn(self, service: str, resource: str, region: Optional[str] = None) -> str:
@@ -190,6 +168,8 @@ class SimulatedCloud(pulumi.runtime.Mocks):
                     del self.function_policies[key]
             elif gone.type == "aws:ecr/repository:Repository":
                 self.repositories.pop(gone.outputs["name"], None)
+            elif gone.type == "aws:kms/alias:Alias":
+                self.kms_aliases.discard(gone.outputs["name"])
             # A function URL's deletion leaves the grants its provider added: it never removes them.
 
     def public_statements(self, function_name: str) -> list[dict]:
@@ -200,7 +180,7 @@ class SimulatedCloud(pulumi.runtime.Mocks):
     # ECR and Docker.
 
     def _repository(self, step, previous, inputs, name) -> dict:
-        _check_name(ECR_REPOSITORY_NAME, name)
+        check_name(ECR_REPOSITORY_NAME, name)
         mutability = inputs.get("imageTagMutability", "MUTABLE")
         if mutability not in _TAG_MUTABILITIES:
             raise AwsRefusal(f"InvalidParameterException: imageTagMutability {mutability!r}")
@@ -210,7 +190,7 @@ class SimulatedCloud(pulumi.runtime.Mocks):
                 "repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{self.region}.amazonaws.com/{name}"}
 
     def _existing_repository(self, name: Any) -> Optional[_Repository]:
-        if not _known(name):
+        if not known(name):
             return None
         if name not in self.repositories:
             raise AwsRefusal(f"RepositoryNotFoundException: The repository with name '{name}' does not exist")
@@ -218,18 +198,18 @@ class SimulatedCloud(pulumi.runtime.Mocks):
 
     def _repository_policy(self, step, previous, inputs, name) -> dict:
         repository = self._existing_repository(inputs.get("repository"))
-        if repository is not None and _known(inputs.get("policy")):
-            document = _policy_document("the repository policy", inputs["policy"])
+        if repository is not None and known(inputs.get("policy")):
+            document = policy_document("the repository policy", inputs["policy"])
             repository.lambda_pull_arns = [
                 arn for s in document["Statement"]
                 if s.get("Effect") == "Allow" and (s.get("Principal") or {}).get("Service") == "lambda.amazonaws.com"
-                and {"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"} <= set(_as_list(s.get("Action")))
-                for arn in _as_list(((s.get("Condition") or {}).get("StringLike") or {}).get("aws:sourceArn"))]
+                and {"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"} <= set(as_list(s.get("Action")))
+                for arn in as_list(((s.get("Condition") or {}).get("StringLike") or {}).get("aws:sourceArn"))]
         return {"registryId": ACCOUNT_ID}
 
     def _lifecycle_policy(self, step, previous, inputs, name) -> dict:
         self._existing_repository(inputs.get("repository"))
-        if _known(inputs.get("policy")):
+        if known(inputs.get("policy")):
             rules = json.loads(inputs["policy"])["rules"]
             priorities = [r["rulePriority"] for r in rules]
             if len(set(priorities)) != len(priorities):
@@ -264,34 +244,35 @@ class SimulatedCloud(pulumi.runtime.Mocks):
     # IAM and logs.
 
     def _role(self, step, previous, inputs, name) -> dict:
-        _check_name(IAM_ROLE_NAME, name)
-        if _known(inputs.get("assumeRolePolicy")):
-            _policy_document("the trust policy", inputs["assumeRolePolicy"])
+        check_name(IAM_ROLE_NAME, name)
+        if known(inputs.get("assumeRolePolicy")):
+            policy_document("the trust policy", inputs["assumeRolePolicy"])
         return {"arn": f"arn:{self.partition}:iam::{ACCOUNT_ID}:role/{name}"}
 
     def _role_policy(self, step, previous, inputs, name) -> dict:
-        if _known(inputs.get("policy")):
-            _policy_document("the role policy", inputs["policy"])
+        if known(inputs.get("policy")):
+            policy_document("the role policy", inputs["policy"])
         return {}
 
     def _log_group(self, step, previous, inputs, name) -> dict:
-        _check_name(LOG_GROUP_NAME, name)
+        check_name(LOG_GROUP_NAME, name)
         retention = inputs.get("retentionInDays")
-        if _known(retention) and retention not in LOG_RETENTION_DAYS:
+        if known(retention) and retention not in LOG_RETENTION_DAYS:
             raise AwsRefusal(f"InvalidParameterException: retentionInDays {retention} is not one CloudWatch Logs offers")
         return {"arn": self.arn("logs", f"log-group:{name}")}
 
     # Lambda.
 
     def _function(self, step, previous, inputs, name) -> dict:
-        _check_name(LAMBDA_FUNCTION_NAME, name)
-        _check_range("MemorySize", inputs.get("memorySize"), LAMBDA_MEMORY_MB)
-        _check_range("Timeout", inputs.get("timeout"), LAMBDA_TIMEOUT_SECONDS)
-        _check_range("EphemeralStorage", (inputs.get("ephemeralStorage") or {}).get("size"), LAMBDA_EPHEMERAL_STORAGE_MB)
+        check_name(LAMBDA_FUNCTION_NAME, name)
+        check_range("MemorySize", inputs.get("memorySize"), LAMBDA_MEMORY_MB)
+        check_range("Timeout", inputs.get("timeout"), LAMBDA_TIMEOUT_SECONDS)
+        check_range("EphemeralStorage", (inputs.get("ephemeralStorage") or {}).get("size"), LAMBDA_EPHEMERAL_STORAGE_MB)
         architectures = inputs.get("architectures")
-        if _known(architectures) and (len(architectures) != 1 or architectures[0] not in LAMBDA_ARCHITECTURES):
+        if known(architectures) and (len(architectures) != 1 or architectures[0] not in LAMBDA_ARCHITECTURES):
             raise AwsRefusal(f"ValidationException: Architectures {architectures} must be exactly one of arm64, x86_64")
         self._check_reservation(step.urn, inputs.get("reservedConcurrentExecutions"))
+        _check_logging(inputs.get("loggingConfig"))
         arn = self.arn("lambda", f"function:{name}")
         if inputs.get("packageType") == "Image":
             self._check_image_pull(inputs.get("imageUri"), arn, step.prerequisites)
@@ -306,7 +287,7 @@ class SimulatedCloud(pulumi.runtime.Mocks):
         repository policy, as this deployer can) writes its own broader, unmanaged statement, which
         the program's RepositoryPolicy then races to overwrite. Either way the grant must come first;
         the simulation refuses both cases, so the ordering is enforced."""
-        if not _known(image_uri):
+        if not known(image_uri):
             return
         repository_url, digest = image_uri.split("@", 1) if "@" in image_uri else image_uri.rsplit(":", 1)
         repository = self._existing_repository(repository_url.split("/", 1)[1])
@@ -323,7 +304,7 @@ class SimulatedCloud(pulumi.runtime.Mocks):
 
     def _check_reservation(self, urn: str, reserved: Any) -> None:
         """PutFunctionConcurrency: reservations must leave at least 100 unreserved in the account."""
-        if not _known(reserved) or reserved < 0:
+        if not known(reserved) or reserved < 0:
             return
         others = sum(max(r.inputs.get("reservedConcurrentExecutions") or -1, 0) for u, r in self.resources.items()
                      if r.type == "aws:lambda/function:Function" and u != urn)
@@ -332,7 +313,7 @@ class SimulatedCloud(pulumi.runtime.Mocks):
                              "decreases account's UnreservedConcurrentExecution below its minimum value of [100].")
 
     def _alias(self, step, previous, inputs, name) -> dict:
-        _check_name(LAMBDA_ALIAS_NAME, name)
+        check_name(LAMBDA_ALIAS_NAME, name)
         return {"arn": self.arn("lambda", f"function:{inputs['functionName']}:{name}")}
 
     def _provisioned_concurrency(self, step, previous, inputs, name) -> dict:
@@ -342,7 +323,7 @@ class SimulatedCloud(pulumi.runtime.Mocks):
         if "$LATEST" in (qualifier, aliases.get((inputs.get("functionName"), qualifier))):
             raise AwsRefusal("InvalidParameterValueException: Provisioned Concurrency Configs cannot be applied to "
                              "unpublished function versions.")
-        _check_range("ProvisionedConcurrentExecutions", inputs.get("provisionedConcurrentExecutions"), (1, 10**6))
+        check_range("ProvisionedConcurrentExecutions", inputs.get("provisionedConcurrentExecutions"), (1, 10**6))
         return {}
 
     def _function_url(self, step, previous, inputs, name) -> dict:
@@ -431,6 +412,14 @@ def _compared_by_diff(typ: str, inputs: dict) -> dict:
     return {**inputs, "build": build, "registry": {"server": (inputs.get("registry") or {}).get("server")}}
 
 
+def _check_logging(logging_config: Optional[dict]) -> None:
+    """Log levels filter JSON records only."""
+    config = logging_config or {}
+    if config.get("logFormat", "Text") == "Text" and (config.get("applicationLogLevel") or config.get("systemLogLevel")):
+        raise AwsRefusal('InvalidParameterValueException: LogLevel is not supported when LogFormat is set to "Text". '
+                         'Remove LogLevel from your request or change the LogFormat to "Json" and try again.')
+
+
 def _check_cors(cors: Optional[dict]) -> None:
     """CreateFunctionUrlConfig's limits on Cors."""
     if not cors:
@@ -445,4 +434,4 @@ def _check_cors(cors: Optional[dict]) -> None:
                          f"{', '.join(sorted(URL_CORS_METHODS))}")
     if any(len(h) > URL_CORS_MAX_HEADER_LENGTH for key in ("allowHeaders", "exposeHeaders") for h in cors.get(key) or []):
         raise AwsRefusal(f"ValidationException: a Cors header is longer than {URL_CORS_MAX_HEADER_LENGTH}")
-    _check_range("Cors.MaxAge", cors.get("maxAge"), (0, URL_CORS_MAX_AGE_SECONDS))
+    check_range("Cors.MaxAge", cors.get("maxAge"), (0, URL_CORS_MAX_AGE_SECONDS))

@@ -93,8 +93,10 @@ def test_alias_points_at_the_published_version(any_stack_run):
 
 def test_exports_are_what_a_user_needs(any_stack_run):
     exports = any_stack_run.exports
-    assert set(exports) == {"functionUrl", "aliasArn", "imageUri", "repositoryUrl"}
+    assert set(exports) == {"functionUrl", "aliasArn", "imageUri", "repositoryUrl", "alarmTopicArn", "dashboardName"}
     assert exports["aliasArn"].endswith(":live")
+    assert exports["alarmTopicArn"] == any_stack_run.one("aws:sns/topic:Topic").state["arn"]
+    assert exports["dashboardName"] == any_stack_run.one("aws:cloudwatch/dashboard:Dashboard").inputs["dashboardName"]
     assert exports["imageUri"] == any_stack_run.one("aws:lambda/function:Function").inputs["imageUri"]
     assert exports["functionUrl"].startswith("https://")
 
@@ -102,7 +104,9 @@ def test_exports_are_what_a_user_needs(any_stack_run):
 def test_every_child_has_a_component_parent(any_stack_run):
     components = {r.urn for r in any_stack_run.resources if not r.custom}
     assert {r.type for r in any_stack_run.resources if not r.custom} == {
-        "lambdakit:image:ContainerImage", "lambdakit:function:ContainerFunction"}
+        "lambdakit:image:ContainerImage", "lambdakit:function:ContainerFunction",
+        "lambdakit:notifications:AlarmTopic", "lambdakit:monitoring:FunctionMonitoring",
+        "lambdakit:dashboard:StackDashboard"}
     assert all(r.parent in components for r in any_stack_run.resources if r.custom)
 
 

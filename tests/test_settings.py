@@ -40,6 +40,12 @@ INVALID_SETTINGS = [
     ({"environment": ["DB_PASSWORD=hunter2"]},
      'lambdakit:environment = ["DB_PASSWORD=hunter2"]: DB_PASSWORD looks like a secret; '
      "keep secrets in Secrets Manager or SSM, not in plain text"),
+    ({"alarmEmail": "oncall@"}, 'lambdakit:alarmEmail = "oncall@": must be an e-mail address or empty '
+                                 "(There must be something after the @-sign.)"),
+    ({"alarmInitDurationMs": 20000}, "lambdakit:alarmInitDurationMs = 20000: must be 100..10000 ms"),
+    ({"alarmErrorPercent": 0}, "lambdakit:alarmErrorPercent = 0: must be 1..100 %"),
+    ({"alarmThrottles": -1}, "lambdakit:alarmThrottles = -1: must be 0 or more"),
+    ({"logFormat": "XML"}, 'lambdakit:logFormat = "XML": must be one of JSON, Text'),
     ({"environment": ["no-equals-sign"]},
      "lambdakit:environment = [\"no-equals-sign\"]: entry 'no-equals-sign' must be NAME=value "
      "with NAME made of letters, digits and _"),
@@ -87,12 +93,16 @@ NAME_RULES = {
            "lower-case letters and digits, separated by . _ __ - (one or more) or /; rename the stack or the project",
     "Lambda": "Lambda function name = \"lambdakit-eu.prod-api\" (project-stack-app): must be 1..64 characters, "
               "letters, digits, - and _; rename the stack or the project",
+    "SNS": "SNS topic name = \"lambdakit-eu.prod-alarms\" (project-stack-alarms): must be 1..256 characters, "
+           "letters, digits, - and _; rename the stack or the project",
+    "dashboard": "CloudWatch dashboard name = \"lambdakit-eu.prod\" (project-stack): must be 1..255 characters, "
+                 "letters, digits, - and _; rename the stack or the project",
 }
 
 
 @pytest.mark.parametrize("stack_name, problems", [
     ("Staging", [NAME_RULES["ECR"]]),  # valid for Pulumi; ECR refuses capitals
-    ("eu.prod", [NAME_RULES["Lambda"]]),  # valid for Pulumi; Lambda refuses the dot
+    ("eu.prod", [NAME_RULES["Lambda"], NAME_RULES["SNS"], NAME_RULES["dashboard"]]),  # Pulumi accepts the dot
 ])
 def test_a_stack_name_that_makes_a_name_aws_refuses_stops_the_program(stack_runner, stack_name, problems):
     with pytest.raises(SettingsError) as stopped:

@@ -1,0 +1,81 @@
+"""AlarmTopic: where a stack's alarms go, an SNS topic encrypted with the stack's own KMS key.
+
+The key is customer managed because CloudWatch cannot publish to a topic encrypted with SNS's AWS
+managed key (alias/aws/sns): that key's policy does not let cloudwatch.amazonaws.com use it, and
+nobody can change it, so the alarm's action fails ("CloudWatch Alarms does not have authorization to
+access the SNS topic encryption key"). The topic's policy lets only this account's alarms, named with
+the stack's prefix, publish; identities of the account keep what their IAM policies give them.
+
+An e-mail subscription stays "pending confirmation" until someone follows the link SNS sends; until
+then nothing is delivered, and Pulumi cannot delete it (a `destroy` forgets it; deleting the topic
+removes it).
+"""
+
+import json
+from dataclasses import dataclass, field
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+
+def key_policy(partition: str, account_id: str) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        # The key's default policy: the account administers it through IAM (without this statement
+        # nobody could, and KMS refuses a policy that locks the caller out).
+        {"Sid": "AccountAdministersTheKeyThroughIam", "Effect": "Allow",
+         "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"}, "Action": "kms:*", "Resource": "*"},
+        # What an alarm's publish needs: SNS asks for a data key under the publisher's authority.
+        {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+         "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*"},
+    ]})
+
+
+def topic_policy(topic_arn: str, partition: str, region: str, account_id: str, alarm_name_prefix: str) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "StackAlarmsPublish", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+         "Action": "sns:Publish", "Resource": topic_arn,
+         "Condition": {"ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:"
+                                                    f"{alarm_name_prefix}*"},
+                       "StringEquals": {"aws:SourceAccount": account_id}}},
+        {"Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish", "Resource": topic_arn,
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+    ]})
+
+
+@dataclass(frozen=True)
+class AlarmTopicArgs:
+    topic_name: str
+    alarm_name_prefix: str  # only alarms whose names start with it may publish
+    email: str = ""  # "" for no subscription
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class AlarmTopic(pulumi.ComponentResource):
+    topic_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: AlarmTopicArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("lambdakit:notifications:AlarmTopic", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        caller = aws.get_caller_identity_output(opts=invoke)
+        partition = aws.get_partition_output(opts=invoke).partition
+        region = aws.get_region_output(opts=invoke).region
+
+        self.key = aws.kms.Key(
+            name, description=f"Encrypts the alarm topic {args.topic_name}", enable_key_rotation=True,
+            deletion_window_in_days=30, policy=pulumi.Output.all(partition, caller.account_id).apply(
+                lambda values: key_policy(*values)),
+            tags=args.tags, opts=child)
+        aws.kms.Alias(name, name=f"alias/{args.topic_name}", target_key_id=self.key.key_id, opts=child)
+        self.topic = aws.sns.Topic(name, name=args.topic_name, kms_master_key_id=self.key.arn, tags=args.tags,
+                                   opts=child)
+        aws.sns.TopicPolicy(
+            name, arn=self.topic.arn,
+            policy=pulumi.Output.all(self.topic.arn, partition, region, caller.account_id).apply(
+                lambda values: topic_policy(*values, args.alarm_name_prefix)),
+            opts=child)
+        if args.email:
+            aws.sns.TopicSubscription(name, topic=self.topic.arn, protocol="email", endpoint=args.email, opts=child)
+        self.topic_arn = self.topic.arn
+        self.register_outputs({"topicArn": self.topic_arn})

@@ -1,0 +1,138 @@
+"""StackDashboard: one CloudWatch dashboard for the stack, a section per monitored function.
+
+Each section shows what users feel (invocations, errors, throttles, duration, concurrency, cold starts
+and init time, URL answers and latency), one widget per alarm with the alarm's threshold drawn on it,
+the saved log queries and the alarms' states. The body is data built from outputs and serialised once.
+"""
+
+import json
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from aws_limits import DASHBOARD_COLUMNS
+from components.monitoring import LAMBDA_NAMESPACE, AlarmSpec, FunctionMonitoring, Metric, metric_namespace
+from lambda_logs import COLD_STARTS, PROVISIONED_INITS, log_metrics, saved_queries
+
+_WIDE, _THIRD, _HALF = DASHBOARD_COLUMNS, DASHBOARD_COLUMNS // 3, DASHBOARD_COLUMNS // 2
+
+
+def _entry(metric: Metric, **rendering: Any) -> list:
+    """A metric as a dashboard `metrics` row: namespace, name, dimension pairs, then how to draw it."""
+    pairs = [part for item in metric.dimensions.items() for part in item]
+    label = rendering.pop("label", None) or metric.label or f"{metric.name} {metric.stat}"
+    return [metric.namespace, metric.name, *pairs, {"stat": metric.stat, "label": label, **rendering}]
+
+
+def _metric_widget(title: str, metrics: list, period: int, width: int = _THIRD, **properties: Any) -> dict:
+    return {"type": "metric", "width": width, "height": 6,
+            "properties": {"title": title, "view": "timeSeries", "period": period, "metrics": metrics, **properties}}
+
+
+def alarm_widget(spec: AlarmSpec) -> dict:
+    """What the alarm judges, drawn with its threshold."""
+    if spec.metric is not None:
+        metrics = [_entry(spec.metric), *(_entry(m) for m in spec.context)]
+    else:
+        metrics = [*(_entry(m, id=query_id, visible=False) for query_id, m in spec.inputs.items()),
+                   [{"expression": spec.expression, "label": f"{spec.title} ({spec.unit})", "id": "rate"}]]
+    lines = [{"label": f"alarm: {spec.threshold:g} {spec.unit}", "value": spec.threshold, "color": "#d62728"},
+             *({"label": label, "value": value} for label, value in spec.marks)]
+    return _metric_widget(spec.title, metrics, spec.period, annotations={"horizontal": lines})
+
+
+def _overview_widgets(monitoring: FunctionMonitoring) -> list[dict]:
+    args = monitoring.args
+    fn, alias = args.function_name, f"{args.function_name}:{args.alias_name}"
+    live = {"FunctionName": fn, "Resource": alias}
+
+    def lam(name: str, stat: str = "Sum", dims: Optional[dict] = None) -> Metric:
+        return Metric(LAMBDA_NAMESPACE, name, live if dims is None else dims, stat)
+
+    own = metric_namespace(fn)
+    widgets = [
+        _metric_widget("Invocations, errors, throttles", [_entry(lam("Invocations")), _entry(lam("Errors")),
+                                                          _entry(lam("Throttles"))], 60),
+        _metric_widget("Function URL: answers and latency", [
+            _entry(lam("UrlRequestCount")), _entry(lam("Url4xxCount")), _entry(lam("Url5xxCount")),
+            _entry(lam("UrlRequestLatency", "p95"), yAxis="right")], 60),
+        _metric_widget("Cold starts", [
+            _entry(Metric(own, name, {}, "Sum", label)) for name, label in
+            ((COLD_STARTS, "on-demand (a request waited)"), (PROVISIONED_INITS, "provisioned (no one waited)"))
+            if name in log_metrics(args.log_format)], 300),
+    ]
+    if args.reserved_concurrency <= 0:  # with a reservation, the concurrency alarm's widget shows it
+        widgets.append(_metric_widget("Concurrent executions", [_entry(lam("ConcurrentExecutions", "Maximum",
+                                                                           {"FunctionName": fn}))], 60))
+    if args.provisioned_concurrency > 0:
+        widgets.append(_metric_widget("Provisioned concurrency", [
+            _entry(lam("ProvisionedConcurrencyUtilization", "Maximum"), label="utilization (max)"),
+            _entry(lam("ProvisionedConcurrencySpilloverInvocations"), label="spillover invocations", yAxis="right"),
+        ], 60, annotations={"horizontal": [{"label": "all provisioned environments busy", "value": 1}]}))
+    return widgets
+
+
+def function_section(monitoring: FunctionMonitoring) -> pulumi.Output[list[dict]]:
+    """The function's widgets, in reading order, without positions."""
+    args = monitoring.args
+    header = {"type": "text", "width": _WIDE, "height": 2, "properties": {"markdown": (
+        f"## {args.function_name} (alias `{args.alias_name}`)\nAlarms go to the stack's SNS topic. Saved Logs "
+        f"Insights queries: {', '.join(f'`{args.function_name}/{key}`' for key in saved_queries(args.log_format))}.")}}
+    metric_widgets = [*_overview_widgets(monitoring), *(alarm_widget(spec) for spec in monitoring.specs)]
+
+    def with_outputs(values: list) -> list[dict]:
+        log_group, arns = values[0], values[1:]
+        logs = [{"type": "log", "width": _HALF, "height": 6,
+                 "properties": {"title": f"Saved query {key}", "view": "table",
+                                "query": f"SOURCE '{log_group}' | {query}"}}
+                for key, query in saved_queries(args.log_format).items()]
+        states = {"type": "alarm", "width": _WIDE, "height": 3,
+                  "properties": {"title": "Alarms", "alarms": list(arns), "sortBy": "stateUpdatedTimestamp"}}
+        return [header, states, *metric_widgets, *logs]
+
+    return pulumi.Output.all(args.log_group_name, *monitoring.alarm_arns.values()).apply(with_outputs)
+
+
+def layout(sections: list[list[dict]]) -> list[dict]:
+    """Place widgets left to right on the 24-column grid, a new row when one does not fit; every
+    section starts on a row of its own."""
+    placed, top = [], 0
+    for widgets in sections:
+        x, row_bottom = 0, top
+        for widget in widgets:
+            if x + widget["width"] > DASHBOARD_COLUMNS:
+                x, top = 0, row_bottom
+            placed.append({**widget, "x": x, "y": top})
+            x += widget["width"]
+            row_bottom = max(row_bottom, top + widget["height"])
+        top = row_bottom
+    return placed
+
+
+def dashboard_body(region: str, sections: list[list[dict]]) -> str:
+    """The whole body: placed widgets, each metric and log widget in the stack's region."""
+    widgets = [{**w, "properties": {**w["properties"], "region": region}} if w["type"] in ("metric", "log") else w
+               for w in layout(sections)]
+    return json.dumps({"widgets": widgets}, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class StackDashboardArgs:
+    dashboard_name: str
+    functions: list[FunctionMonitoring]
+
+
+class StackDashboard(pulumi.ComponentResource):
+    dashboard_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: StackDashboardArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("lambdakit:dashboard:StackDashboard", name, None, opts)
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        sections = [function_section(monitoring) for monitoring in args.functions]
+        body = pulumi.Output.all(region, *sections).apply(lambda values: dashboard_body(values[0], list(values[1:])))
+        self.dashboard = aws.cloudwatch.Dashboard(name, dashboard_name=args.dashboard_name, dashboard_body=body,
+                                                  opts=pulumi.ResourceOptions(parent=self))
+        self.dashboard_name = self.dashboard.dashboard_name
+        self.register_outputs({"dashboardName": self.dashboard_name})
