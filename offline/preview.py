@@ -35,6 +35,11 @@ KEY_PROPERTIES = {
     "aws:lambda/functionUrl:FunctionUrl": ("authorizationType", "qualifier"),
     "aws:lambda/permission:Permission": ("statementId", "action", "principal"),
     "aws:cloudwatch/logGroup:LogGroup": ("name", "retentionInDays"),
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter": ("metricTransformation.name", "metricTransformation.value"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ("metricName", "extendedStatistic", "comparisonOperator", "threshold"),
+    "aws:cloudwatch/dashboard:Dashboard": ("dashboardName",),
+    "aws:sns/topic:Topic": ("name", "kmsMasterKeyId"),
+    "aws:sns/topicSubscription:TopicSubscription": ("protocol", "endpoint"),
 }
 
 

@@ -7,6 +7,7 @@ from rules.function_url import function_url_auth_in_production, provisioned_conc
 from rules.iam_statements import iam_no_wildcard_actions
 from rules.lambda_function import (lambda_architecture, lambda_image_by_digest, lambda_image_size,
                                    lambda_image_size_unmeasured, lambda_memory)
+from rules.monitoring import lambda_monitoring_coverage
 from rules.stack import lambda_managed_log_group
 
 PolicyPack(
@@ -23,5 +24,6 @@ PolicyPack(
         provisioned_concurrency_not_on_latest,
         iam_no_wildcard_actions,
         lambda_managed_log_group,
+        lambda_monitoring_coverage,
     ],
 )

@@ -16,7 +16,7 @@ _RETENTION = schema(
 )
 
 
-def _log_group_of(props: Mapping[str, Any]) -> Optional[str]:
+def log_group_of(props: Mapping[str, Any]) -> Optional[str]:
     # Lambda writes to loggingConfig.logGroup when set, else to /aws/lambda/<name>.
     logging_config = props.get("loggingConfig")
     log_group = logging_config.get("logGroup") if isinstance(logging_config, Mapping) else None
@@ -32,7 +32,7 @@ def _managed_log_groups(args: StackValidationArgs, report: ReportViolation) -> N
     retention_by_name = {r.props.get("name"): r.props.get("retentionInDays")
                          for r in args.resources if r.resource_type == LOG_GROUP}
     for function in (r for r in args.resources if r.resource_type == LAMBDA_FUNCTION):
-        expected = _log_group_of(function.props)
+        expected = log_group_of(function.props)
         if expected is None:
             continue  # no name and no logging config: nothing to say which group it writes to
         if expected not in retention_by_name:

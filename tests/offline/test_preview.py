@@ -28,6 +28,22 @@ def test_both_stacks_pass_clean_once_the_image_is_pushed(tmp_path, stack):
     assert function["inputs"]["tags"]["lambdakit:image-size-bytes"] == "140000000"
 
 
+def test_the_tree_shows_the_monitoring_under_its_components(tmp_path, capsys):
+    code, plan = preview(tmp_path, "--stack", "prod", "--image-size-mb", "57")
+    tree = capsys.readouterr().out
+    assert code == EXIT_CLEAN
+    for component in ("lambdakit:monitoring:FunctionMonitoring  api", "lambdakit:notifications:AlarmTopic  alarms",
+                      "lambdakit:dashboard:StackDashboard  dashboard"):
+        assert f" +    {component}" in tree
+    assert ('aws:cloudwatch/metricAlarm:MetricAlarm  api-init-duration  metricName="InitDuration"  '
+            'extendedStatistic="p95"  comparisonOperator="GreaterThanThreshold"  threshold=2000') in tree
+    types = [r["type"] for r in plan["resources"]]
+    assert types.count("aws:cloudwatch/metricAlarm:MetricAlarm") == 8
+    assert types.count("aws:cloudwatch/logMetricFilter:LogMetricFilter") == 3
+    assert {"aws:cloudwatch/dashboard:Dashboard", "aws:sns/topic:Topic", "aws:kms/key:Key",
+            "aws:cloudwatch/queryDefinition:QueryDefinition"} <= set(types)
+
+
 def test_before_the_first_push_the_image_rules_say_they_could_not_run(tmp_path):
     code, plan = preview(tmp_path, "--stack", "prod")
     assert code == EXIT_CLEAN

@@ -13,7 +13,7 @@ ADVISORY = {"lambda-image-size-unmeasured"}
 def test_every_policy_is_described_with_its_level_severity_and_config_schema(pack):
     policies = {p.name: p for p in pack.info.policies}
     assert PROMISED | ADVISORY <= set(policies)
-    assert len(policies) == 10
+    assert len(policies) == 11
     for policy in policies.values():
         assert policy.description and policy.severity, policy.name
         assert LEVELS[policy.enforcementLevel] == ("advisory" if policy.name in ADVISORY else "mandatory"), policy.name

@@ -7,22 +7,26 @@ FUNCTION = "aws:lambda/function:Function"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
 
+def log_group_findings(pack, resources):
+    return [f for f in pack.analyze_stack(resources) if f.policy == "lambda-managed-log-group"]
+
+
 def test_function_with_its_managed_log_group_passes(pack):
-    assert pack.analyze_stack([
+    assert log_group_findings(pack, [
         (FUNCTION, "api", {"name": "app-dev-api"}),
         (LOG_GROUP, "api", {"name": "/aws/lambda/app-dev-api", "retentionInDays": 14}),
     ]) == []
 
 
 def test_logging_config_names_the_group_to_look_for(pack):
-    assert pack.analyze_stack([
+    assert log_group_findings(pack, [
         (FUNCTION, "api", {"name": "app-dev-api", "loggingConfig": {"logGroup": "/shared/api"}}),
         (LOG_GROUP, "shared", {"name": "/shared/api", "retentionInDays": 30}),
     ]) == []
 
 
 def test_function_without_a_managed_log_group_is_refused(pack):
-    [finding] = pack.analyze_stack([(FUNCTION, "api", {"name": "app-dev-api"}),
+    [finding] = log_group_findings(pack, [(FUNCTION, "api", {"name": "app-dev-api"}),
                                     (LOG_GROUP, "other", {"name": "/aws/lambda/other", "retentionInDays": 7})])
     assert finding.policy == "lambda-managed-log-group" and finding.enforcement_level == "mandatory"
     assert "logs to /aws/lambda/app-dev-api, which this stack does not manage" in finding.message
@@ -32,28 +36,28 @@ def test_function_without_a_managed_log_group_is_refused(pack):
 @pytest.mark.parametrize("retention", [None, 0])
 def test_a_log_group_that_never_expires_is_refused(pack, retention):
     props = {"name": "/aws/lambda/app-dev-api"} | ({} if retention is None else {"retentionInDays": retention})
-    [finding] = pack.analyze_stack([(FUNCTION, "api", {"name": "app-dev-api"}), (LOG_GROUP, "api", props)])
+    [finding] = log_group_findings(pack, [(FUNCTION, "api", {"name": "app-dev-api"}), (LOG_GROUP, "api", props)])
     assert "log group /aws/lambda/app-dev-api of 'api' keeps logs forever; allowed: 1..3653 days." in finding.message
 
 
 def test_retention_bounds_are_configurable(pack):
     resources = [(FUNCTION, "api", {"name": "f"}), (LOG_GROUP, "api", {"name": "/aws/lambda/f", "retentionInDays": 3653})]
     with pack.configured('{"lambda-managed-log-group": {"maxRetentionDays": 365}}'):
-        [finding] = pack.analyze_stack(resources)
+        [finding] = log_group_findings(pack, resources)
     assert "keeps logs 3653 days; allowed: 1..365 days." in finding.message
 
 
 def test_unknown_function_name_is_reported_as_not_run(pack):
-    [finding] = pack.analyze_stack([(FUNCTION, "api", {"name": rpc.UNKNOWN})])
+    [finding] = log_group_findings(pack, [(FUNCTION, "api", {"name": rpc.UNKNOWN})])
     assert finding.enforcement_level == "advisory" and "can't run policy 'lambda-managed-log-group'" in finding.message
 
 
 def test_a_function_without_a_name_is_judged_by_its_logging_config(pack):
     # Programs that leave the name to autonaming, or to another engine, send none.
     unnamed = {"packageType": "Image", "loggingConfig": {"logFormat": "JSON", "logGroup": "/shared/api"}}
-    [finding] = pack.analyze_stack([(FUNCTION, "api", unnamed)])
+    [finding] = log_group_findings(pack, [(FUNCTION, "api", unnamed)])
     assert "function 'api' logs to /shared/api, which this stack does not manage" in finding.message
-    assert pack.analyze_stack([(FUNCTION, "api", unnamed),
+    assert log_group_findings(pack, [(FUNCTION, "api", unnamed),
                                (LOG_GROUP, "shared", {"name": "/shared/api", "retentionInDays": 30})]) == []
 
 
@@ -61,5 +65,5 @@ def test_a_function_without_a_name_is_judged_by_its_logging_config(pack):
                                    {"runtime": "python3.12", "loggingConfig": {"logFormat": "Text"}}])
 def test_a_function_with_neither_name_nor_log_group_is_skipped(pack, props):
     # Nothing says which group Lambda would write to; the named function beside it is still judged.
-    [finding] = pack.analyze_stack([(FUNCTION, "unnamed", props), (FUNCTION, "api", {"name": "app-dev-api"})])
+    [finding] = log_group_findings(pack, [(FUNCTION, "unnamed", props), (FUNCTION, "api", {"name": "app-dev-api"})])
     assert finding.urn.endswith("::api") and "logs to /aws/lambda/app-dev-api" in finding.message
