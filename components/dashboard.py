@@ -13,7 +13,8 @@ import pulumi
 import pulumi_aws as aws
 
 from aws_limits import DASHBOARD_COLUMNS
-from components.monitoring import LAMBDA_NAMESPACE, AlarmSpec, FunctionMonitoring, Metric, metric_namespace
+from components.monitoring import (AlarmSpec, FunctionMonitoring, Metric, lambda_metric, live_dimensions,
+                                   metric_namespace)
 from lambda_logs import COLD_STARTS, PROVISIONED_INITS, log_metrics, saved_queries
 
 _WIDE, _THIRD, _HALF = DASHBOARD_COLUMNS, DASHBOARD_COLUMNS // 3, DASHBOARD_COLUMNS // 2
@@ -45,31 +46,27 @@ def alarm_widget(spec: AlarmSpec) -> dict:
 
 def _overview_widgets(monitoring: FunctionMonitoring) -> list[dict]:
     args = monitoring.args
-    fn, alias = args.function_name, f"{args.function_name}:{args.alias_name}"
-    live = {"FunctionName": fn, "Resource": alias}
-
-    def lam(name: str, stat: str = "Sum", dims: Optional[dict] = None) -> Metric:
-        return Metric(LAMBDA_NAMESPACE, name, live if dims is None else dims, stat)
-
+    fn = args.function_name
+    live = live_dimensions(fn, args.alias_name)
     own = metric_namespace(fn)
     widgets = [
-        _metric_widget("Invocations, errors, throttles", [_entry(lam("Invocations")), _entry(lam("Errors")),
-                                                          _entry(lam("Throttles"))], 60),
+        _metric_widget("Invocations, errors, throttles",
+                       [_entry(lambda_metric(name, live)) for name in ("Invocations", "Errors", "Throttles")], 60),
         _metric_widget("Function URL: answers and latency", [
-            _entry(lam("UrlRequestCount")), _entry(lam("Url4xxCount")), _entry(lam("Url5xxCount")),
-            _entry(lam("UrlRequestLatency", "p95"), yAxis="right")], 60),
+            *(_entry(lambda_metric(name, live)) for name in ("UrlRequestCount", "Url4xxCount", "Url5xxCount")),
+            _entry(lambda_metric("UrlRequestLatency", live, "p95"), yAxis="right")], 60),
         _metric_widget("Cold starts", [
             _entry(Metric(own, name, {}, "Sum", label)) for name, label in
             ((COLD_STARTS, "on-demand (a request waited)"), (PROVISIONED_INITS, "provisioned (no one waited)"))
             if name in log_metrics(args.log_format)], 300),
     ]
     if args.reserved_concurrency <= 0:  # with a reservation, the concurrency alarm's widget shows it
-        widgets.append(_metric_widget("Concurrent executions", [_entry(lam("ConcurrentExecutions", "Maximum",
-                                                                           {"FunctionName": fn}))], 60))
+        widgets.append(_metric_widget("Concurrent executions", [_entry(lambda_metric("ConcurrentExecutions", {"FunctionName": fn},
+                                                                                   "Maximum"))], 60))
     if args.provisioned_concurrency > 0:
         widgets.append(_metric_widget("Provisioned concurrency", [
-            _entry(lam("ProvisionedConcurrencyUtilization", "Maximum"), label="utilization (max)"),
-            _entry(lam("ProvisionedConcurrencySpilloverInvocations"), label="spillover invocations", yAxis="right"),
+            _entry(lambda_metric("ProvisionedConcurrencyUtilization", live, "Maximum"), label="utilization (max)"),
+            _entry(lambda_metric("ProvisionedConcurrencySpilloverInvocations", live), label="spillover invocations", yAxis="right"),
         ], 60, annotations={"horizontal": [{"label": "all provisioned environments busy", "value": 1}]}))
     return widgets
 

@@ -86,6 +86,15 @@ class FunctionMonitoringArgs:
     tags: dict[str, str] = field(default_factory=dict)
 
 
+def lambda_metric(name: str, dimensions: dict[str, str], stat: str = "Sum", label: str = "") -> Metric:
+    return Metric(LAMBDA_NAMESPACE, name, dimensions, stat, label)
+
+
+def live_dimensions(function_name: str, alias_name: str) -> dict[str, str]:
+    """Lambda's dimensions for one alias: what users call through the URL."""
+    return {"FunctionName": function_name, "Resource": f"{function_name}:{alias_name}"}
+
+
 def metric_namespace(function_name: str) -> str:
     """Where the function's log-derived metrics go (a metric filter cannot add a fixed dimension)."""
     return f"lambdakit/{function_name}"
@@ -110,11 +119,11 @@ def _minutes(timing: dict) -> str:
 def alarm_specs(args: FunctionMonitoringArgs) -> list[AlarmSpec]:
     """Every alarm the function's real configuration makes meaningful."""
     fn, limits = args.function_name, args.thresholds
-    live = {"FunctionName": fn, "Resource": f"{fn}:{args.alias_name}"}
+    live = live_dimensions(fn, args.alias_name)
     own = metric_namespace(fn)
 
     def lam(name: str, stat: str = "Sum", dimensions: Optional[dict] = None, label: str = "") -> Metric:
-        return Metric(LAMBDA_NAMESPACE, name, live if dimensions is None else dimensions, stat, label)
+        return lambda_metric(name, live if dimensions is None else dimensions, stat, label)
 
     invocations = lam("Invocations")
     timeout_ms = args.timeout_seconds * 1000

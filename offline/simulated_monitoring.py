@@ -8,6 +8,7 @@ the service's own. Sources: botocore's service models (cloudwatch 2010-08-01, lo
 import json
 import re
 import uuid
+from fnmatch import fnmatchcase
 from typing import Any
 
 from aws_limits import (ALARM_BAND_COMPARISONS, ALARM_COMPARISONS, ALARM_MAX_ACTIONS, ALARM_MAX_DESCRIPTION,
@@ -20,6 +21,8 @@ from aws_limits import (ALARM_BAND_COMPARISONS, ALARM_COMPARISONS, ALARM_MAX_ACT
 from offline.filter_pattern import FilterPattern, InvalidPattern, UnsupportedPattern
 from offline.refusals import AwsRefusal, as_list, check_name, known, policy_document
 
+# Who runs `pulumi up` in the simulated account (SimulatedCloud answers getCallerIdentity with it).
+DEPLOYER_ARN_FORMAT = "arn:{partition}:iam::{account}:user/deployer"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -71,7 +74,7 @@ class SimulatedMonitoring:
 
     def _existing(self, typ: str, key: str, value: Any, what: str, error: str) -> None:
         if known(value) and not any(r.type == typ and r.outputs.get(key) == value for r in self.resources.values()):
-            raise AwsRefusal(f"{error}: {what} {value!r} does not exist")
+            raise AwsRefusal(f"{error} ({what} {value!r})")
 
     # CloudWatch PutMetricAlarm.
 
@@ -87,9 +90,9 @@ class SimulatedMonitoring:
         if inputs.get("threshold") is None and not inputs.get("thresholdMetricId"):
             raise _invalid("Threshold is required for an alarm on a static threshold")
         evaluations, datapoints = inputs.get("evaluationPeriods"), inputs.get("datapointsToAlarm")
-        if not known(evaluations) or evaluations < 1:
+        if evaluations is None or (known(evaluations) and evaluations < 1):
             raise _invalid("EvaluationPeriods must be 1 or more")
-        if known(datapoints) and not 1 <= datapoints <= evaluations:
+        if known(datapoints, evaluations) and not 1 <= datapoints <= evaluations:
             raise _invalid("DatapointsToAlarm must be less than or equal to EvaluationPeriods")
         missing = inputs.get("treatMissingData")
         if known(missing) and missing not in ALARM_MISSING_DATA:
@@ -101,12 +104,12 @@ class SimulatedMonitoring:
                 raise _invalid(f"{key}: at most {ALARM_MAX_ACTIONS} actions")
             if any(known(a) and not str(a).startswith("arn:") for a in inputs.get(key) or []):
                 raise _invalid(f"{key}: an action is not an ARN")
-        period = self._alarm_metrics(inputs)
+        period = self._alarm_metrics(inputs, anomaly_band=bool(inputs.get("thresholdMetricId")))
         if known(period, evaluations) and period * evaluations > (86400 if period < 3600 else 604800):
             raise _invalid("Period * EvaluationPeriods must be at most 1 day (7 days for periods of an hour or more)")
         return {"arn": self.arn("cloudwatch", f"alarm:{name}")}
 
-    def _alarm_metrics(self, inputs: dict) -> Any:
+    def _alarm_metrics(self, inputs: dict, anomaly_band: bool) -> Any:
         """One metric, or metric math: never both. Returns the period the alarm evaluates."""
         queries = inputs.get("metricQueries") or []
         single = {k: inputs.get(k) for k in ("metricName", "namespace", "dimensions", "period", "statistic",
@@ -124,9 +127,11 @@ class SimulatedMonitoring:
                 raise _invalid(f"ExtendedStatistic {single['extendedStatistic']!r}")
             _check_namespace(single.get("namespace"))
             _check_dimensions(single.get("dimensions"))
+            if "period" not in single:
+                raise _invalid("Period must not be null")
             _check_period(single.get("period"), "Period")
             return single.get("period")
-        return _check_metric_queries(queries)
+        return _check_metric_queries(queries, anomaly_band)
 
     # CloudWatch PutDashboard.
 
@@ -152,7 +157,7 @@ class SimulatedMonitoring:
         check_name(METRIC_FILTER_NAME, name)
         group = inputs.get("logGroupName")
         self._existing("aws:cloudwatch/logGroup:LogGroup", "name", group, "log group",
-                       "ResourceNotFoundException: The specified log group does not exist;")
+                       "ResourceNotFoundException: The specified log group does not exist")
         others = [r for u, r in self.resources.items() if u != step.urn and r.type == step.typ
                   and r.inputs.get("logGroupName") == group]
         if len(others) >= METRIC_FILTERS_PER_LOG_GROUP:
@@ -189,20 +194,18 @@ class SimulatedMonitoring:
                             or fifo != name.endswith(".fifo")):
             raise AwsRefusal("InvalidParameter: Invalid parameter: Topic Name (1..256 letters, digits, - and _; "
                              ".fifo at the end for a FIFO topic, and only then)")
-        key = inputs.get("kmsMasterKeyId")
-        if known(key) and not key.startswith("alias/"):
-            self._existing("aws:kms/key:Key", "arn", key if key.startswith("arn:") else self.arn("kms", f"key/{key}"),
-                           "KMS key", "InvalidParameter: Invalid parameter: KmsMasterKeyId")
+        # SNS does not look at KmsMasterKeyId until something is published (KMSNotFoundException is
+        # an error of Publish only), so a wrong key is accepted here as it is by AWS.
         return {"arn": self.arn("sns", name), "owner": self._account()}
 
     def _topic_policy(self, step, previous, inputs, name) -> dict:
-        self._existing("aws:sns/topic:Topic", "arn", inputs.get("arn"), "topic", "NotFound: Topic does not exist;")
+        self._existing("aws:sns/topic:Topic", "arn", inputs.get("arn"), "topic", "NotFound: Topic does not exist")
         if known(inputs.get("policy")):
             policy_document("the topic policy", inputs["policy"])
         return {}
 
     def _topic_subscription(self, step, previous, inputs, name) -> dict:
-        self._existing("aws:sns/topic:Topic", "arn", inputs.get("topic"), "topic", "NotFound: Topic does not exist;")
+        self._existing("aws:sns/topic:Topic", "arn", inputs.get("topic"), "topic", "NotFound: Topic does not exist")
         protocol, endpoint = inputs.get("protocol"), inputs.get("endpoint")
         if protocol in ("email", "email-json") and known(endpoint) and not _EMAIL.match(endpoint):
             raise AwsRefusal(f"InvalidParameter: Invalid parameter: Email address {endpoint!r}")
@@ -218,9 +221,10 @@ class SimulatedMonitoring:
             raise AwsRefusal(f"ValidationException: PendingWindowInDays {window} must be 7..30")
         if known(inputs.get("policy")) and not inputs.get("bypassPolicyLockoutSafetyCheck"):
             document = policy_document("the key policy", inputs["policy"])
-            root = f"arn:{self.partition}:iam::{self._account()}:root"
-            if not any(s.get("Effect") == "Allow" and root in as_list((s.get("Principal") or {}).get("AWS"))
-                       and {"kms:*", "kms:PutKeyPolicy"} & set(as_list(s.get("Action")))
+            callers = {f"arn:{self.partition}:iam::{self._account()}:root", self._account(), DEPLOYER_ARN_FORMAT.format(
+                partition=self.partition, account=self._account())}
+            if not any(s.get("Effect") == "Allow" and callers & set(as_list((s.get("Principal") or {}).get("AWS")))
+                       and any(fnmatchcase("kms:PutKeyPolicy", a) for a in as_list(s.get("Action")))
                        for s in document["Statement"]):
                 raise AwsRefusal("MalformedPolicyDocumentException: The new key policy will not allow you to update "
                                  "the key policy in the future.")
@@ -229,20 +233,23 @@ class SimulatedMonitoring:
 
     def _kms_alias(self, step, previous, inputs, name) -> dict:
         check_name(KMS_ALIAS_NAME, name)
-        if previous is None and name in self.kms_aliases:
+        if name in self.kms_aliases and (previous is None or previous.outputs["name"] != name):
             raise AwsRefusal(f"AlreadyExistsException: An alias with the name {name} already exists")
+        if previous is not None:
+            self.kms_aliases.discard(previous.outputs["name"])
         self.kms_aliases.add(name)
         return {"arn": self.arn("kms", name)}
 
 
-def _check_metric_queries(queries: list[dict]) -> Any:
+def _check_metric_queries(queries: list[dict], anomaly_band: bool) -> Any:
     if len(queries) > ALARM_MAX_METRIC_QUERIES:
         raise _invalid(f"at most {ALARM_MAX_METRIC_QUERIES} metric queries")
     ids = [q.get("id") for q in queries]
     if len(set(ids)) != len(ids) or not all(known(i) and ALARM_QUERY_ID.fullmatch(i) for i in ids):
         raise _invalid(f"metric query ids {ids} must be unique, start with a lower-case letter, and hold only "
                        "letters, digits and _")
-    if sum(1 for q in queries if q.get("returnData", True)) != 1:
+    # An anomaly-detection alarm returns both the band and its metric; any other exactly one answer.
+    if not anomaly_band and sum(1 for q in queries if q.get("returnData", True)) != 1:
         raise _invalid("Exactly one element of the metrics list should return data.")
     metrics = [q for q in queries if q.get("metric")]
     if len(metrics) > ALARM_MAX_METRICS_IN_MATH or len(queries) - len(metrics) > ALARM_MAX_METRICS_IN_MATH:
