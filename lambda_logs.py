@@ -54,7 +54,7 @@ _LOG_METRICS = {
     "JSON": (
         LogMetric(COLD_STARTS,
                   '{ $.type = "platform.initStart" && $.record.initializationType = "on-demand" }', "1", "Count",
-                  "on-demand inits: environments a request had to wait for"),
+                  "on-demand inits: environments started for requests (Lambda may start a few ahead of them)"),
         LogMetric(INIT_DURATION, '{ $.type = "platform.report" && $.record.metrics.initDurationMs > 0 }',
                   "$.record.metrics.initDurationMs", "Milliseconds", "how long a request waited for its environment"),
         LogMetric(PROVISIONED_INITS,

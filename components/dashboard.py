@@ -54,10 +54,12 @@ def _overview_widgets(monitoring: FunctionMonitoring) -> list[dict]:
                        [_entry(lambda_metric(name, live)) for name in ("Invocations", "Errors", "Throttles")], 60),
         _metric_widget("Function URL: answers and latency", [
             *(_entry(lambda_metric(name, live)) for name in ("UrlRequestCount", "Url4xxCount", "Url5xxCount")),
-            _entry(lambda_metric("UrlRequestLatency", live, "p95"), yAxis="right")], 60),
+            # Lambda publishes URL latency for Average and Maximum.
+            *(_entry(lambda_metric("UrlRequestLatency", live, stat), yAxis="right") for stat in ("Average", "Maximum"))],
+            60),
         _metric_widget("Cold starts", [
             _entry(Metric(own, name, {}, "Sum", label)) for name, label in
-            ((COLD_STARTS, "on-demand (a request waited)"), (PROVISIONED_INITS, "provisioned (no one waited)"))
+            ((COLD_STARTS, "on-demand inits"), (PROVISIONED_INITS, "provisioned inits (no one waited)"))
             if name in log_metrics(args.log_format)], 300),
     ]
     if args.reserved_concurrency <= 0:  # with a reservation, the concurrency alarm's widget shows it

@@ -21,9 +21,10 @@ from lambda_logs import COLD_STARTS, INIT_DURATION, PROVISIONED_INITS, log_metri
 
 LAMBDA_NAMESPACE = "AWS/Lambda"
 MIN_EVENTS = 3
-# One minute for what users feel at once (errors, throttles, slow answers), with 3 breaching minutes
-# out of 5 so that a single bad minute does not page; five minutes for cold starts, which are rare
-# events whose rate and percentiles need more calls to mean anything.
+# One minute for what is judged on every call (throttles, slow answers), with 3 breaching minutes out
+# of 5 so that a single bad minute does not page; five minutes, 2 of 3, for rates and cold starts:
+# a rate needs MIN_EVENTS in its period, and at a few calls a minute a one-minute period would never
+# hold them, so an outage of a quiet function would never page.
 _FAST = dict(period=60, evaluation_periods=5, datapoints=3)
 _SLOW = dict(period=300, evaluation_periods=3, datapoints=2)
 
@@ -143,7 +144,7 @@ def alarm_specs(args: FunctionMonitoringArgs) -> list[AlarmSpec]:
         _rate("error-rate", "Errors per invocation", lam("Errors", label="errors"), invocations, limits.error_percent,
               "invocations of the live alias failed (unhandled error, timeout or crash)",
               "Find the failing requests in the saved query errors; roll back the live alias if a new version did it.",
-              _FAST),
+              _SLOW),
         AlarmSpec(
             key="throttles", title="Throttled invocations", threshold=limits.throttles, unit="calls/min",
             metric=lam("Throttles"),
@@ -163,7 +164,7 @@ def alarm_specs(args: FunctionMonitoringArgs) -> list[AlarmSpec]:
         _rate("url-5xx-rate", "Function URL 5xx per request", lam("Url5xxCount", label="5xx"),
               lam("UrlRequestCount", label="requests"), limits.url5xx_percent,
               "function URL requests got a 5xx answer (failed invocations, and 500s the handler returned)",
-              "The handler answers 500 for a bug it caught: see the saved query errors.", _FAST),
+              "The handler answers 500 for a bug it caught: see the saved query errors.", _SLOW),
     ]
     if args.reserved_concurrency > 0:
         ceiling = math.ceil(args.reserved_concurrency * limits.concurrency_percent_of_reserved / 100)
@@ -183,7 +184,7 @@ def alarm_specs(args: FunctionMonitoringArgs) -> list[AlarmSpec]:
             lam("ProvisionedConcurrencySpilloverInvocations", label="spillover"), invocations,
             limits.spillover_percent, "invocations of the live alias found no provisioned environment free",
             f"The {args.provisioned_concurrency} provisioned environments are too few for the traffic: raise "
-            "provisionedConcurrency (each spillover may be a cold start).", _FAST))
+            "provisionedConcurrency (each spillover may be a cold start).", _SLOW))
     return specs
 
 

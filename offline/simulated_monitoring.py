@@ -249,7 +249,8 @@ def _check_metric_queries(queries: list[dict], anomaly_band: bool) -> Any:
         raise _invalid(f"metric query ids {ids} must be unique, start with a lower-case letter, and hold only "
                        "letters, digits and _")
     # An anomaly-detection alarm returns both the band and its metric; any other exactly one answer.
-    if not anomaly_band and sum(1 for q in queries if q.get("returnData", True)) != 1:
+    # The AWS provider sends false for a query that does not say.
+    if not anomaly_band and sum(1 for q in queries if q.get("returnData")) != 1:
         raise _invalid("Exactly one element of the metrics list should return data.")
     metrics = [q for q in queries if q.get("metric")]
     if len(metrics) > ALARM_MAX_METRICS_IN_MATH or len(queries) - len(metrics) > ALARM_MAX_METRICS_IN_MATH:

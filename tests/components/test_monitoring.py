@@ -16,22 +16,22 @@ PROD_ALARMS = {
     "init-duration": (["OWN/InitDuration[p95]"], None, 300, 2000, "GreaterThanThreshold"),
     "cold-start-rate": (["OWN/ColdStarts[Sum]", "AWS/Lambda/Invocations[Sum]"], True, 300, 20,
                         "GreaterThanThreshold"),
-    "error-rate": (["AWS/Lambda/Errors[Sum]", "AWS/Lambda/Invocations[Sum]"], True, 60, 1, "GreaterThanThreshold"),
+    "error-rate": (["AWS/Lambda/Errors[Sum]", "AWS/Lambda/Invocations[Sum]"], True, 300, 1, "GreaterThanThreshold"),
     "throttles": (["AWS/Lambda/Throttles[Sum]"], True, 60, 0, "GreaterThanThreshold"),
     "duration": (["AWS/Lambda/Duration[p95]"], True, 60, 12000, "GreaterThanThreshold"),  # 80% of 15 s
-    "url-5xx-rate": (["AWS/Lambda/Url5xxCount[Sum]", "AWS/Lambda/UrlRequestCount[Sum]"], True, 60, 1,
+    "url-5xx-rate": (["AWS/Lambda/Url5xxCount[Sum]", "AWS/Lambda/UrlRequestCount[Sum]"], True, 300, 1,
                      "GreaterThanThreshold"),
     # The reservation covers every version: judged on the function. 80% of 50.
     "concurrency": (["AWS/Lambda/ConcurrentExecutions[Maximum]"], False, 60, 40, "GreaterThanOrEqualToThreshold"),
     "spillover-rate": (["AWS/Lambda/ProvisionedConcurrencySpilloverInvocations[Sum]", "AWS/Lambda/Invocations[Sum]"],
-                       True, 60, 10, "GreaterThanThreshold"),
+                       True, 300, 10, "GreaterThanThreshold"),
 }
 # No reservation and no provisioned concurrency in dev: neither alarm would mean anything.
 DEV_ALARMS = {key: value for key, value in PROD_ALARMS.items() if key not in ("concurrency", "spillover-rate")} | {
     "cold-start-rate": (PROD_ALARMS["cold-start-rate"][0], True, 300, 50, "GreaterThanThreshold"),
-    "error-rate": (PROD_ALARMS["error-rate"][0], True, 60, 5, "GreaterThanThreshold"),
+    "error-rate": (PROD_ALARMS["error-rate"][0], True, 300, 5, "GreaterThanThreshold"),
     "duration": (["AWS/Lambda/Duration[p95]"], True, 60, 24000, "GreaterThanThreshold"),  # 80% of 30 s
-    "url-5xx-rate": (PROD_ALARMS["url-5xx-rate"][0], True, 60, 5, "GreaterThanThreshold"),
+    "url-5xx-rate": (PROD_ALARMS["url-5xx-rate"][0], True, 300, 5, "GreaterThanThreshold"),
 }
 
 

@@ -160,7 +160,7 @@ def _with_return_data(flags: tuple) -> list[dict]:
     ({"metricQueries": _with_return_data((False, False, False))},
      "Exactly one element of the metrics list should return data."),
     ({"metricQueries": [{k: v for k, v in q.items() if k != "returnData"} for q in math_queries()]},
-     "Exactly one element of the metrics list should return data."),  # ReturnData defaults to true
+     "Exactly one element of the metrics list should return data."),  # the provider sends false when unset
     ({"metricQueries": math_queries(RATE.replace("events", "M1"), events_id="M1")},
      "must be unique, start with a lower-case letter"),
     ({"metricQueries": math_queries(RATE.replace("total", "invocations"))},
