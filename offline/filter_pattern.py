@@ -165,17 +165,16 @@ class _JsonParser:
         return token
 
     def _any_of(self) -> Any:
-        tree = self._all_of()
-        while self._peek() == ("op", "||"):
-            self._take()
-            tree = _Both(tree, self._all_of(), any_of=True)
-        return tree
+        return self._chain("||", self._all_of, any_of=True)
 
     def _all_of(self) -> Any:
-        tree = self._term()
-        while self._peek() == ("op", "&&"):
+        return self._chain("&&", self._term, any_of=False)
+
+    def _chain(self, operator: str, operand: Any, any_of: bool) -> Any:
+        tree = operand()
+        while self._peek() == ("op", operator):
             self._take()
-            tree = _Both(tree, self._term(), any_of=False)
+            tree = _Both(tree, operand(), any_of=any_of)
         return tree
 
     def _term(self) -> Any:
