@@ -38,7 +38,7 @@ def _wildcard_equal(actual: str, expected: str) -> bool:
     if expected == "*":
         return True
     starts, ends = expected.startswith("*"), expected.endswith("*")
-    core = expected[1 if starts else 0:len(expected) - 1 if ends and len(expected) > 1 else len(expected)]
+    core = expected[starts:len(expected) - ends]
     if starts and ends:
         return core in actual
     if starts:

@@ -30,7 +30,7 @@ from aws_limits import (ECR_REPOSITORY_NAME, IAM_ROLE_NAME, LAMBDA_ALIAS_NAME, L
                         LOG_GROUP_NAME, LOG_RETENTION_DAYS, URL_CORS_MAX_AGE_SECONDS, URL_CORS_MAX_HEADER_LENGTH,
                         URL_CORS_MAX_ITEMS, URL_CORS_MAX_ORIGIN_LENGTH, URL_CORS_METHODS)
 from offline.refusals import AwsRefusal, as_list, check_name, check_range, known, policy_document
-from offline.simulated_monitoring import DEPLOYER_ARN_FORMAT, SimulatedMonitoring
+from offline.simulated_monitoring import SimulatedMonitoring
 
 ACCOUNT_ID = "123456789012"
 _TAG_MUTABILITIES = ("MUTABLE", "IMMUTABLE", "MUTABLE_WITH_EXCLUSION", "IMMUTABLE_WITH_EXCLUSION")
@@ -116,6 +116,8 @@ class SimulatedCloud(SimulatedMonitoring, pulumi.runtime.Mocks):
     def __init__(self, region: str = "eu-west-1", image_size_bytes: Optional[int] = None,
                  account_concurrency: int = 1000):
         self.region, self.partition = region, partition_of(region)
+        self.account_id = ACCOUNT_ID
+        self.deployer_arn = f"arn:{self.partition}:iam::{ACCOUNT_ID}:user/deployer"  # who runs `pulumi up`
         self.account_concurrency = account_concurrency  # the Region's concurrency quota (default 1000)
         self.image_size_bytes = image_size_bytes
         self.resources: dict[str, _Resource] = {}  # by URN: what the stack has created
@@ -380,7 +382,7 @@ class SimulatedCloud(SimulatedMonitoring, pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT_ID, "arn": DEPLOYER_ARN_FORMAT.format(partition=self.partition, account=ACCOUNT_ID),
+            return {"accountId": ACCOUNT_ID, "arn": self.deployer_arn,
                     "userId": "AIDAEXAMPLE", "id": ACCOUNT_ID}
         if args.token == "aws:index/getRegion:getRegion":
             return {"region": self.region, "name": self.region, "id": self.region}

@@ -21,8 +21,6 @@ from aws_limits import (ALARM_BAND_COMPARISONS, ALARM_COMPARISONS, ALARM_MAX_ACT
 from offline.filter_pattern import FilterPattern, InvalidPattern, UnsupportedPattern
 from offline.refusals import AwsRefusal, as_list, check_name, known, policy_document
 
-# Who runs `pulumi up` in the simulated account (SimulatedCloud answers getCallerIdentity with it).
-DEPLOYER_ARN_FORMAT = "arn:{partition}:iam::{account}:user/deployer"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -56,7 +54,7 @@ def _check_dimensions(dimensions: Any) -> None:
 
 
 class SimulatedMonitoring:
-    """Mixed into SimulatedCloud: needs `arn()`, `region`, `partition` and `resources`."""
+    """Mixed into SimulatedCloud: needs `arn()`, `partition`, `account_id`, `deployer_arn` and `resources`."""
 
     def monitoring_creators(self) -> dict:
         self.kms_aliases: set[str] = set()
@@ -145,11 +143,8 @@ class SimulatedMonitoring:
                 raise AwsRefusal("InvalidParameterInput: The dashboard body is invalid, there are "
                                  f"{len(problems)} validation errors: {json.dumps(problems)}")
         # Dashboards are global: no Region in their ARN.
-        return {"name": name, "id": name, "dashboardArn": f"arn:{self.partition}:cloudwatch::{self._account()}:"
+        return {"name": name, "id": name, "dashboardArn": f"arn:{self.partition}:cloudwatch::{self.account_id}:"
                                                           f"dashboard/{name}"}
-
-    def _account(self) -> str:
-        return self.arn("x", "y").split(":")[4]
 
     # CloudWatch Logs PutMetricFilter and PutQueryDefinition.
 
@@ -196,7 +191,7 @@ class SimulatedMonitoring:
                              ".fifo at the end for a FIFO topic, and only then)")
         # SNS does not look at KmsMasterKeyId until something is published (KMSNotFoundException is
         # an error of Publish only), so a wrong key is accepted here as it is by AWS.
-        return {"arn": self.arn("sns", name), "owner": self._account()}
+        return {"arn": self.arn("sns", name), "owner": self.account_id}
 
     def _topic_policy(self, step, previous, inputs, name) -> dict:
         self._existing("aws:sns/topic:Topic", "arn", inputs.get("arn"), "topic", "NotFound: Topic does not exist")
@@ -221,8 +216,7 @@ class SimulatedMonitoring:
             raise AwsRefusal(f"ValidationException: PendingWindowInDays {window} must be 7..30")
         if known(inputs.get("policy")) and not inputs.get("bypassPolicyLockoutSafetyCheck"):
             document = policy_document("the key policy", inputs["policy"])
-            callers = {f"arn:{self.partition}:iam::{self._account()}:root", self._account(), DEPLOYER_ARN_FORMAT.format(
-                partition=self.partition, account=self._account())}
+            callers = {f"arn:{self.partition}:iam::{self.account_id}:root", self.account_id, self.deployer_arn}
             if not any(s.get("Effect") == "Allow" and callers & set(as_list((s.get("Principal") or {}).get("AWS")))
                        and any(fnmatchcase("kms:PutKeyPolicy", a) for a in as_list(s.get("Action")))
                        for s in document["Statement"]):

@@ -65,10 +65,11 @@ def _measures_init_duration(props: Mapping) -> bool:
 
 
 def _init_duration_metrics(resources: list, log_group: str) -> set[tuple[Any, Any]]:
-    return {(_mapping(r.props.get("metricTransformation")).get("namespace"),
-             _mapping(r.props.get("metricTransformation")).get("name"))
-            for r in resources if r.resource_type == LOG_METRIC_FILTER
-            and r.props.get("logGroupName") == log_group and _measures_init_duration(r.props)}
+    """(namespace, name) of every metric a filter on `log_group` publishes Lambda's init duration to."""
+    transformations = [_mapping(r.props.get("metricTransformation")) for r in resources
+                       if r.resource_type == LOG_METRIC_FILTER and r.props.get("logGroupName") == log_group
+                       and _measures_init_duration(r.props)]
+    return {(t.get("namespace"), t.get("name")) for t in transformations}
 
 
 def _coverage(args: StackValidationArgs, report: ReportViolation) -> None:

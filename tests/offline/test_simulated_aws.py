@@ -5,8 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from offline.engine import ResourceStep
 from offline.simulated_aws import AwsRefusal, SimulatedCloud
+from tests.offline.steps import register
 
 REPOSITORY = "aws:ecr/repository:Repository"
 PULL_GRANT = "aws:ecr/repositoryPolicy:RepositoryPolicy"
@@ -18,11 +18,6 @@ PULL_POLICY = ('{"Statement": [{"Effect": "Allow", "Principal": {"Service": "lam
                '"Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], '
                '"Condition": {"StringLike": {"aws:sourceArn": ["' + FUNCTION_ARN + '", "' + FUNCTION_ARN + ':*"]}}}]}')
 
-
-def register(cloud, typ, name, inputs, prerequisites=(), delete_before_replace=False, urn=None):
-    step = ResourceStep(urn or f"urn:pulumi:dev::p::{typ}::{name}", list(prerequisites), delete_before_replace,
-                        typ=typ, name=name, inputs=inputs, custom=True)
-    return cloud.new_resource(step)[1]
 
 
 def done(typ, inputs, state=None):

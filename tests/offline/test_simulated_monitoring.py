@@ -18,10 +18,10 @@ import pytest
 from components.dashboard import alarm_widget, dashboard_body
 from components.monitoring import AlarmThresholds, FunctionMonitoringArgs, alarm_specs
 from lambda_logs import log_metrics, saved_queries
-from offline.engine import ResourceStep
 from offline.refusals import AwsRefusal
 from offline.simulated_aws import SimulatedCloud
 from offline.simulated_monitoring import dashboard_problems
+from tests.offline.steps import register
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
@@ -38,11 +38,6 @@ TOPIC_ARN = f"arn:aws:sns:eu-west-1:{ACCOUNT}:alarms"
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"
 GROUP = "/aws/lambda/fn"
 
-
-def register(cloud, typ, name, inputs, prerequisites=(), delete_before_replace=False, urn=None):
-    step = ResourceStep(urn or f"urn:pulumi:dev::p::{typ}::{name}", list(prerequisites), delete_before_replace,
-                        typ=typ, name=name, inputs=inputs, custom=True)
-    return cloud.new_resource(step)[1]
 
 
 def refused(message: str):
