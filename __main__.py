@@ -8,10 +8,16 @@ from components.alarm_topic import AlarmTopic, AlarmTopicArgs
 from components.container_function import LIVE_ALIAS, ContainerFunction, ContainerFunctionArgs
 from components.container_image import ContainerImage, ContainerImageArgs
 from components.dashboard import StackDashboard, StackDashboardArgs
+from components.function_basics import FunctionLogs
 from components.monitoring import AlarmThresholds, FunctionMonitoring, FunctionMonitoringArgs
+from components.registry_scanning import RegistryScanning, RegistryScanningArgs
+from components.scan_gate import TIMEOUT_SECONDS as GATE_TIMEOUT_SECONDS
+from components.scan_gate import ScanGate, ScanGateArgs
 from settings import read_stack_settings
 
 settings = read_stack_settings()
+# Every function of the stack keeps and formats its logs alike.
+function_logs = FunctionLogs(settings.log_retention_days, settings.log_level, settings.log_format)
 
 image = ContainerImage(settings.app, ContainerImageArgs(
     repository_name=settings.function_name,
@@ -36,9 +42,7 @@ function = ContainerFunction(settings.app, ContainerFunctionArgs(
     ephemeral_storage_mb=settings.ephemeral_storage_mb,
     reserved_concurrency=settings.reserved_concurrency,
     provisioned_concurrency=settings.provisioned_concurrency,
-    log_retention_days=settings.log_retention_days,
-    log_level=settings.log_level,
-    log_format=settings.log_format,
+    logs=function_logs,
     url_auth_type=settings.function_url_auth_type,
     cors_allow_origins=settings.cors_allow_origins,
     environment=settings.function_environment,
@@ -53,6 +57,16 @@ alarm_topic = AlarmTopic("alarms", AlarmTopicArgs(
     tags=settings.tags,
 ))
 
+alarm_thresholds = AlarmThresholds(
+    init_duration_ms=settings.alarm_init_duration_ms,
+    cold_start_percent=settings.alarm_cold_start_percent,
+    error_percent=settings.alarm_error_percent,
+    throttles=settings.alarm_throttles,
+    duration_percent_of_timeout=settings.alarm_duration_percent_of_timeout,
+    concurrency_percent_of_reserved=settings.alarm_concurrency_percent_of_reserved,
+    spillover_percent=settings.alarm_spillover_percent,
+    url5xx_percent=settings.alarm_url_server_error_percent,
+)
 monitoring = FunctionMonitoring(settings.app, FunctionMonitoringArgs(
     function_name=settings.function_name,
     alias_name=LIVE_ALIAS,
@@ -61,22 +75,40 @@ monitoring = FunctionMonitoring(settings.app, FunctionMonitoringArgs(
     timeout_seconds=settings.timeout_seconds,
     reserved_concurrency=settings.reserved_concurrency,
     provisioned_concurrency=settings.provisioned_concurrency,
-    thresholds=AlarmThresholds(
-        init_duration_ms=settings.alarm_init_duration_ms,
-        cold_start_percent=settings.alarm_cold_start_percent,
-        error_percent=settings.alarm_error_percent,
-        throttles=settings.alarm_throttles,
-        duration_percent_of_timeout=settings.alarm_duration_percent_of_timeout,
-        concurrency_percent_of_reserved=settings.alarm_concurrency_percent_of_reserved,
-        spillover_percent=settings.alarm_spillover_percent,
-        url5xx_percent=settings.alarm_url_server_error_percent,
-    ),
+    thresholds=alarm_thresholds,
     topic_arn=alarm_topic.topic_arn,
     tags=settings.tags,
 ))
 
+# Per stack: the pipeline's scan gate, watched like any function, and opt-in registry-wide scanning.
+scan_gate = ScanGate("scan-gate", ScanGateArgs(
+    function_name=settings.scan_gate_function_name,
+    repository_name=image.repository_name,
+    repository_arn=image.repository_arn,
+    gate_defaults=settings.gate_defaults,
+    logs=function_logs,
+    read_enhanced_findings=settings.ecr_enhanced_scanning != "OFF",
+    tags=settings.tags,
+))
+scan_gate_monitoring = FunctionMonitoring("scan-gate", FunctionMonitoringArgs(
+    function_name=settings.scan_gate_function_name,
+    alias_name=None,
+    log_group_name=scan_gate.log_group_name,
+    log_format=settings.log_format,
+    timeout_seconds=GATE_TIMEOUT_SECONDS,
+    reserved_concurrency=-1,
+    provisioned_concurrency=0,
+    thresholds=alarm_thresholds,
+    topic_arn=alarm_topic.topic_arn,
+    serves_url=False,
+    tags=settings.tags,
+))
+if settings.ecr_enhanced_scanning != "OFF":
+    RegistryScanning("registry-scanning", RegistryScanningArgs(scan_frequency=settings.ecr_enhanced_scanning,
+                                                               repository_names=[image.repository_name]))
+
 dashboard = StackDashboard("dashboard", StackDashboardArgs(dashboard_name=settings.stack_prefix,
-                                                           functions=[monitoring]))
+                                                           functions=[monitoring, scan_gate_monitoring]))
 
 pulumi.export("functionUrl", function.function_url)
 pulumi.export("aliasArn", function.alias_arn)
@@ -84,3 +116,4 @@ pulumi.export("imageUri", image.image_uri)
 pulumi.export("repositoryUrl", image.repository_url)
 pulumi.export("alarmTopicArn", alarm_topic.topic_arn)
 pulumi.export("dashboardName", dashboard.dashboard_name)
+pulumi.export("scanGateFunctionName", scan_gate.function_name)

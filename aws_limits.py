@@ -16,6 +16,12 @@ LAMBDA_MEMORY_MB = (128, 10240)
 LAMBDA_TIMEOUT_SECONDS = (1, 900)
 LAMBDA_EPHEMERAL_STORAGE_MB = (512, 10240)
 LAMBDA_ARCHITECTURES = ("arm64", "x86_64")
+# Lambda's Python runtimes that still accept new functions and updates, all on arm64 and x86_64
+# (docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html; python3.9 is blocked since early 2026).
+LAMBDA_PYTHON_RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
+# A .zip uploaded with CreateFunction/UpdateFunctionCode, and the code unzipped (layers included).
+LAMBDA_ZIP_MAX_BYTES = 50 * 1024 * 1024
+LAMBDA_UNZIPPED_MAX_BYTES = 250 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -110,3 +116,11 @@ STANDARD_UNITS = frozenset((
 # KMS CreateAlias: AWS keeps alias/aws/ for its own keys.
 KMS_ALIAS_NAME = NameRule("KMS alias name", re.compile(r"alias/(?!aws/)[a-zA-Z0-9:/_-]+"), 7, 256,
                           "alias/ then letters, digits and : / _ -, not alias/aws/")
+
+# ECR PutRegistryScanningConfiguration: at most two rules, each with up to 100 WILDCARD filters; BASIC
+# scans on push only, ENHANCED on push or continuously (the Terraform schema allows more; ECR refuses).
+ECR_SCAN_TYPES = {"BASIC": ("SCAN_ON_PUSH",), "ENHANCED": ("SCAN_ON_PUSH", "CONTINUOUS_SCAN")}
+ECR_SCAN_MAX_RULES = 2
+ECR_SCAN_MAX_FILTERS = 100
+ECR_SCAN_FILTER = NameRule("ECR scanning filter", re.compile(r"[a-z0-9*](?:[._\-/a-z0-9*]?[a-z0-9*]+)*"), 1, 255,
+                           "lower-case letters, digits, ., _, -, / and the wildcard *")

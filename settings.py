@@ -18,6 +18,7 @@ from aws_limits import (DASHBOARD_NAME, ECR_REPOSITORY_NAME, IAM_ROLE_NAME, SNS_
                         LAMBDA_FUNCTION_NAME, LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_SECONDS, LOG_RETENTION_DAYS,
                         URL_CORS_MAX_ITEMS, URL_CORS_MAX_ORIGIN_LENGTH)
 from lambda_logs import LOG_FORMATS
+from policies.scan_findings import FAIL_ON, FAIL_ON_FIXABLE, IGNORED, MAX_WAIT, MAX_WAIT_MINUTES, SEVERITIES
 
 
 # Names Lambda reserves for itself, and the ones this program sets from other settings.
@@ -91,6 +92,12 @@ def _valid_origins(origins: list[str]) -> list[str]:
     return origins
 
 
+def _severities(values: list[str]) -> list[str]:
+    if unknown := [v for v in values if v not in SEVERITIES]:
+        raise ValueError(f"{', '.join(map(repr, unknown))} is not a severity ECR reports; allowed: {', '.join(SEVERITIES)}")
+    return values
+
+
 def _email_or_empty(address: str) -> str:
     """An address SNS can send to, or "" for no subscription (DNS is not asked: the check runs offline)."""
     if not address:
@@ -153,6 +160,13 @@ class StackSettings(BaseModel):
     alarm_concurrency_percent_of_reserved: Annotated[int, _within(1, 100, "%")]
     alarm_spillover_percent: Annotated[int, _within(1, 100, "%")]
     alarm_url_server_error_percent: Annotated[int, _within(1, 100, "%")]
+    scan_fail_on_severities: Annotated[list[str], AfterValidator(_severities)]
+    scan_fail_on_fixable_severities: Annotated[list[str], AfterValidator(_severities)]
+    scan_ignored_vulnerabilities: list[str]
+    scan_max_wait_minutes: Annotated[int, _within(*MAX_WAIT_MINUTES, "minutes (CodePipeline ends a Lambda action "
+                                                                     "after 24 hours)")]
+    # Registry-wide (Inspector) scanning for the stack's repository: OFF, SCAN_ON_PUSH or CONTINUOUS_SCAN.
+    ecr_enhanced_scanning: Annotated[str, _one_of(("OFF", "SCAN_ON_PUSH", "CONTINUOUS_SCAN"))]
 
     @field_validator("environment", mode="before")
     @classmethod
@@ -181,11 +195,23 @@ class StackSettings(BaseModel):
     def alarm_topic_name(self) -> str:
         return f"{self.stack_prefix}-alarms"
 
+    @property
+    def scan_gate_function_name(self) -> str:
+        return f"{self.stack_prefix}-scan-gate"
+
+    @property
+    def gate_defaults(self) -> dict:
+        """The scan gate's thresholds and patience, in the keys its UserParameters use."""
+        return {FAIL_ON: self.scan_fail_on_severities, FAIL_ON_FIXABLE: self.scan_fail_on_fixable_severities,
+                IGNORED: self.scan_ignored_vulnerabilities, MAX_WAIT: self.scan_max_wait_minutes}
+
     def name_problems(self) -> list[str]:
         """What AWS would refuse among the names made from project, stack and app (the repository and
-        the role are named after the function; the topic and the dashboard after the stack)."""
+        the role are named after the function; the scan gate, the topic and the dashboard after the stack)."""
         names = [(rule, self.function_name, "project-stack-app")
                  for rule in (LAMBDA_FUNCTION_NAME, ECR_REPOSITORY_NAME, IAM_ROLE_NAME)]
+        names += [(rule, self.scan_gate_function_name, "project-stack-scan-gate")
+                  for rule in (LAMBDA_FUNCTION_NAME, IAM_ROLE_NAME)]
         names += [(SNS_TOPIC_NAME, self.alarm_topic_name, "project-stack-alarms"),
                   (DASHBOARD_NAME, self.stack_prefix, "project-stack")]
         return [f"{rule.what} = {json.dumps(name)} ({made_of}): {problem}; rename the stack or the project"

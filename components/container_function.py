@@ -6,13 +6,12 @@ call is synchronous (the caller gets the error), so a queue here could never rec
 function that also gets asynchronous events should add an on-failure destination for them.
 """
 
-import json
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
-from lambda_logs import SYSTEM_LOG_LEVEL
+from components.function_basics import FunctionLogs, function_log_group, function_role, logging_config
 
 # The policy pack reads the pushed image's size from this tag on the function, so the size rule is
 # judged on the function itself, before Lambda creates or updates it (policies/ repeats the key).
@@ -24,27 +23,6 @@ LIVE_ALIAS = "live"
 # Lower case, as Lambda stores them, so a refresh shows no drift.
 _CORS_HEADERS = ("content-type",)
 _SIGV4_HEADERS = ("authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256")
-
-
-def assume_role_policy() -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow",
-        "Principal": {"Service": "lambda.amazonaws.com"},
-        "Action": "sts:AssumeRole",
-    }]})
-
-
-def execution_policy(log_group_arn: str) -> str:
-    """What the running function may do, and nothing more."""
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "WriteOwnLogs", "Effect": "Allow",
-         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-         "Resource": f"{log_group_arn}:log-stream:*"},
-        # X-Ray has no resource-level permissions: "*" is the only Resource it accepts.
-        {"Sid": "WriteTraces", "Effect": "Allow",
-         "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
-         "Resource": "*"},
-    ]})
 
 
 def cors_allow_headers(url_auth_type: str) -> list[str]:
@@ -63,9 +41,7 @@ class ContainerFunctionArgs:
     ephemeral_storage_mb: int
     reserved_concurrency: int
     provisioned_concurrency: int
-    log_retention_days: int
-    log_level: str
-    log_format: str
+    logs: FunctionLogs
     url_auth_type: str
     cors_allow_origins: list[str] = field(default_factory=list)
     environment: dict[str, str] = field(default_factory=dict)
@@ -81,14 +57,8 @@ class ContainerFunction(pulumi.ComponentResource):
         super().__init__("lambdakit:function:ContainerFunction", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        # Created before the function so that Lambda never makes an unmanaged, never-expiring one.
-        self.log_group = aws.cloudwatch.LogGroup(
-            name, name=f"/aws/lambda/{args.function_name}", retention_in_days=args.log_retention_days,
-            tags=args.tags, opts=child)
-        self.role = aws.iam.Role(name, name=args.function_name, assume_role_policy=assume_role_policy(),
-                                 tags=args.tags, opts=child)
-        role_policy = aws.iam.RolePolicy(
-            name, role=self.role.id, policy=self.log_group.arn.apply(execution_policy), opts=child)
+        self.log_group = function_log_group(name, args.function_name, args.logs, args.tags, self)
+        self.role, role_policy = function_role(name, args.function_name, self.log_group, args.tags, self)
 
         self.function = aws.lambda_.Function(
             name,
@@ -101,7 +71,7 @@ class ContainerFunction(pulumi.ComponentResource):
             ephemeral_storage=aws.lambda_.FunctionEphemeralStorageArgs(size=args.ephemeral_storage_mb),
             role=self.role.arn,
             tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
-            logging_config=self._logging_config(args),
+            logging_config=logging_config(args.logs, self.log_group.name),
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=args.environment),
             reserved_concurrent_executions=args.reserved_concurrency,
             publish=True,
@@ -139,15 +109,6 @@ class ContainerFunction(pulumi.ComponentResource):
         self.function_url = self.url.function_url
         self.register_outputs({
             "functionArn": self.function_arn, "aliasArn": self.alias_arn, "functionUrl": self.function_url})
-
-    def _logging_config(self, args: ContainerFunctionArgs) -> aws.lambda_.FunctionLoggingConfigArgs:
-        """Levels filter JSON logs only (Lambda refuses them with Text); the system level is the one that
-        delivers the records the monitoring counts cold starts from."""
-        if args.log_format != "JSON":
-            return aws.lambda_.FunctionLoggingConfigArgs(log_format=args.log_format, log_group=self.log_group.name)
-        return aws.lambda_.FunctionLoggingConfigArgs(
-            log_format="JSON", log_group=self.log_group.name, application_log_level=args.log_level,
-            system_log_level=SYSTEM_LOG_LEVEL)
 
     def _allow_public_url(self, name: str) -> list[aws.lambda_.Permission]:
         """An unauthenticated URL needs both grants since AWS's 2025 change: the URL call and the invoke it makes."""

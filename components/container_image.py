@@ -146,6 +146,8 @@ class ContainerImage(pulumi.ComponentResource):
         )
 
         self.repository_url = self.repository.repository_url
+        self.repository_name = self.repository.name
+        self.repository_arn = self.repository.arn
         # repoDigest is `repository@sha256:...`: an immutable reference to exactly what was pushed.
         # Lambda checks at create time that it may pull the image and, finding no grant, refuses or
         # writes a broader statement of its own into the repository policy. The reference is handed

@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from aws_limits import DASHBOARD_COLUMNS
-from components.monitoring import (AlarmSpec, FunctionMonitoring, Metric, lambda_metric, live_dimensions,
+from components.monitoring import (AlarmSpec, FunctionMonitoring, Metric, lambda_metric, watched_dimensions,
                                    metric_namespace)
 from lambda_logs import COLD_STARTS, PROVISIONED_INITS, log_metrics, saved_queries
 
@@ -47,21 +47,22 @@ def alarm_widget(spec: AlarmSpec) -> dict:
 def _overview_widgets(monitoring: FunctionMonitoring) -> list[dict]:
     args = monitoring.args
     fn = args.function_name
-    live = live_dimensions(fn, args.alias_name)
+    live = watched_dimensions(fn, args.alias_name)
     own = metric_namespace(fn)
     widgets = [
         _metric_widget("Invocations, errors, throttles",
                        [_entry(lambda_metric(name, live)) for name in ("Invocations", "Errors", "Throttles")], 60),
-        _metric_widget("Function URL: answers and latency", [
-            *(_entry(lambda_metric(name, live)) for name in ("UrlRequestCount", "Url4xxCount", "Url5xxCount")),
-            # Lambda publishes URL latency for Average and Maximum.
-            *(_entry(lambda_metric("UrlRequestLatency", live, stat), yAxis="right") for stat in ("Average", "Maximum"))],
-            60),
         _metric_widget("Cold starts", [
             _entry(Metric(own, name, {}, "Sum", label)) for name, label in
             ((COLD_STARTS, "on-demand inits"), (PROVISIONED_INITS, "provisioned inits (no one waited)"))
             if name in log_metrics(args.log_format)], 300),
     ]
+    if args.serves_url:
+        widgets.insert(1, _metric_widget("Function URL: answers and latency", [
+            *(_entry(lambda_metric(name, live)) for name in ("UrlRequestCount", "Url4xxCount", "Url5xxCount")),
+            # Lambda publishes URL latency for Average and Maximum.
+            *(_entry(lambda_metric("UrlRequestLatency", live, stat), yAxis="right") for stat in ("Average", "Maximum"))],
+            60))
     if args.reserved_concurrency <= 0:  # with a reservation, the concurrency alarm's widget shows it
         widgets.append(_metric_widget("Concurrent executions", [_entry(lambda_metric("ConcurrentExecutions", {"FunctionName": fn},
                                                                                    "Maximum"))], 60))
@@ -77,7 +78,7 @@ def function_section(monitoring: FunctionMonitoring) -> pulumi.Output[list[dict]
     """The function's widgets, in reading order, without positions."""
     args = monitoring.args
     header = {"type": "text", "width": _WIDE, "height": 2, "properties": {"markdown": (
-        f"## {args.function_name} (alias `{args.alias_name}`)\nAlarms go to the stack's SNS topic. Saved Logs "
+        f"## {args.function_name}{f' (alias `{args.alias_name}`)' if args.alias_name else ''}\nAlarms go to the stack's SNS topic. Saved Logs "
         f"Insights queries: {', '.join(f'`{args.function_name}/{key}`' for key in saved_queries(args.log_format))}.")}}
     metric_widgets = [*_overview_widgets(monitoring), *(alarm_widget(spec) for spec in monitoring.specs)]
 

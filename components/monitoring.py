@@ -27,6 +27,8 @@ MIN_EVENTS = 3
 # hold them, so an outage of a quiet function would never page.
 _FAST = dict(period=60, evaluation_periods=5, datapoints=3)
 _SLOW = dict(period=300, evaluation_periods=3, datapoints=2)
+# What only people waiting on a function URL feel (see FunctionMonitoringArgs.serves_url).
+_URL_CALLERS_ONLY = ("cold-start-rate", "url-5xx-rate")
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ class AlarmThresholds:
 @dataclass(frozen=True)
 class FunctionMonitoringArgs:
     function_name: str
-    alias_name: str
+    alias_name: Optional[str]  # what callers call; None judges the function as a whole
     log_group_name: pulumi.Input[str]  # the function's group, as an output: filters wait for it
     log_format: str
     timeout_seconds: int
@@ -84,6 +86,9 @@ class FunctionMonitoringArgs:
     provisioned_concurrency: int
     thresholds: AlarmThresholds
     topic_arn: pulumi.Input[str]
+    # People wait on a URL's answers: its 5xx and its cold-start rate matter. A function that machines call
+    # now and then (the scan gate) is cold on most calls by design, so a cold-start rate would only cry wolf.
+    serves_url: bool = True
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -91,8 +96,10 @@ def lambda_metric(name: str, dimensions: dict[str, str], stat: str = "Sum", labe
     return Metric(LAMBDA_NAMESPACE, name, dimensions, stat, label)
 
 
-def live_dimensions(function_name: str, alias_name: str) -> dict[str, str]:
-    """Lambda's dimensions for one alias: what users call through the URL."""
+def watched_dimensions(function_name: str, alias_name: Optional[str]) -> dict[str, str]:
+    """Lambda's dimensions for one alias (what users call through the URL), or for the whole function."""
+    if alias_name is None:
+        return {"FunctionName": function_name}
     return {"FunctionName": function_name, "Resource": f"{function_name}:{alias_name}"}
 
 
@@ -120,7 +127,8 @@ def _minutes(timing: dict) -> str:
 def alarm_specs(args: FunctionMonitoringArgs) -> list[AlarmSpec]:
     """Every alarm the function's real configuration makes meaningful."""
     fn, limits = args.function_name, args.thresholds
-    live = live_dimensions(fn, args.alias_name)
+    live = watched_dimensions(fn, args.alias_name)
+    target = f"the {args.alias_name} alias" if args.alias_name else "the function"
     own = metric_namespace(fn)
 
     def lam(name: str, stat: str = "Sum", dimensions: Optional[dict] = None, label: str = "") -> Metric:
@@ -142,13 +150,14 @@ def alarm_specs(args: FunctionMonitoringArgs) -> list[AlarmSpec]:
               "Traffic outgrows the warm environments: raise provisioned concurrency on the live alias, or find "
               "what recycles environments (crashes, out-of-memory).", _SLOW),
         _rate("error-rate", "Errors per invocation", lam("Errors", label="errors"), invocations, limits.error_percent,
-              "invocations of the live alias failed (unhandled error, timeout or crash)",
-              "Find the failing requests in the saved query errors; roll back the live alias if a new version did it.",
+              f"invocations of {target} failed (unhandled error, timeout or crash)",
+              "Find the failing requests in the saved query errors; roll back the live alias if a new version did it."
+              if args.alias_name else "Find the failing requests in the saved query errors.",
               _SLOW),
         AlarmSpec(
             key="throttles", title="Throttled invocations", threshold=limits.throttles, unit="calls/min",
             metric=lam("Throttles"),
-            description=(f"More than {limits.throttles} invocations of the live alias were throttled in a minute "
+            description=(f"More than {limits.throttles} invocations of {target} were throttled in a minute "
                          f"({_minutes(_FAST)}): callers got 429. Raise reserved concurrency or the account's "
                          "concurrency quota, or slow the callers down. No traffic is not breaching."),
             **_FAST),
@@ -156,7 +165,7 @@ def alarm_specs(args: FunctionMonitoringArgs) -> list[AlarmSpec]:
             key="duration", title="Duration (p95) against the timeout", unit="ms",
             threshold=round(timeout_ms * limits.duration_percent_of_timeout / 100),
             metric=lam("Duration", "p95"), context=(lam("Duration", "p50"), lam("Duration", "p99")),
-            description=(f"The 95th percentile of the live alias's duration is above "
+            description=(f"The 95th percentile of {target}'s duration is above "
                          f"{limits.duration_percent_of_timeout}% of its {args.timeout_seconds} s timeout "
                          f"({_minutes(_FAST)}): slow calls are close to being cut off. Look for a slow dependency "
                          "in the traces (X-Ray) before raising the timeout. No traffic is not breaching."),
@@ -166,6 +175,8 @@ def alarm_specs(args: FunctionMonitoringArgs) -> list[AlarmSpec]:
               "function URL requests got a 5xx answer (failed invocations, and 500s the handler returned)",
               "The handler answers 500 for a bug it caught: see the saved query errors.", _SLOW),
     ]
+    if not args.serves_url:
+        specs = [spec for spec in specs if spec.key not in _URL_CALLERS_ONLY]
     if args.reserved_concurrency > 0:
         ceiling = math.ceil(args.reserved_concurrency * limits.concurrency_percent_of_reserved / 100)
         specs.append(AlarmSpec(

@@ -55,6 +55,17 @@ class ProgramRun:
     def of_type(self, typ: str) -> list[Registration]:
         return [r for r in self.resources if r.type == typ]
 
+    def under(self, component: str) -> "ProgramRun":
+        """The resources of the components named `component` (one function's image, function, monitoring)."""
+        parents = {r.urn: r.parent for r in self.resources}
+
+        def ancestors(urn: str) -> Iterator[str]:
+            while urn := parents.get(urn, ""):
+                yield urn
+
+        return ProgramRun([r for r in self.resources if any(a.endswith(f"::{component}") for a in ancestors(r.urn))],
+                          self.exports)
+
     def one(self, typ: str) -> Registration:
         found = self.of_type(typ)
         if len(found) != 1:

@@ -12,10 +12,12 @@ opposite fails here too. Sources: each service's API reference; for the provider
 """
 
 import hashlib
+import io
 import itertools
 import json
 import os
 import stat
+import zipfile
 from fnmatch import fnmatchcase
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,10 +27,12 @@ import pulumi
 from docker.utils.build import PatternMatcher
 from pulumi.runtime import rpc
 
-from aws_limits import (ECR_REPOSITORY_NAME, IAM_ROLE_NAME, LAMBDA_ALIAS_NAME, LAMBDA_ARCHITECTURES,
-                        LAMBDA_EPHEMERAL_STORAGE_MB, LAMBDA_FUNCTION_NAME, LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_SECONDS,
-                        LOG_GROUP_NAME, LOG_RETENTION_DAYS, URL_CORS_MAX_AGE_SECONDS, URL_CORS_MAX_HEADER_LENGTH,
-                        URL_CORS_MAX_ITEMS, URL_CORS_MAX_ORIGIN_LENGTH, URL_CORS_METHODS)
+from aws_limits import (ECR_REPOSITORY_NAME, ECR_SCAN_FILTER, ECR_SCAN_MAX_FILTERS, ECR_SCAN_MAX_RULES, ECR_SCAN_TYPES,
+                        IAM_ROLE_NAME, LAMBDA_ALIAS_NAME, LAMBDA_ARCHITECTURES, LAMBDA_EPHEMERAL_STORAGE_MB,
+                        LAMBDA_FUNCTION_NAME, LAMBDA_MEMORY_MB, LAMBDA_PYTHON_RUNTIMES, LAMBDA_TIMEOUT_SECONDS,
+                        LAMBDA_UNZIPPED_MAX_BYTES, LAMBDA_ZIP_MAX_BYTES, LOG_GROUP_NAME, LOG_RETENTION_DAYS,
+                        URL_CORS_MAX_AGE_SECONDS, URL_CORS_MAX_HEADER_LENGTH, URL_CORS_MAX_ITEMS,
+                        URL_CORS_MAX_ORIGIN_LENGTH, URL_CORS_METHODS)
 from offline.refusals import AwsRefusal, as_list, check_name, check_range, known, policy_document
 from offline.simulated_monitoring import SimulatedMonitoring
 
@@ -128,6 +132,7 @@ class SimulatedCloud(SimulatedMonitoring, pulumi.runtime.Mocks):
             "aws:ecr/repository:Repository": self._repository,
             "aws:ecr/repositoryPolicy:RepositoryPolicy": self._repository_policy,
             "aws:ecr/lifecyclePolicy:LifecyclePolicy": self._lifecycle_policy,
+            "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration": self._registry_scanning,
             "docker:index/image:Image": self._image,
             "aws:iam/role:Role": self._role,
             "aws:iam/rolePolicy:RolePolicy": self._role_policy,
@@ -190,6 +195,32 @@ class SimulatedCloud(SimulatedMonitoring, pulumi.runtime.Mocks):
         repository.mutability = mutability
         return {"arn": self.arn("ecr", f"repository/{name}"), "registryId": ACCOUNT_ID,
                 "repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{self.region}.amazonaws.com/{name}"}
+
+    def _registry_scanning(self, step, previous, inputs, name) -> dict:
+        """PutRegistryScanningConfiguration. One per account and Region: a second one in the account
+        silently replaces the first, which the simulation refuses as the program's mistake."""
+        others = [u for u, r in self.resources.items() if r.type == step.typ and u != step.urn]
+        if others:
+            raise AwsRefusal(f"the registry has one scanning configuration, already set by {others[0]}; a second "
+                             "would silently replace it")
+        scan_type, rules = inputs.get("scanType"), inputs.get("rules") or []
+        if scan_type not in ECR_SCAN_TYPES:
+            raise AwsRefusal(f"ValidationException: scanType {scan_type!r} must be one of {', '.join(ECR_SCAN_TYPES)}")
+        if len(rules) > ECR_SCAN_MAX_RULES:
+            raise AwsRefusal(f"ValidationException: rules has {len(rules)} members; at most {ECR_SCAN_MAX_RULES}")
+        for rule in rules:
+            if rule.get("scanFrequency") not in ECR_SCAN_TYPES[scan_type]:
+                raise AwsRefusal(f"ValidationException: scanFrequency {rule.get('scanFrequency')!r} is not supported "
+                                 f"with scanType {scan_type}; use {' or '.join(ECR_SCAN_TYPES[scan_type])}")
+            filters = rule.get("repositoryFilters") or []
+            if len(filters) > ECR_SCAN_MAX_FILTERS:
+                raise AwsRefusal(f"ValidationException: a rule has {len(filters)} repositoryFilters; at most "
+                                 f"{ECR_SCAN_MAX_FILTERS}")
+            for entry in filters:
+                check_name(ECR_SCAN_FILTER, entry.get("filter"))
+                if entry.get("filterType") != "WILDCARD":
+                    raise AwsRefusal(f"ValidationException: filterType {entry.get('filterType')!r} must be WILDCARD")
+        return {"registryId": ACCOUNT_ID}
 
     def _existing_repository(self, name: Any) -> Optional[_Repository]:
         if not known(name):
@@ -277,7 +308,10 @@ class SimulatedCloud(SimulatedMonitoring, pulumi.runtime.Mocks):
         _check_logging(inputs.get("loggingConfig"))
         arn = self.arn("lambda", f"function:{name}")
         if inputs.get("packageType") == "Image":
+            _check_image_package(inputs)
             self._check_image_pull(inputs.get("imageUri"), arn, step.prerequisites)
+        else:
+            _check_zip_package(inputs)
         version = str(int(previous.outputs["version"]) + 1) if previous and inputs.get("publish") else "1"
         return {"arn": arn, "version": version, "qualifiedArn": f"{arn}:{version}",
                 "invokeArn": f"arn:{self.partition}:apigateway:{self.region}:lambda:path/2015-03-31/functions/"
@@ -412,6 +446,36 @@ def _compared_by_diff(typ: str, inputs: dict) -> dict:
     build = {**inputs["build"], "contextDigest": pulumi_docker_context_digest(Path(inputs["build"]["context"]),
                                                                               Path(inputs["build"]["dockerfile"]))}
     return {**inputs, "build": build, "registry": {"server": (inputs.get("registry") or {}).get("server")}}
+
+
+def _check_image_package(inputs: dict) -> None:
+    if inputs.get("runtime") or inputs.get("handler") or inputs.get("layers"):
+        raise AwsRefusal("InvalidParameterValueException: Please don't provide Handler or Runtime or Layer when the "
+                         "intended function PackageType is Image.")
+
+
+def _check_zip_package(inputs: dict) -> None:
+    """A zip function names a runtime Lambda still supports and a handler, and its code fits Lambda's limits.
+    (The simulation knows Lambda's Python runtimes only: the only ones this project uses.)"""
+    runtime, code = inputs.get("runtime"), inputs.get("code")
+    if not inputs.get("handler") or not runtime:
+        raise AwsRefusal("InvalidParameterValueException: Runtime and Handler are required for a Zip function.")
+    if known(runtime) and runtime not in LAMBDA_PYTHON_RUNTIMES:
+        raise AwsRefusal(f"InvalidParameterValueException: The runtime parameter of {runtime} is no longer supported "
+                         "for creating or updating AWS Lambda functions.")
+    if not isinstance(code, pulumi.AssetArchive):
+        raise AwsRefusal("InvalidParameterValueException: a Zip function needs its code (an archive, or S3)")
+    missing = [a.path for a in code.assets.values() if not Path(a.path).is_file()]
+    if missing:  # the provider fails to zip before it calls Lambda
+        raise AwsRefusal(f"the AWS provider cannot read {', '.join(missing)} to build the function's .zip")
+    unzipped = sum(Path(a.path).stat().st_size for a in code.assets.values())
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as archive:  # as the provider zips it
+        for name, asset in code.assets.items():
+            archive.write(asset.path, name)
+    if unzipped > LAMBDA_UNZIPPED_MAX_BYTES or zipped.tell() > LAMBDA_ZIP_MAX_BYTES:
+        raise AwsRefusal(f"RequestEntityTooLargeException: the function's code is {zipped.tell()} bytes zipped, "
+                         f"{unzipped} unzipped; Lambda takes {LAMBDA_ZIP_MAX_BYTES} and {LAMBDA_UNZIPPED_MAX_BYTES}")
 
 
 def _check_logging(logging_config: Optional[dict]) -> None:

@@ -2,9 +2,10 @@
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
-from rules.ecr_repository import ecr_scan_on_push
+from rules.ecr_repository import ecr_scan_on_push, ecr_scan_on_push_fix
 from rules.function_url import function_url_auth_in_production, provisioned_concurrency_not_on_latest
 from rules.iam_statements import iam_no_wildcard_actions
+from rules.image_scan import lambda_image_scan_findings, lambda_image_scan_findings_unread
 from rules.lambda_function import (lambda_architecture, lambda_image_by_digest, lambda_image_size,
                                    lambda_image_size_unmeasured, lambda_memory)
 from rules.monitoring import lambda_monitoring_coverage
@@ -18,8 +19,11 @@ PolicyPack(
         lambda_image_size,
         lambda_image_size_unmeasured,
         ecr_scan_on_push,
+        ecr_scan_on_push_fix,
         lambda_memory,
         lambda_image_by_digest,
+        lambda_image_scan_findings,
+        lambda_image_scan_findings_unread,
         function_url_auth_in_production,
         provisioned_concurrency_not_on_latest,
         iam_no_wildcard_actions,

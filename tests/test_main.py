@@ -8,7 +8,7 @@ from tests.conftest import PUSHED_IMAGE_BYTES
 
 
 def test_the_function_runs_the_pushed_image_by_digest_on_arm64(any_stack_run):
-    function = any_stack_run.one("aws:lambda/function:Function").inputs
+    function = any_stack_run.under("api").one("aws:lambda/function:Function").inputs
     image = any_stack_run.one("docker:index/image:Image")
     assert function["packageType"] == "Image"
     assert function["architectures"] == ["arm64"]
@@ -31,7 +31,7 @@ def test_the_image_is_built_for_the_functions_platform(any_stack_run):
 ])
 def test_sizes_limits_and_logging_per_stack(request, stack, memory, timeout, reserved, retention, log_level):
     run = request.getfixturevalue(f"{stack}_run")
-    function = run.one("aws:lambda/function:Function").inputs
+    function = run.under("api").one("aws:lambda/function:Function").inputs
     assert (function["memorySize"], function["timeout"], function["reservedConcurrentExecutions"]) == (
         memory, timeout, reserved)
     assert function["ephemeralStorage"] == {"size": 512}
@@ -40,7 +40,7 @@ def test_sizes_limits_and_logging_per_stack(request, stack, memory, timeout, res
     assert function["environment"]["variables"]["ENVIRONMENT"] == stack
     assert function["environment"]["variables"]["LOG_LEVEL"] == log_level
     assert function["loggingConfig"]["applicationLogLevel"] == log_level
-    log_group = run.one("aws:cloudwatch/logGroup:LogGroup").inputs
+    log_group = run.under("api").one("aws:cloudwatch/logGroup:LogGroup").inputs
     assert log_group["name"] == f"/aws/lambda/{function['name']}"
     assert log_group["retentionInDays"] == retention
     assert function["loggingConfig"]["logGroup"] == log_group["name"]
@@ -51,7 +51,7 @@ def test_dev_is_disposable(dev_run):
     assert repository["imageTagMutability"] == "MUTABLE"
     assert repository["forceDelete"] is True
     assert dev_run.of_type("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig") == []
-    assert dev_run.one("aws:lambda/function:Function").inputs["environment"]["variables"]["FEATURE_ECHO"] == "on"
+    assert dev_run.under("api").one("aws:lambda/function:Function").inputs["environment"]["variables"]["FEATURE_ECHO"] == "on"
 
 
 def test_prod_is_guarded(prod_run):
@@ -62,7 +62,7 @@ def test_prod_is_guarded(prod_run):
     alias = prod_run.one("aws:lambda/alias:Alias")
     assert provisioned["qualifier"] == alias.inputs["name"] == "live"
     assert provisioned["provisionedConcurrentExecutions"] == 2
-    assert provisioned["provisionedConcurrentExecutions"] <= prod_run.one(
+    assert provisioned["provisionedConcurrentExecutions"] <= prod_run.under("api").one(
         "aws:lambda/function:Function").inputs["reservedConcurrentExecutions"]
 
 
@@ -86,18 +86,21 @@ def test_the_function_url_sits_on_the_live_alias(request, stack, auth, public_gr
 
 def test_alias_points_at_the_published_version(any_stack_run):
     alias = any_stack_run.one("aws:lambda/alias:Alias").inputs
-    function = any_stack_run.one("aws:lambda/function:Function").state
+    function = any_stack_run.under("api").one("aws:lambda/function:Function").state
     assert alias["functionVersion"] == function["version"]
     assert alias["functionName"] == function["name"]
 
 
 def test_exports_are_what_a_user_needs(any_stack_run):
     exports = any_stack_run.exports
-    assert set(exports) == {"functionUrl", "aliasArn", "imageUri", "repositoryUrl", "alarmTopicArn", "dashboardName"}
+    assert set(exports) == {"functionUrl", "aliasArn", "imageUri", "repositoryUrl", "alarmTopicArn", "dashboardName",
+                            "scanGateFunctionName"}
+    assert exports["scanGateFunctionName"] == any_stack_run.under("scan-gate").one(
+        "aws:lambda/function:Function").inputs["name"]
     assert exports["aliasArn"].endswith(":live")
     assert exports["alarmTopicArn"] == any_stack_run.one("aws:sns/topic:Topic").state["arn"]
     assert exports["dashboardName"] == any_stack_run.one("aws:cloudwatch/dashboard:Dashboard").inputs["dashboardName"]
-    assert exports["imageUri"] == any_stack_run.one("aws:lambda/function:Function").inputs["imageUri"]
+    assert exports["imageUri"] == any_stack_run.under("api").one("aws:lambda/function:Function").inputs["imageUri"]
     assert exports["functionUrl"].startswith("https://")
 
 
@@ -106,7 +109,7 @@ def test_every_child_has_a_component_parent(any_stack_run):
     assert {r.type for r in any_stack_run.resources if not r.custom} == {
         "lambdakit:image:ContainerImage", "lambdakit:function:ContainerFunction",
         "lambdakit:notifications:AlarmTopic", "lambdakit:monitoring:FunctionMonitoring",
-        "lambdakit:dashboard:StackDashboard"}
+        "lambdakit:dashboard:StackDashboard", "lambdakit:scan:ScanGate"}
     assert all(r.parent in components for r in any_stack_run.resources if r.custom)
 
 

@@ -93,6 +93,8 @@ NAME_RULES = {
            "lower-case letters and digits, separated by . _ __ - (one or more) or /; rename the stack or the project",
     "Lambda": "Lambda function name = \"lambdakit-eu.prod-api\" (project-stack-app): must be 1..64 characters, "
               "letters, digits, - and _; rename the stack or the project",
+    "gate": "Lambda function name = \"lambdakit-eu.prod-scan-gate\" (project-stack-scan-gate): must be 1..64 "
+            "characters, letters, digits, - and _; rename the stack or the project",
     "SNS": "SNS topic name = \"lambdakit-eu.prod-alarms\" (project-stack-alarms): must be 1..256 characters, "
            "letters, digits, - and _; rename the stack or the project",
     "dashboard": "CloudWatch dashboard name = \"lambdakit-eu.prod\" (project-stack): must be 1..255 characters, "
@@ -102,7 +104,7 @@ NAME_RULES = {
 
 @pytest.mark.parametrize("stack_name, problems", [
     ("Staging", [NAME_RULES["ECR"]]),  # valid for Pulumi; ECR refuses capitals
-    ("eu.prod", [NAME_RULES["Lambda"], NAME_RULES["SNS"], NAME_RULES["dashboard"]]),  # Pulumi accepts the dot
+    ("eu.prod", [NAME_RULES["Lambda"], NAME_RULES["gate"], NAME_RULES["SNS"], NAME_RULES["dashboard"]]),  # Pulumi accepts the dot
 ])
 def test_a_stack_name_that_makes_a_name_aws_refuses_stops_the_program(stack_runner, stack_name, problems):
     with pytest.raises(SettingsError) as stopped:
@@ -115,6 +117,7 @@ def test_a_name_too_long_for_lambda_and_iam_is_named_for_both(stack_runner):
     with pytest.raises(SettingsError) as stopped:
         stack_runner("dev", stack_name=stack_name)
     lines = str(stopped.value).splitlines()[1:]
-    assert [line.split(" = ")[0].strip() for line in lines] == ["Lambda function name", "IAM role name"]
+    # The function and its role, then the scan gate and its role.
+    assert [line.split(" = ")[0].strip() for line in lines] == ["Lambda function name", "IAM role name"] * 2
     assert all("must be 1..64 characters" in line for line in lines)
 

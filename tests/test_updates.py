@@ -20,7 +20,7 @@ def checkout(tmp_path):
     """A second checkout of the program (all but what only develops it), whose files can be changed."""
     target = tmp_path / "lambdakit"
     shutil.copytree(PROJECT_DIR, target, ignore=shutil.ignore_patterns(
-        ".git", "venv", "tests", "bench", "policies", "__pycache__", ".pytest_cache"))
+        ".git", "venv", "tests", "bench", "__pycache__", ".pytest_cache"))
     (target / "functions" / "api" / "app.py").chmod(0o644)
     return target
 
@@ -54,7 +54,7 @@ def test_arm64_and_x86_64_builds_of_the_same_files_never_share_a_tag(account):
 
 
 def _function_name(run) -> str:
-    return run.one("aws:lambda/function:Function").state["name"]
+    return run.under("api").one("aws:lambda/function:Function").state["name"]
 
 
 def test_a_public_url_has_each_public_grant_once(account):

@@ -6,7 +6,9 @@ two policies asking the same question must get the same answer.
 """
 
 import functools
+import re
 import threading
+from dataclasses import dataclass
 from typing import Optional
 
 import boto3
@@ -45,3 +47,26 @@ def caller_account() -> Optional[str]:
         return client("sts").get_caller_identity()["Account"]
     except AWS_ERRORS:
         return None
+
+
+# <account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repository>[:tag][@sha256:<digest>]
+_ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?"
+                        r"/(?P<repository>[a-z0-9][a-z0-9._/-]*)(?::(?P<tag>[\w][\w.-]{0,127}))?"
+                        r"(?:@(?P<digest>sha256:[0-9a-f]{64}))?$")
+
+
+@dataclass(frozen=True)
+class EcrImage:
+    account: str
+    region: str
+    repository: str
+    image_id: dict  # ECR's ImageIdentifier: the digest when the URI has one, else the tag
+
+
+def ecr_image(image_uri: str) -> Optional[EcrImage]:
+    """Where ECR keeps an image, from its URI; None when the URI is not an ECR image's."""
+    match = _ECR_IMAGE.match(image_uri)
+    if not match:
+        return None
+    image_id = {"imageDigest": match["digest"]} if match["digest"] else {"imageTag": match["tag"] or "latest"}
+    return EcrImage(match["account"], match["region"], match["repository"], image_id)

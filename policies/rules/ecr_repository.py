@@ -1,42 +1,99 @@
-"""Rules on `aws:ecr/repository:Repository`."""
+"""Every ECR repository of the stack is scanned: `ecr-scan-on-push`, and `ecr-scan-on-push-fix`, which
+turns scanning on when asked to remediate.
+
+ECR decides by the registry's scanning configuration when there is one: under ENHANCED, only the
+repositories a rule's filter matches are scanned and the repository's own scanOnPush flag is ignored;
+under BASIC, a SCAN_ON_PUSH rule's filters add to the repositories whose flag is on. The check sees
+the configuration when the stack declares it (aws:ecr/registryScanningConfiguration), so it is a stack
+policy; one managed elsewhere is described by the `registryScanFilters` config.
+"""
 
 from fnmatch import fnmatchcase
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
-from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
+from pulumi_policy import (EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, Severity,
+                           StackValidationArgs, StackValidationPolicy)
 
-from rules.common import resource_rule, schema, setting
+from rules.common import schema, setting
 
 ECR_REPOSITORY = "aws:ecr/repository:Repository"
+REGISTRY_SCANNING = "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration"
+_SCANNING_FREQUENCIES = ("SCAN_ON_PUSH", "CONTINUOUS_SCAN")
 
 _SCAN = schema(registryScanFilters={
     "type": "array", "items": {"type": "string"}, "default": [],
-    "description": "Repository-name wildcards that a registry-wide scan-on-push configuration (managed "
-                   "outside this stack) already covers."})
+    "description": "ECR scanning filters of a registry-wide scan-on-push configuration managed outside this "
+                   "stack: the repositories they match are scanned."})
+
+
+def filter_matches(pattern: str, repository: str) -> bool:
+    """ECR's WILDCARD filter: * matches any characters; a filter without one matches every name containing it."""
+    return fnmatchcase(repository, pattern) if "*" in pattern else pattern in repository
+
+
+def _matched(rules: list, repository: str) -> bool:
+    return any((rule or {}).get("scanFrequency") in _SCANNING_FREQUENCIES
+               and any(filter_matches((f or {}).get("filter", ""), repository) for f in rule.get("repositoryFilters") or [])
+               for rule in rules)
 
 
 def _scans_on_push(props: Mapping[str, Any]) -> bool:
     return bool((props.get("imageScanningConfiguration") or {}).get("scanOnPush"))
 
 
-def _covered_by_registry(args: ResourceValidationArgs) -> bool:
-    filters = setting(args.get_config(), _SCAN, "registryScanFilters")
-    name = args.props.get("name") or args.name
-    return any(fnmatchcase(name, pattern) for pattern in filters)
+def _covered_elsewhere(config: Optional[Mapping[str, Any]], repository: str) -> bool:
+    return any(filter_matches(pattern, repository) for pattern in setting(config, _SCAN, "registryScanFilters"))
 
 
-def _remediate(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
+def _gap(repository: Mapping[str, Any], name: str, registry: Optional[Mapping[str, Any]], config) -> Optional[str]:
+    """Why nothing scans the repository, or None."""
+    rules = list((registry or {}).get("rules") or [])
+    if registry and registry.get("scanType") == "ENHANCED":
+        # With no rules at all, enhanced scanning covers every repository continuously.
+        if not rules or _matched(rules, name):
+            return None
+        return (f"the stack's registry scanning configuration is ENHANCED and none of its filters matches '{name}': "
+                "ECR then ignores the repository's scanOnPush and scans nothing in it")
+    if _scans_on_push(repository) or _matched(rules, name) or _covered_elsewhere(config, name):
+        return None
+    return "it does not scan images on push, and no registry-wide scan covers it"
+
+
+def _coverage(args: StackValidationArgs, report: ReportViolation) -> None:
+    registries = [r.props for r in args.resources if r.resource_type == REGISTRY_SCANNING]
+    for repository in (r for r in args.resources if r.resource_type == ECR_REPOSITORY):
+        name = repository.props.get("name") or repository.name
+        if problem := _gap(repository.props, name, registries[0] if registries else None, args.get_config()):
+            report(f"repository '{repository.name}': {problem}; an unscanned image could reach Lambda.", repository.urn)
+
+
+ecr_scan_on_push = StackValidationPolicy(
+    name="ecr-scan-on-push",
+    description="ECR repositories scan every image on push, by their own flag or by the registry's configuration.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.CRITICAL,
+    config_schema=_SCAN,
+    validate=_coverage,
+    remediation_steps="Set imageScanningConfiguration.scanOnPush to true (or run ecr-scan-on-push-fix with "
+                      "enforcementLevel \"remediate\"), or add the repository to the registry's scanning filters.",
+)
+
+
+def _turn_scanning_on(args: ResourceValidationArgs) -> Optional[Mapping[str, Any]]:
     # Safe to apply unattended: turning scanning on changes nothing that runs, it only adds findings.
-    if args.resource_type != ECR_REPOSITORY or _scans_on_push(args.props) or _covered_by_registry(args):
+    if args.resource_type != ECR_REPOSITORY or _scans_on_push(args.props):
+        return None
+    if _covered_elsewhere(args.get_config(), args.props.get("name") or args.name):
         return None
     return {**args.props, "imageScanningConfiguration": {"scanOnPush": True}}
 
 
-@resource_rule("ecr-scan-on-push", "ECR repositories scan every image on push.", Severity.CRITICAL, _SCAN,
-               ECR_REPOSITORY, remediate=_remediate,
-               remediation_steps="Set imageScanningConfiguration.scanOnPush to true, or run this policy with "
-                                 "enforcementLevel \"remediate\" to have it set for you.")
-def ecr_scan_on_push(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if not _scans_on_push(args.props) and not _covered_by_registry(args):
-        report(f"repository '{args.name}' does not scan images on push, and no registry-wide scan covers it; "
-               "an unscanned image could reach Lambda.")
+# Remediation only, so it does nothing until its enforcement level is "remediate".
+ecr_scan_on_push_fix = ResourceValidationPolicy(
+    name="ecr-scan-on-push-fix",
+    description="Turns a repository's scan on push on (only at enforcement level \"remediate\").",
+    enforcement_level=EnforcementLevel.ADVISORY,
+    severity=Severity.LOW,
+    config_schema=_SCAN,
+    remediate=_turn_scanning_on,
+)

@@ -2,19 +2,13 @@
 `lambda-image-size-unmeasured` share, so they can never disagree about the same function."""
 
 import functools
-import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
-from rules.aws import AWS_ERRORS, client, describe_error
+from rules.aws import AWS_ERRORS, client, describe_error, ecr_image
 
 # Written by components/container_function.py from the size ECR reports for the pushed image.
 IMAGE_SIZE_TAG = "lambdakit:image-size-bytes"
-
-# <account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repository>[:tag][@sha256:<digest>]
-_ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?"
-                        r"/(?P<repository>[a-z0-9][a-z0-9._/-]*)(?::(?P<tag>[\w][\w.-]{0,127}))?"
-                        r"(?:@(?P<digest>sha256:[0-9a-f]{64}))?$")
 
 
 @dataclass(frozen=True)
@@ -38,13 +32,12 @@ def measure(props: Mapping[str, Any]) -> Measurement:
 
 @functools.cache  # one answer per image for the whole update: both policies must see the same one
 def _ask_ecr(image_uri: str) -> Measurement:
-    match = _ECR_IMAGE.match(image_uri)
-    if not match:
+    image = ecr_image(image_uri)
+    if image is None:
         return Measurement(None, reason=f"{image_uri!r} is not an ECR image URI, so ECR cannot be asked for its size")
-    image_id = {"imageDigest": match["digest"]} if match["digest"] else {"imageTag": match["tag"] or "latest"}
     try:
-        details = client("ecr", match["region"]).describe_images(
-            registryId=match["account"], repositoryName=match["repository"], imageIds=[image_id])["imageDetails"]
+        details = client("ecr", image.region).describe_images(
+            registryId=image.account, repositoryName=image.repository, imageIds=[image.image_id])["imageDetails"]
     except AWS_ERRORS as error:
         return Measurement(None, reason=f"ECR could not be asked about {image_uri}: {describe_error(error)}")
     size = details[0].get("imageSizeInBytes") if details else None

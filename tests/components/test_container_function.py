@@ -13,19 +13,19 @@ from components.container_function import cors_allow_headers
 
 
 def _statements(run) -> list[dict]:
-    return json.loads(run.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])["Statement"]
+    return json.loads(run.under("api").one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])["Statement"]
 
 
 def test_role_is_trusted_by_lambda_only_and_named_after_the_function(any_stack_run):
-    role = any_stack_run.one("aws:iam/role:Role").inputs
+    role = any_stack_run.under("api").one("aws:iam/role:Role").inputs
     trust = json.loads(role["assumeRolePolicy"])
     assert trust["Statement"] == [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
                                    "Action": "sts:AssumeRole"}]
-    assert role["name"] == any_stack_run.one("aws:lambda/function:Function").inputs["name"]
+    assert role["name"] == any_stack_run.under("api").one("aws:lambda/function:Function").inputs["name"]
 
 
 def test_every_iam_statement_is_scoped(any_stack_run):
-    log_group = any_stack_run.one("aws:cloudwatch/logGroup:LogGroup").state
+    log_group = any_stack_run.under("api").one("aws:cloudwatch/logGroup:LogGroup").state
     granted = {(tuple(s["Action"]), s["Resource"]) for s in _statements(any_stack_run)}
     assert granted == {
         (("logs:CreateLogStream", "logs:PutLogEvents"), f"{log_group['arn']}:log-stream:*"),
@@ -36,22 +36,22 @@ def test_every_iam_statement_is_scoped(any_stack_run):
 
 
 def test_role_policy_is_attached_to_the_functions_role(any_stack_run):
-    role = any_stack_run.one("aws:iam/role:Role")
-    assert any_stack_run.one("aws:iam/rolePolicy:RolePolicy").inputs["role"] == role.state["name"]
-    assert any_stack_run.one("aws:lambda/function:Function").inputs["role"] == role.state["arn"]
+    role = any_stack_run.under("api").one("aws:iam/role:Role")
+    assert any_stack_run.under("api").one("aws:iam/rolePolicy:RolePolicy").inputs["role"] == role.state["name"]
+    assert any_stack_run.under("api").one("aws:lambda/function:Function").inputs["role"] == role.state["arn"]
 
 
 @pytest.mark.parametrize("prerequisite", ["aws:cloudwatch/logGroup:LogGroup", "aws:iam/rolePolicy:RolePolicy",
                                           "aws:ecr/repositoryPolicy:RepositoryPolicy"])
 def test_function_waits_for_its_log_group_permissions_and_pull_grant(any_stack_run, prerequisite):
-    function = any_stack_run.one("aws:lambda/function:Function")
-    assert any_stack_run.one(prerequisite).urn in function.dependencies
+    function = any_stack_run.under("api").one("aws:lambda/function:Function")
+    assert any_stack_run.under("api").one(prerequisite).urn in function.dependencies
 
 
 def test_no_dead_letter_queue_for_a_synchronously_invoked_function(any_stack_run):
     """Function URL calls are synchronous: Lambda would never send anything to a DLQ."""
     assert any_stack_run.of_type("aws:sqs/queue:Queue") == []
-    assert "deadLetterConfig" not in any_stack_run.one("aws:lambda/function:Function").inputs
+    assert "deadLetterConfig" not in any_stack_run.under("api").one("aws:lambda/function:Function").inputs
     assert not any(a.startswith("sqs:") for s in _statements(any_stack_run) for a in s["Action"])
 
 

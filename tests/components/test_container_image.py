@@ -35,7 +35,7 @@ def test_lifecycle_expires_untagged_and_keeps_the_last_images(request, stack, un
 def test_only_this_stacks_function_may_pull(any_stack_run):
     policy = json.loads(any_stack_run.one("aws:ecr/repositoryPolicy:RepositoryPolicy").inputs["policy"])
     [statement] = policy["Statement"]
-    function_name = any_stack_run.one("aws:lambda/function:Function").inputs["name"]
+    function_name = any_stack_run.under("api").one("aws:lambda/function:Function").inputs["name"]
     arn = f"arn:aws:lambda:eu-west-1:123456789012:function:{function_name}"
     assert statement["Principal"] == {"Service": "lambda.amazonaws.com"}
     assert statement["Action"] == ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
@@ -46,7 +46,7 @@ def test_only_this_stacks_function_may_pull(any_stack_run):
 def test_the_pull_grant_names_the_partition_the_provider_reports(stack_runner, region, partition):
     run = stack_runner("prod", {"aws:region": region})
     [statement] = json.loads(run.one("aws:ecr/repositoryPolicy:RepositoryPolicy").inputs["policy"])["Statement"]
-    function_arn = run.one("aws:lambda/function:Function").state["arn"]
+    function_arn = run.under("api").one("aws:lambda/function:Function").state["arn"]
     assert function_arn.startswith(f"arn:{partition}:lambda:{region}:")
     assert statement["Condition"]["StringLike"]["aws:sourceArn"] == [function_arn, f"{function_arn}:*"]
 

@@ -48,7 +48,7 @@ def _read(alarm: dict) -> list[tuple[str, dict, int]]:
 def test_each_alarm_reads_the_right_metric_against_its_threshold(request, stack, expected):
     run = request.getfixturevalue(f"{stack}_run")
     function = f"lambdakit-{stack}-api"
-    alarms = {a.inputs["name"].removeprefix(f"{function}-"): a.inputs for a in run.of_type(ALARM)}
+    alarms = {a.inputs["name"].removeprefix(f"{function}-"): a.inputs for a in run.under("api").of_type(ALARM)}
     assert set(alarms) == set(expected)
     for key, (metrics, per_alias, period, threshold, comparison) in expected.items():
         alarm, read = alarms[key], _read(alarms[key])
@@ -91,28 +91,28 @@ def test_percentile_alarms_judge_the_few_samples_there_are(prod_run):
 @pytest.mark.parametrize("stack, log_format", [("dev", "JSON"), ("prod", "JSON"), ("dev", "Text")])
 def test_metric_filters_read_the_functions_own_log_group(stack_runner, stack, log_format):
     run = stack_runner(stack, {"logFormat": log_format})
-    log_group = run.one("aws:cloudwatch/logGroup:LogGroup").inputs["name"]
-    filters = {f.inputs["metricTransformation"]["name"]: f.inputs for f in run.of_type(FILTER)}
+    log_group = run.under("api").one("aws:cloudwatch/logGroup:LogGroup").inputs["name"]
+    filters = {f.inputs["metricTransformation"]["name"]: f.inputs for f in run.under("api").of_type(FILTER)}
     assert set(filters) == set(log_metrics(log_format))
     for name, metric in log_metrics(log_format).items():
         assert filters[name]["logGroupName"] == log_group
         assert filters[name]["pattern"] == metric.pattern
         assert filters[name]["metricTransformation"]["value"] == metric.value
         assert filters[name]["metricTransformation"]["namespace"] == f"lambdakit/lambdakit-{stack}-api"
-    queries = {q.inputs["name"]: q.inputs for q in run.of_type(QUERY)}
+    queries = {q.inputs["name"]: q.inputs for q in run.under("api").of_type(QUERY)}
     assert {name: q["queryString"] for name, q in queries.items()} == {
         f"lambdakit-{stack}-api/{key}": text for key, text in saved_queries(log_format).items()}
     assert all(q["logGroupNames"] == [log_group] for q in queries.values())
 
 
 def test_the_function_logs_the_records_the_filters_count(any_stack_run):
-    logging_config = any_stack_run.one("aws:lambda/function:Function").inputs["loggingConfig"]
+    logging_config = any_stack_run.under("api").one("aws:lambda/function:Function").inputs["loggingConfig"]
     assert logging_config["logFormat"] == "JSON"
     assert logging_config["systemLogLevel"] == "INFO"  # delivers platform.initStart and platform.report
 
 
 def test_text_logs_carry_no_levels(stack_runner):
-    logging_config = stack_runner("dev", {"logFormat": "Text"}).one("aws:lambda/function:Function").inputs[
+    logging_config = stack_runner("dev", {"logFormat": "Text"}).under("api").one("aws:lambda/function:Function").inputs[
         "loggingConfig"]
     assert logging_config == {"logFormat": "Text", "logGroup": "/aws/lambda/lambdakit-dev-api"}
 

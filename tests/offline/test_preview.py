@@ -12,24 +12,48 @@ from tests.conftest import PROJECT_DIR
 UNSAFE = ["-c", "architecture=x86_64", "-c", "memoryMb=512", "-c", "ecrScanOnPush=false", "--image-size-mb", "900"]
 
 
-def preview(tmp_path, *args: str) -> tuple[int, dict]:
+# Offline there is no ECR to read a pushed image's scan findings from: the scan rules say so (advisory),
+# and block in production. Tests about other rules leave that aside with this config.
+NO_SCAN_TO_READ = {"lambda-image-scan-findings": {"blockWhenUnreadable": "never"},
+                   "lambda-image-scan-findings-unread": "disabled"}
+
+
+def preview(tmp_path, *args: str, policy_config: dict | None = None) -> tuple[int, dict]:
     out = tmp_path / "plan.json"
+    if policy_config is not None:
+        (tmp_path / "policy-config.json").write_text(json.dumps(policy_config))
+        args = (*args, "--policy-pack-config", str(tmp_path / "policy-config.json"))
     code = main([*args, "--json", str(out)])
     return code, (json.loads(out.read_text()) if out.exists() else {})
 
 
+def pushed(tmp_path, *args: str, size_mb: str = "140", policy_config: dict | None = None) -> tuple[int, dict]:
+    """A preview once the image is pushed, with the scan rules' offline verdict left aside."""
+    return preview(tmp_path, *args, "--image-size-mb", size_mb, policy_config={**NO_SCAN_TO_READ, **(policy_config or {})})
+
+
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_both_stacks_pass_clean_once_the_image_is_pushed(tmp_path, stack):
-    code, plan = preview(tmp_path, "--stack", stack, "--image-size-mb", "140")
+    code, plan = pushed(tmp_path, "--stack", stack)
     assert code == EXIT_CLEAN
     assert plan["findings"] == [] and plan["blocked"] is False
-    function = next(r for r in plan["resources"] if r["type"] == "aws:lambda/function:Function")
+    function = next(r for r in plan["resources"] if r["type"] == "aws:lambda/function:Function" and r["name"] == "api")
     assert function["inputs"]["architectures"] == ["arm64"]
     assert function["inputs"]["tags"]["lambdakit:image-size-bytes"] == "140000000"
 
 
+@pytest.mark.parametrize("stack, code, mandatory", [("dev", EXIT_CLEAN, []), ("prod", EXIT_BLOCKED, ["lambda-image-scan-findings"])])
+def test_offline_no_scan_vouches_for_a_pushed_image_which_blocks_production(tmp_path, stack, code, mandatory):
+    """No ECR answers offline: every stack is told, production refuses to run an image no scan vouched for."""
+    result, plan = preview(tmp_path, "--stack", stack, "--image-size-mb", "140")
+    assert result == code
+    assert [f["policy"] for f in plan["findings"] if f["enforcement_level"] == "mandatory"] == mandatory
+    [unread] = [f for f in plan["findings"] if f["enforcement_level"] == "advisory"]
+    assert unread["policy"] == "lambda-image-scan-findings-unread" and "Unable to locate credentials" in unread["message"]
+
+
 def test_the_tree_shows_the_monitoring_under_its_components(tmp_path, capsys):
-    code, plan = preview(tmp_path, "--stack", "prod", "--image-size-mb", "57")
+    code, plan = pushed(tmp_path, "--stack", "prod", size_mb="57")
     tree = capsys.readouterr().out
     assert code == EXIT_CLEAN
     for component in ("lambdakit:monitoring:FunctionMonitoring  api", "lambdakit:notifications:AlarmTopic  alarms",
@@ -38,8 +62,8 @@ def test_the_tree_shows_the_monitoring_under_its_components(tmp_path, capsys):
     assert ('aws:cloudwatch/metricAlarm:MetricAlarm  api-init-duration  metricName="InitDuration"  '
             'extendedStatistic="p95"  comparisonOperator="GreaterThanThreshold"  threshold=2000') in tree
     types = [r["type"] for r in plan["resources"]]
-    assert types.count("aws:cloudwatch/metricAlarm:MetricAlarm") == 8
-    assert types.count("aws:cloudwatch/logMetricFilter:LogMetricFilter") == 3
+    assert types.count("aws:cloudwatch/metricAlarm:MetricAlarm") == 8 + 4  # the api's, the scan gate's
+    assert types.count("aws:cloudwatch/logMetricFilter:LogMetricFilter") == 3 + 3
     assert {"aws:cloudwatch/dashboard:Dashboard", "aws:sns/topic:Topic", "aws:kms/key:Key",
             "aws:cloudwatch/queryDefinition:QueryDefinition"} <= set(types)
 
@@ -48,7 +72,8 @@ def test_before_the_first_push_the_image_rules_say_they_could_not_run(tmp_path):
     code, plan = preview(tmp_path, "--stack", "prod")
     assert code == EXIT_CLEAN
     assert {(f["policy"], f["enforcement_level"]) for f in plan["findings"]} == {
-        ("lambda-image-size", "advisory"), ("lambda-image-by-digest", "advisory")}
+        ("lambda-image-size", "advisory"), ("lambda-image-by-digest", "advisory"),
+        ("lambda-image-scan-findings", "advisory")}
     assert all("can't run policy" in f["message"] for f in plan["findings"])
 
 
@@ -68,27 +93,25 @@ def test_an_unsafe_stack_is_blocked_and_every_violation_named(tmp_path, capsys):
 @pytest.mark.parametrize("size_mb, blocked", [("500", False), ("500.000001", True)])
 def test_the_image_size_limit_holds_to_the_byte_through_the_whole_preview(tmp_path, size_mb, blocked):
     """500 MB is 500,000,000 bytes as ECR reports them: allowed; one byte more is refused."""
-    code, plan = preview(tmp_path, "--stack", "prod", "--image-size-mb", size_mb)
-    function = next(r for r in plan["resources"] if r["type"] == "aws:lambda/function:Function")
+    code, plan = pushed(tmp_path, "--stack", "prod", size_mb=size_mb)
+    function = next(r for r in plan["resources"] if r["type"] == "aws:lambda/function:Function" and r["name"] == "api")
     assert function["inputs"]["tags"]["lambdakit:image-size-bytes"] == str(round(float(size_mb) * 1_000_000))
     assert code == (EXIT_BLOCKED if blocked else EXIT_CLEAN)
     assert [f["policy"] for f in plan["findings"]] == (["lambda-image-size"] if blocked else [])
 
 
 def test_remediation_is_applied_to_the_plan_as_the_engine_would(tmp_path):
-    config = tmp_path / "policy-config.json"
-    config.write_text('{"ecr-scan-on-push": "remediate"}')
-    code, plan = preview(tmp_path, "--stack", "dev", "-c", "ecrScanOnPush=false", "--image-size-mb", "140",
-                         "--policy-pack-config", str(config))
+    code, plan = pushed(tmp_path, "--stack", "dev", "-c", "ecrScanOnPush=false",
+                        policy_config={"ecr-scan-on-push-fix": "remediate"})
     assert code == EXIT_CLEAN
     [remediation] = plan["remediations"]
-    assert remediation["policy"] == "ecr-scan-on-push"
+    assert remediation["policy"] == "ecr-scan-on-push-fix"
     repository = next(r for r in plan["resources"] if r["type"] == "aws:ecr/repository:Repository")
     assert repository["inputs"]["imageScanningConfiguration"] == {"scanOnPush": True}
 
 
 def test_production_by_stack_tag_refuses_a_public_url(tmp_path):
-    code, plan = preview(tmp_path, "--stack", "dev", "--image-size-mb", "140", "--stack-tag", "environment=production")
+    code, plan = pushed(tmp_path, "--stack", "dev", "--stack-tag", "environment=production")
     assert code == EXIT_BLOCKED
     assert [f["policy"] for f in plan["findings"]] == ["function-url-auth-in-production"]
 

@@ -39,7 +39,7 @@ def cloud():
 ])
 def test_names_aws_refuses(cloud, typ, name):
     with pytest.raises(AwsRefusal, match="ValidationException"):
-        register(cloud, typ, name, {"name": name, "functionName": "fn"})
+        register(cloud, typ, name, {"name": name, "functionName": "fn", "packageType": "Image"})
 
 
 @pytest.mark.parametrize("typ, name", [
@@ -48,7 +48,7 @@ def test_names_aws_refuses(cloud, typ, name):
     ("aws:iam/role:Role", "lambdakit-eu.prod-api"), ("aws:lambda/alias:Alias", "live"),
 ])
 def test_names_aws_accepts(cloud, typ, name):
-    assert register(cloud, typ, name, {"name": name, "functionName": "fn"})["name"] == name
+    assert register(cloud, typ, name, {"name": name, "functionName": "fn", "packageType": "Image"})["name"] == name
 
 
 @pytest.mark.parametrize("inputs, refused", [
@@ -58,7 +58,7 @@ def test_names_aws_accepts(cloud, typ, name):
 ])
 def test_function_limits(cloud, inputs, refused):
     with pytest.raises(AwsRefusal, match=refused):
-        register(cloud, FUNCTION, "f", {"name": "fn", **inputs})
+        register(cloud, FUNCTION, "f", {"packageType": "Image", "name": "fn", **inputs})
 
 
 def test_lifecycle_any_rule_must_be_evaluated_last(cloud):
@@ -105,7 +105,7 @@ def test_a_function_is_created_only_after_its_pull_grant(cloud, pushed):
 def test_a_function_whose_image_was_never_pushed_is_refused(cloud, pushed):
     grant = done(PULL_GRANT, {"repository": "repo", "policy": PULL_POLICY})
     with pytest.raises(AwsRefusal, match="does not exist"):
-        register(cloud, FUNCTION, "f", {"name": "fn", "packageType": "Image",
+        register(cloud, FUNCTION, "f", {"packageType": "Image", "name": "fn", "packageType": "Image",
                                         "imageUri": pushed.replace("c" * 64, "d" * 64)}, [grant])
 
 
@@ -155,10 +155,10 @@ def test_provisioned_concurrency_never_on_latest_nor_an_alias_of_it(cloud, quali
 
 
 def test_reservations_leave_100_unreserved_in_the_account(cloud):
-    register(cloud, FUNCTION, "a", {"name": "a", "reservedConcurrentExecutions": 600})
+    register(cloud, FUNCTION, "a", {"packageType": "Image", "name": "a", "reservedConcurrentExecutions": 600})
     with pytest.raises(AwsRefusal, match="below its minimum value of \\[100\\]"):
-        register(cloud, FUNCTION, "b", {"name": "b", "reservedConcurrentExecutions": 301})
-    assert register(cloud, FUNCTION, "b", {"name": "b", "reservedConcurrentExecutions": 300})["name"] == "b"
+        register(cloud, FUNCTION, "b", {"packageType": "Image", "name": "b", "reservedConcurrentExecutions": 301})
+    assert register(cloud, FUNCTION, "b", {"packageType": "Image", "name": "b", "reservedConcurrentExecutions": 300})["name"] == "b"
 
 
 def test_log_retention_must_be_one_cloudwatch_offers(cloud):

@@ -3,7 +3,7 @@
 import pytest
 from pulumi.runtime import rpc
 
-from tests.policies.conftest import by_policy
+from tests.policies.conftest import besides_scans, by_policy
 
 FUNCTION = "aws:lambda/function:Function"
 DIGEST = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app@sha256:" + "a" * 64
@@ -15,7 +15,7 @@ def image_function(**overrides) -> dict:
 
 
 def test_a_compliant_function_has_no_findings(pack):
-    assert pack.analyze(FUNCTION, image_function()) == []
+    assert besides_scans(pack.analyze(FUNCTION, image_function())) == []
 
 
 @pytest.mark.parametrize("architectures", [["x86_64"], None])
@@ -119,8 +119,8 @@ def test_an_unknown_value_is_reported_as_not_run_never_passed_or_crashed(pack, p
 def test_an_image_function_as_public_programs_write_it(pack):
     # No architectures, no memorySize, no tags, a tag reference: every finding names its own rule.
     image_uri = "123456789012.dkr.ecr.us-east-1.amazonaws.com/api:latest"
-    findings = pack.analyze(FUNCTION, {"packageType": "Image", "imageUri": image_uri, "timeout": 30,
-                                       "role": "arn:aws:iam::123456789012:role/lambda"})
+    findings = besides_scans(pack.analyze(FUNCTION, {"packageType": "Image", "imageUri": image_uri, "timeout": 30,
+                                                     "role": "arn:aws:iam::123456789012:role/lambda"}))
     assert sorted((f.policy, f.enforcement_level) for f in findings) == [
         ("lambda-architecture", "mandatory"), ("lambda-image-by-digest", "mandatory"),
         ("lambda-image-size-unmeasured", "advisory"), ("lambda-memory", "mandatory")]

@@ -5,21 +5,24 @@ import pytest
 from offline.policy_engine import LEVELS, PolicyPackError, PolicyPackProcess, parse_policy_config, reconcile_config
 from tests.policies.conftest import STACK
 
-PROMISED = {"lambda-architecture", "lambda-image-size", "ecr-scan-on-push", "lambda-memory"}
-# Says only that lambda-image-size could not measure an image: advisory unless the user's config says otherwise.
-ADVISORY = {"lambda-image-size-unmeasured"}
+PROMISED = {"lambda-architecture", "lambda-image-size", "ecr-scan-on-push", "lambda-memory", "lambda-image-scan-findings"}
+# Say only that another policy could not judge: advisory unless the user's config says otherwise.
+COULD_NOT_JUDGE = {"lambda-image-size-unmeasured", "lambda-image-scan-findings-unread"}
+# Remediation only: it acts at level "remediate" and is advisory until then.
+REMEDIATION_ONLY = {"ecr-scan-on-push-fix"}
 
 
 def test_every_policy_is_described_with_its_level_severity_and_config_schema(pack):
     policies = {p.name: p for p in pack.info.policies}
-    assert PROMISED | ADVISORY <= set(policies)
-    assert len(policies) == 11
+    assert PROMISED | COULD_NOT_JUDGE | REMEDIATION_ONLY <= set(policies)
+    assert len(policies) == 14
+    advisory = COULD_NOT_JUDGE | REMEDIATION_ONLY
     for policy in policies.values():
         assert policy.description and policy.severity, policy.name
-        assert LEVELS[policy.enforcementLevel] == ("advisory" if policy.name in ADVISORY else "mandatory"), policy.name
+        assert LEVELS[policy.enforcementLevel] == ("advisory" if policy.name in advisory else "mandatory"), policy.name
         assert all("default" in spec for spec in policy.configSchema.properties.values()), policy.name
-        # Every policy but the advisory one has settings; that one has only its level.
-        assert bool(policy.configSchema.properties) == (policy.name not in ADVISORY), policy.name
+        # Every policy but the could-not-judge ones has settings; those have only their level.
+        assert bool(policy.configSchema.properties) == (policy.name not in COULD_NOT_JUDGE), policy.name
 
 
 def test_schema_defaults_reach_the_policies(pack):

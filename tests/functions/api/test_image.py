@@ -5,7 +5,7 @@ import json
 import pytest
 
 from offline import local_images
-from tests.functions.cases import CASES, assert_answer, url_request
+from tests.functions.api.cases import CASES, assert_answer, url_request
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from offline.lambda_runtime import LambdaRuntimeApi, runtime_client
-from tests.functions.cases import CASES, assert_answer, url_request
-from tests.functions.conftest import FUNCTION_DIR, FUNCTION_ENV
+from tests.functions.api.cases import CASES, assert_answer, url_request
+from tests.functions.api.conftest import FUNCTION_DIR, FUNCTION_ENV
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

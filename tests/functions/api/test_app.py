@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.functions.cases import CASES, assert_answer, real_event, url_request
+from tests.functions.api.cases import CASES, assert_answer, real_event, url_request
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

@@ -1,0 +1,110 @@
+"""`lambda-image-scan-findings`: a function runs no image whose ECR scan the pipeline's scan gate would
+refuse. The decision is scan_findings.py's, the very module the gate runs, so a `pulumi up` from a
+laptop cannot bypass what the pipeline enforces.
+
+It runs when the engine knows the image's digest, at `pulumi up` before the function changes; during
+a preview the digest is unknown and the engine says the policy could not run. Findings that cannot be
+read (no credentials, a scan still running) block where `blockWhenUnreadable` says, production stacks
+by default; `lambda-image-scan-findings-unread` says so in every stack.
+"""
+
+import functools
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, Severity
+from pulumi_policy.proxy import UnknownValueError
+
+from rules.aws import AWS_ERRORS, client, describe_error, ecr_image
+from rules.common import LAMBDA_FUNCTION, current_stack, is_image_function, resource_rule, schema, setting
+from scan_findings import FAIL_ON, FAIL_ON_FIXABLE, IGNORED, SEVERITIES, Outcome, Thresholds, Verdict, judge, read_scan
+
+_DEFAULT = Thresholds().as_mapping()
+_SEVERITY_LIST = {"type": "array", "items": {"type": "string", "enum": list(SEVERITIES)}}
+_SCAN = schema(**{
+    FAIL_ON: {**_SEVERITY_LIST, "default": _DEFAULT[FAIL_ON],
+              "description": "Any finding of these severities refuses the image."},
+    FAIL_ON_FIXABLE: {**_SEVERITY_LIST, "default": _DEFAULT[FAIL_ON_FIXABLE],
+                      "description": "A finding of these severities refuses the image when a fixed version exists "
+                                     "(basic scanning does not say, so it counts as fixable)."},
+    IGNORED: {"type": "array", "items": {"type": "string"}, "default": _DEFAULT[IGNORED],
+              "description": "Vulnerability ids accepted on purpose."},
+    "blockWhenUnreadable": {"type": "string", "enum": ["production", "always", "never"], "default": "production",
+                            "description": "Where findings that cannot be read block the update."},
+    "productionStacks": {"type": "array", "items": {"type": "string"}, "default": ["prod", "production"],
+                         "description": "Stack names, or values of the stack tag `environment`, that mean production."},
+    "confirmSeconds": {"type": "integer", "minimum": 0, "maximum": 120, "default": 15,
+                       "description": "An enhanced scan that would pass is read again this much later, and passes "
+                                      "only when the second read finds the same findings."},
+})
+
+
+@dataclass(frozen=True)
+class ScanCheck:
+    verdict: Optional[Verdict]  # None: the findings could not be read, see `reason`
+    reason: str = ""
+
+
+@functools.cache  # one answer per image and thresholds for the whole update, as the gate gives one per run
+def check_image(image_uri: str, thresholds: Thresholds, confirm_seconds: int) -> ScanCheck:
+    image = ecr_image(image_uri)
+    if image is None:
+        return ScanCheck(None, f"{image_uri!r} is not an ECR image URI.")
+    ecr = client("ecr", image.region)
+    try:
+        scan = read_scan(ecr, image.repository, image.image_id, image.account)
+        verdict = judge(scan, thresholds)
+        if verdict.outcome is Outcome.WAIT and judge(scan, thresholds, scan.fingerprint).outcome is Outcome.PASS:
+            time.sleep(confirm_seconds)  # only an enhanced scan that would pass waits for its second read
+            verdict = judge(read_scan(ecr, image.repository, image.image_id, image.account), thresholds,
+                            scan.fingerprint)
+    except AWS_ERRORS as error:
+        return ScanCheck(None, f"ECR could not be asked for the findings of {image_uri}: {describe_error(error)}.")
+    if verdict.outcome is Outcome.WAIT:
+        return ScanCheck(None, verdict.reason)
+    return ScanCheck(verdict)
+
+
+def _check(args: ResourceValidationArgs) -> ScanCheck:
+    config = args.get_config()
+    thresholds = Thresholds.from_mapping({key: setting(config, _SCAN, key) for key in (FAIL_ON, FAIL_ON_FIXABLE, IGNORED)})
+    return check_image(args.props["imageUri"], thresholds, setting(config, _SCAN, "confirmSeconds"))
+
+
+def _blocks_unreadable(args: ResourceValidationArgs) -> bool:
+    where = setting(args.get_config(), _SCAN, "blockWhenUnreadable")
+    production = setting(args.get_config(), _SCAN, "productionStacks")
+    in_production = current_stack() in production or args.stack_tags.get("environment") in production
+    return where == "always" or (where == "production" and in_production)
+
+
+@resource_rule("lambda-image-scan-findings",
+               "A function's image passes the scan gate's decision on its ECR scan findings.",
+               Severity.CRITICAL, _SCAN, LAMBDA_FUNCTION)
+def lambda_image_scan_findings(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if not is_image_function(args.props):
+        return
+    check = _check(args)  # an unknown imageUri (a preview) raises here: the engine reports it could not run
+    if check.verdict is not None and check.verdict.outcome is Outcome.FAIL:
+        report(f"'{args.name}' would run an image the scan gate refuses: {check.verdict.reason}")
+    elif check.verdict is None and _blocks_unreadable(args):
+        report(f"'{args.name}': no scan vouches for its image, and stack '{current_stack()}' refuses such an image "
+               f"(blockWhenUnreadable): {check.reason} Wait for ECR's scan and run the update again.")
+
+
+# pulumi_policy's report callback has no level of its own: a second, advisory policy says in every stack
+# that the findings could not be read.
+@resource_rule("lambda-image-scan-findings-unread",
+               "The scan findings of a function's image could be read, so lambda-image-scan-findings could judge them.",
+               Severity.MEDIUM, None, LAMBDA_FUNCTION, enforcement_level=EnforcementLevel.ADVISORY)
+def lambda_image_scan_findings_unread(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if not is_image_function(args.props):
+        return
+    try:
+        check = _check(args)
+    except UnknownValueError:
+        return  # during preview: lambda-image-scan-findings already says it could not run
+    if check.verdict is None:
+        report(f"'{args.name}': the scan findings of its image cannot be read: {check.reason} Run the update with "
+               "credentials allowed ecr:DescribeImageScanFindings on the repository, once ECR's scan is complete.")

@@ -1,0 +1,260 @@
+"""What ECR's scan of one image says about deploying it: the one decision the scan-gate function
+(functions/scan-gate/) and the pack's `lambda-image-scan-findings` share. The gate's package carries
+this very file (components/scan_gate.py), so the pipeline and a laptop's `pulumi up` judge alike.
+
+Standard library and a boto3 ECR client only: it runs in Lambda's python runtime and in the pack.
+
+The decision table (README, "Scan gate"), for the status ECR reports for the image:
+- COMPLETE (basic), COMPLETE or ACTIVE (enhanced) with findings in place: PASS or FAIL by the thresholds;
+- COMPLETE or ACTIVE (enhanced) with counts but no findings yet, IN_PROGRESS, PENDING, no scan yet: WAIT;
+- an enhanced scan that would pass, until a second read finds the same findings: WAIT. Inspector hands
+  its findings to ECR over seconds to minutes after reporting COMPLETE, so one early read can miss a
+  CRITICAL; a failing read needs no second look (findings only arrive, they do not leave);
+- FAILED, UNSUPPORTED_IMAGE, SCAN_ELIGIBILITY_EXPIRED, FINDINGS_UNAVAILABLE, LIMIT_EXCEEDED,
+  IMAGE_ARCHIVED, IMAGE_SIZE_EXCEEDED, or any status this module does not know: FAIL, because no
+  complete, current scan vouches for the image.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Iterable, Mapping, Optional
+
+# Basic scanning's severities (ECR's FindingSeverity) and Inspector's, most serious first.
+SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNDEFINED", "UNTRIAGED")
+# Statuses after which findings can be read: basic ends in COMPLETE; enhanced reports COMPLETE after
+# the scan on push and ACTIVE while continuous scanning watches the image.
+_DONE = frozenset({"COMPLETE", "ACTIVE"})
+_RUNNING = frozenset({"IN_PROGRESS", "PENDING"})
+NOT_SCANNED = "NOT_SCANNED"  # ECR answered ScanNotFoundException: no scan has started yet
+_STATUS_MEANING = {
+    "FAILED": "the scan failed",
+    "UNSUPPORTED_IMAGE": "ECR cannot scan this image's operating system or format",
+    "SCAN_ELIGIBILITY_EXPIRED": "the image is older than enhanced scanning's re-scan duration and is no longer "
+                                "scanned",
+    "FINDINGS_UNAVAILABLE": "the scan's findings are not available",
+    "LIMIT_EXCEEDED": "the image was not scanned: a scanning limit was exceeded",
+    "IMAGE_ARCHIVED": "the image is archived and no longer scanned",
+    "IMAGE_SIZE_EXCEEDED": "the image is too large for the scanner",
+}
+# Inspector keeps a finding that was fixed (CLOSED) or accepted by a suppression rule (SUPPRESSED).
+_OPEN = "ACTIVE"
+_ALL_FIXED = "YES"
+_NONE_FIXED = "NO"
+FIX_UNKNOWN = "UNKNOWN"  # basic scanning does not say whether a fixed version exists
+_LISTED_IDS = 5
+
+# The keys a pipeline's UserParameters and the pack's config use for the thresholds.
+FAIL_ON = "failOnSeverities"
+FAIL_ON_FIXABLE = "failOnFixableSeverities"
+IGNORED = "ignoredVulnerabilities"
+# How long the gate waits for a scan: CodePipeline fails a Lambda action after 24 hours, however often
+# the function asks to be called again.
+MAX_WAIT = "maxWaitMinutes"
+MAX_WAIT_MINUTES = (1, 24 * 60)
+
+
+class Outcome(str, Enum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+    WAIT = "WAIT"  # ask again later: the scan has not finished, or its findings are not in place yet
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Which findings stop a deploy. Default: any CRITICAL, and a HIGH for which a fixed version exists."""
+
+    fail_on: frozenset[str] = frozenset({"CRITICAL"})
+    fail_on_fixable: frozenset[str] = frozenset({"HIGH"})
+    ignored: frozenset[str] = frozenset()  # vulnerability ids accepted on purpose
+
+    @classmethod
+    def from_mapping(cls, given: Mapping[str, Any]) -> "Thresholds":
+        """From UserParameters or the pack's config; ValueError names the key, the value and what is allowed."""
+        default = cls()
+        return cls(fail_on=_severities(given, FAIL_ON, default.fail_on),
+                   fail_on_fixable=_severities(given, FAIL_ON_FIXABLE, default.fail_on_fixable),
+                   ignored=frozenset(_strings(given, IGNORED, default.ignored)))
+
+    def as_mapping(self) -> dict[str, list[str]]:
+        return {FAIL_ON: _ordered(self.fail_on), FAIL_ON_FIXABLE: _ordered(self.fail_on_fixable),
+                IGNORED: sorted(self.ignored)}
+
+    def describe(self) -> str:
+        parts = [f"any {s}" for s in _ordered(self.fail_on)]
+        parts += [f"{s} with a fix" for s in _ordered(self.fail_on_fixable - self.fail_on)]
+        return ", ".join(parts) or "nothing"
+
+
+def _strings(given: Mapping[str, Any], key: str, default: Iterable[str]) -> list[str]:
+    value = given.get(key, list(default))
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{key} = {value!r}: must be a list of strings")
+    return list(value)
+
+
+def _severities(given: Mapping[str, Any], key: str, default: Iterable[str]) -> frozenset[str]:
+    values = [v.upper() for v in _strings(given, key, default)]
+    unknown = [v for v in values if v not in SEVERITIES]
+    if unknown:
+        raise ValueError(f"{key} = {given[key]!r}: {', '.join(unknown)} is not a severity; "
+                         f"allowed: {', '.join(SEVERITIES)}")
+    return frozenset(values)
+
+
+def _ordered(severities: Iterable[str]) -> list[str]:
+    return sorted(severities, key=SEVERITIES.index)
+
+
+@dataclass(frozen=True)
+class Finding:
+    vulnerability_id: str
+    severity: str
+    fix: str  # YES, PARTIAL, NO, or UNKNOWN under basic scanning
+
+
+@dataclass(frozen=True)
+class Scan:
+    """ECR's answer for one image, all pages read."""
+
+    image: str  # repository@sha256:… (or :tag), for messages
+    status: str
+    description: str = ""
+    findings: tuple[Finding, ...] = ()
+    counts: dict[str, int] = field(default_factory=dict)  # findingSeverityCounts, as ECR reports them
+    enhanced: bool = False
+
+    @property
+    def fingerprint(self) -> str:
+        """The same for two reads that found the same findings and counts."""
+        listed = sorted((f.vulnerability_id, f.severity, f.fix) for f in self.findings)
+        return hashlib.sha256(json.dumps([listed, sorted(self.counts.items())]).encode()).hexdigest()[:16]
+
+    @property
+    def populated(self) -> bool:
+        """False while ECR counts findings it does not list yet: enhanced scanning can report COMPLETE (or
+        ACTIVE) before Inspector has handed over its findings, and an empty list then is not a clean image."""
+        return sum(self.counts.values()) == 0 or bool(self.findings)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: Outcome
+    reason: str  # one sentence a person can act on
+    counts: dict[str, int] = field(default_factory=dict)
+    blocking: tuple[Finding, ...] = ()
+
+
+def scan_from_response(image: str, response: Mapping[str, Any]) -> Scan:
+    """A Scan from DescribeImageScanFindings, its pages merged (boto3's paginator merges both finding lists)."""
+    status = response.get("imageScanStatus") or {}
+    found = response.get("imageScanFindings") or {}
+    enhanced = "enhancedFindings" in found
+    if enhanced:
+        findings = tuple(Finding(f.get("packageVulnerabilityDetails", {}).get("vulnerabilityId") or f.get("title", "?"),
+                                 str(f.get("severity", "UNTRIAGED")).upper(), f.get("fixAvailable") or FIX_UNKNOWN)
+                         for f in found.get("enhancedFindings") or [] if f.get("status", _OPEN) == _OPEN)
+    else:
+        findings = tuple(Finding(f.get("name", "?"), str(f.get("severity", "UNDEFINED")).upper(), FIX_UNKNOWN)
+                         for f in found.get("findings") or [])
+    return Scan(image=image, status=status.get("status", ""), description=status.get("description", ""),
+                findings=findings, counts=dict(found.get("findingSeverityCounts") or {}), enhanced=enhanced)
+
+
+def read_scan(ecr: Any, repository: str, image_id: Mapping[str, str], registry_id: Optional[str] = None) -> Scan:
+    """Every page of ECR's findings for one image. ScanNotFoundException becomes a NOT_SCANNED scan; any other
+    error (no such image or repository, no permission) is raised for the caller to report."""
+    reference = f"{repository}@{image_id['imageDigest']}" if "imageDigest" in image_id else \
+        f"{repository}:{image_id.get('imageTag', 'latest')}"
+    request = {"repositoryName": repository, "imageId": dict(image_id), "PaginationConfig": {"PageSize": 1000}}
+    if registry_id:
+        request["registryId"] = registry_id
+    try:
+        merged = ecr.get_paginator("describe_image_scan_findings").paginate(**request).build_full_result()
+    except ecr.exceptions.ScanNotFoundException:
+        return Scan(image=reference, status=NOT_SCANNED, description="ECR has not started a scan of this image")
+    return scan_from_response(reference, merged)
+
+
+def judge(scan: Scan, thresholds: Thresholds, earlier: Optional[str] = None) -> Verdict:
+    """PASS, FAIL or WAIT for one image, with the reason in one sentence. `earlier` is the fingerprint of a
+    previous read of the same image, which an enhanced scan needs before it may pass."""
+    image = _short(scan.image)
+    if scan.status in _RUNNING or scan.status == NOT_SCANNED:
+        what = "no scan has started" if scan.status == NOT_SCANNED else f"the scan is {scan.status}"
+        return Verdict(Outcome.WAIT, f"{image}: {what}; its findings are not known yet.")
+    if scan.status in _DONE and not scan.populated:
+        return Verdict(Outcome.WAIT, f"{image}: the scan reports {scan.status} with {sum(scan.counts.values())} "
+                                     "findings counted but none listed yet (enhanced scanning hands them over late).",
+                       counts=scan.counts)
+    if scan.status not in _DONE:
+        meaning = _STATUS_MEANING.get(scan.status, "ECR reports a scan status this gate does not know")
+        detail = f" ({scan.description})" if scan.description else ""
+        return Verdict(Outcome.FAIL, f"{image}: {meaning}{detail}, status {scan.status}; no complete scan vouches "
+                                     "for it, so push the image again or start a new scan.", counts=scan.counts)
+    verdict = _judge_findings(scan, thresholds)
+    if verdict.outcome is Outcome.PASS and scan.enhanced and earlier != scan.fingerprint:
+        return Verdict(Outcome.WAIT, f"{image}: enhanced scanning's findings can still be arriving; a second read must "
+                                     "find the same ones before the image passes.", counts=verdict.counts)
+    return verdict
+
+
+def _counts(scan: Scan) -> dict[str, int]:
+    """The severity counts ECR reports; the listed findings where it reports none."""
+    if scan.counts:
+        return dict(scan.counts)
+    counts: dict[str, int] = {}
+    for finding in scan.findings:
+        counts[finding.severity] = counts.get(finding.severity, 0) + 1
+    return counts
+
+
+def _blocks(finding: Finding, thresholds: Thresholds) -> bool:
+    if finding.vulnerability_id in thresholds.ignored:
+        return False
+    # Under basic scanning whether a fix exists is unknown: the gate assumes one does (fails closed).
+    return finding.severity in thresholds.fail_on or (
+        finding.severity in thresholds.fail_on_fixable and finding.fix != _NONE_FIXED)
+
+
+def _judge_findings(scan: Scan, thresholds: Thresholds) -> Verdict:
+    counts = _counts(scan)
+    # One vulnerability in several packages is one thing to fix: listed and counted once.
+    blocking = tuple({f.vulnerability_id: f for f in scan.findings if _blocks(f, thresholds)}.values())
+    image = _short(scan.image)
+    if not blocking:
+        summary = ", ".join(f"{counts[s]} {s}" for s in _ordered(counts) if counts[s]) or "no findings"
+        return Verdict(Outcome.PASS, f"{image}: no finding fails the gate ({summary}; it fails on "
+                                     f"{thresholds.describe()}).", counts=counts)
+    return Verdict(Outcome.FAIL, f"{_listing(blocking)} in {image}; {_fix_phrase(blocking)}.",
+                   counts=counts, blocking=blocking)
+
+
+def _listing(blocking: tuple[Finding, ...]) -> str:
+    """"2 CRITICAL findings (CVE-…, CVE-…) and 1 HIGH finding (CVE-…)", the most serious first."""
+    parts = []
+    for severity in _ordered({f.severity for f in blocking}):
+        ids = sorted({f.vulnerability_id for f in blocking if f.severity == severity})
+        shown = ", ".join(ids[:_LISTED_IDS]) + (f" and {len(ids) - _LISTED_IDS} more" if len(ids) > _LISTED_IDS else "")
+        parts.append(f"{len(ids)} {severity} finding{'s' if len(ids) > 1 else ''} ({shown})")
+    return " and ".join(parts)
+
+
+def _fix_phrase(blocking: tuple[Finding, ...]) -> str:
+    if all(f.fix == FIX_UNKNOWN for f in blocking):
+        return ("basic scanning does not say whether fixed versions exist; update the base image and packages and "
+                "push again, or accept a finding by its id in ignoredVulnerabilities")
+    fixed = sum(f.fix in (_ALL_FIXED, "PARTIAL") for f in blocking)
+    if fixed == 0:
+        return ("no fixed version exists yet; accept a finding by its id in ignoredVulnerabilities only once you "
+                "know it does not apply")
+    share = "both" if fixed == len(blocking) == 2 else "all of them" if fixed == len(blocking) else \
+        f"{fixed} of {len(blocking)}"
+    return f"fixed versions exist for {share}: update the base image or the packages and push again"
+
+
+def _short(image: str) -> str:
+    """repository@sha256:0123456789ab, the 12 hex digits people recognise."""
+    name, sep, digest = image.partition("@sha256:")
+    return f"{name}@sha256:{digest[:12]}" if sep else image
