@@ -46,6 +46,14 @@ INVALID_SETTINGS = [
     ({"alarmErrorPercent": 0}, "lambdakit:alarmErrorPercent = 0: must be 1..100 %"),
     ({"alarmThrottles": -1}, "lambdakit:alarmThrottles = -1: must be 0 or more"),
     ({"logFormat": "XML"}, 'lambdakit:logFormat = "XML": must be one of JSON, Text'),
+    ({"scanFailOnSeverities": ["CRITICAL", "SEVERE"]},
+     'lambdakit:scanFailOnSeverities = ["CRITICAL", "SEVERE"]: \'SEVERE\' is not a severity ECR reports; allowed: '
+     "CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL, UNDEFINED, UNTRIAGED"),
+    ({"scanFailOnFixableSeverities": "HIGH"}, 'lambdakit:scanFailOnFixableSeverities = "HIGH": must be a list'),
+    ({"scanMaxWaitMinutes": 1441},
+     "lambdakit:scanMaxWaitMinutes = 1441: must be 1..1440 minutes (CodePipeline ends a Lambda action after 24 hours)"),
+    ({"ecrEnhancedScanning": "ON"},
+     'lambdakit:ecrEnhancedScanning = "ON": must be one of OFF, SCAN_ON_PUSH, CONTINUOUS_SCAN'),
     ({"environment": ["no-equals-sign"]},
      "lambdakit:environment = [\"no-equals-sign\"]: entry 'no-equals-sign' must be NAME=value "
      "with NAME made of letters, digits and _"),

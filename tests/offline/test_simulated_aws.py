@@ -1,11 +1,14 @@
 """The simulated account refuses what AWS refuses (each service's API reference), so a program that
 asks for it fails its tests here rather than its first real `pulumi up`."""
 
+import os
+from pathlib import Path
 from types import SimpleNamespace
 
+import pulumi
 import pytest
 
-from offline.simulated_aws import AwsRefusal, SimulatedCloud
+from offline.simulated_aws import ACCOUNT_ID, AwsRefusal, SimulatedCloud
 from tests.offline.steps import register
 
 REPOSITORY = "aws:ecr/repository:Repository"
@@ -164,3 +167,66 @@ def test_reservations_leave_100_unreserved_in_the_account(cloud):
 def test_log_retention_must_be_one_cloudwatch_offers(cloud):
     with pytest.raises(AwsRefusal, match="retentionInDays 10"):
         register(cloud, "aws:cloudwatch/logGroup:LogGroup", "g", {"name": "/aws/lambda/fn", "retentionInDays": 10})
+
+
+ZIP_FUNCTION = {"name": "gate", "packageType": "Zip", "runtime": "python3.13", "handler": "app.handler"}
+
+
+def code(*paths: str) -> pulumi.AssetArchive:
+    return pulumi.AssetArchive({Path(p).name: pulumi.FileAsset(p) for p in paths})
+
+
+@pytest.mark.parametrize("change, refused", [
+    ({"runtime": None}, "Runtime and Handler are required"), ({"handler": None}, "Runtime and Handler are required"),
+    ({"runtime": "python3.9"}, "python3.9 is no longer supported"), ({"code": None}, "needs its code"),
+    ({"code": "missing"}, "cannot read"),
+])
+def test_a_zip_function_needs_a_supported_runtime_a_handler_and_its_files(cloud, tmp_path, change, refused):
+    handler = tmp_path / "app.py"
+    handler.write_text("def handler(event, context):\n    return {}\n")
+    inputs = {**ZIP_FUNCTION, "code": code(str(handler)), **change}
+    if inputs["code"] == "missing":
+        inputs["code"] = code(str(tmp_path / "gone.py"))
+    with pytest.raises(AwsRefusal, match=refused):
+        register(cloud, FUNCTION, "f", {k: v for k, v in inputs.items() if v is not None})
+
+
+def test_a_zip_larger_than_lambda_takes_is_refused(cloud, tmp_path):
+    big = tmp_path / "model.bin"
+    big.write_bytes(os.urandom(51 * 1024 * 1024))  # random: does not compress below the 50 MB limit
+    with pytest.raises(AwsRefusal, match="RequestEntityTooLargeException"):
+        register(cloud, FUNCTION, "f", {**ZIP_FUNCTION, "code": code(str(big))})
+
+
+def test_an_image_function_takes_no_runtime_or_handler(cloud):
+    with pytest.raises(AwsRefusal, match="Please don't provide Handler or Runtime"):
+        register(cloud, FUNCTION, "f", {"name": "fn", "packageType": "Image", "runtime": "python3.13"})
+
+
+SCANNING = "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration"
+
+
+def scanning_rule(frequency: str, *filters: str, filter_type: str = "WILDCARD") -> dict:
+    return {"scanFrequency": frequency, "repositoryFilters": [{"filter": f, "filterType": filter_type} for f in filters]}
+
+
+@pytest.mark.parametrize("scan_type, rules, refused", [
+    ("BASIC", [scanning_rule("CONTINUOUS_SCAN", "api")], "not supported with scanType BASIC"),
+    ("ENHANCED", [scanning_rule("MANUAL", "api")], "not supported with scanType ENHANCED"),
+    ("ENHANCED", [scanning_rule("SCAN_ON_PUSH", "a")] * 3, "at most 2"),
+    ("ENHANCED", [scanning_rule("SCAN_ON_PUSH", *(f"r{n}" for n in range(101)))], "at most 100"),
+    ("ENHANCED", [scanning_rule("SCAN_ON_PUSH", "Upper-Case")], "ECR scanning filter"),
+    ("ENHANCED", [scanning_rule("SCAN_ON_PUSH", "a" * 256)], "ECR scanning filter"),
+    ("ENHANCED", [scanning_rule("SCAN_ON_PUSH", "api", filter_type="PREFIX")], "must be WILDCARD"),
+    ("ADVANCED", [], "scanType 'ADVANCED'"),
+])
+def test_registry_scanning_refuses_what_ecr_refuses(cloud, scan_type, rules, refused):
+    with pytest.raises(AwsRefusal, match=refused):
+        register(cloud, SCANNING, "registry", {"scanType": scan_type, "rules": rules})
+
+
+def test_the_registry_has_one_scanning_configuration(cloud):
+    rules = [scanning_rule("SCAN_ON_PUSH", "lambdakit-*"), scanning_rule("CONTINUOUS_SCAN", "lambdakit-prod-*")]
+    assert register(cloud, SCANNING, "first", {"scanType": "ENHANCED", "rules": rules})["registryId"] == ACCOUNT_ID
+    with pytest.raises(AwsRefusal, match="one scanning configuration"):
+        register(cloud, SCANNING, "second", {"scanType": "BASIC", "rules": []})
