@@ -6,7 +6,8 @@ Standard library and a boto3 ECR client only: it runs in Lambda's python runtime
 
 The decision table (README, "Scan gate"), for the status ECR reports for the image:
 - COMPLETE (basic), COMPLETE or ACTIVE (enhanced) with findings in place: PASS or FAIL by the thresholds;
-- COMPLETE or ACTIVE (enhanced) with counts but no findings yet, IN_PROGRESS, PENDING, no scan yet: WAIT;
+- COMPLETE or ACTIVE with findings not in place yet (counted but not listed, or no completion time, as
+  enhanced scanning answers before Inspector hands its findings over), IN_PROGRESS, PENDING, no scan: WAIT;
 - an enhanced scan that would pass, until a second read finds the same findings: WAIT. Inspector hands
   its findings to ECR over seconds to minutes after reporting COMPLETE, so one early read can miss a
   CRITICAL; a failing read needs no second look (findings only arrive, they do not leave);
@@ -104,7 +105,8 @@ def _severities(given: Mapping[str, Any], key: str, default: Iterable[str]) -> f
 
 
 def _ordered(severities: Iterable[str]) -> list[str]:
-    return sorted(severities, key=SEVERITIES.index)
+    """Most serious first; a severity this module does not know (Inspector may add one) last."""
+    return sorted(severities, key=lambda s: SEVERITIES.index(s) if s in SEVERITIES else len(SEVERITIES))
 
 
 @dataclass(frozen=True)
@@ -121,9 +123,11 @@ class Scan:
     image: str  # repository@sha256:… (or :tag), for messages
     status: str
     description: str = ""
-    findings: tuple[Finding, ...] = ()
+    findings: tuple[Finding, ...] = ()  # the open ones
     counts: dict[str, int] = field(default_factory=dict)  # findingSeverityCounts, as ECR reports them
     enhanced: bool = False
+    listed: int = 0  # every finding ECR listed, suppressed and closed ones too
+    completed: bool = False  # ECR gave the scan's completion time
 
     @property
     def fingerprint(self) -> str:
@@ -133,9 +137,10 @@ class Scan:
 
     @property
     def populated(self) -> bool:
-        """False while ECR counts findings it does not list yet: enhanced scanning can report COMPLETE (or
-        ACTIVE) before Inspector has handed over its findings, and an empty list then is not a clean image."""
-        return sum(self.counts.values()) == 0 or bool(self.findings)
+        """False while the findings are not in place: enhanced scanning can report COMPLETE (or ACTIVE) before
+        Inspector has handed them over, with no completion time or with counts and no list; an empty list
+        then is not a clean image. A finished basic scan always gives its completion time."""
+        return self.completed and (sum(self.counts.values()) == 0 or self.listed > 0)
 
 
 @dataclass(frozen=True)
@@ -150,16 +155,19 @@ def scan_from_response(image: str, response: Mapping[str, Any]) -> Scan:
     """A Scan from DescribeImageScanFindings, its pages merged (boto3's paginator merges both finding lists)."""
     status = response.get("imageScanStatus") or {}
     found = response.get("imageScanFindings") or {}
-    enhanced = "enhancedFindings" in found
-    if enhanced:
+    # Only continuous (enhanced) scanning reports ACTIVE, even before it lists anything.
+    enhanced = "enhancedFindings" in found or status.get("status") == "ACTIVE"
+    listed = found.get("enhancedFindings") or found.get("findings") or []
+    if "enhancedFindings" in found:
         findings = tuple(Finding(f.get("packageVulnerabilityDetails", {}).get("vulnerabilityId") or f.get("title", "?"),
                                  str(f.get("severity", "UNTRIAGED")).upper(), f.get("fixAvailable") or FIX_UNKNOWN)
-                         for f in found.get("enhancedFindings") or [] if f.get("status", _OPEN) == _OPEN)
+                         for f in listed if f.get("status", _OPEN) == _OPEN)
     else:
         findings = tuple(Finding(f.get("name", "?"), str(f.get("severity", "UNDEFINED")).upper(), FIX_UNKNOWN)
-                         for f in found.get("findings") or [])
+                         for f in listed)
     return Scan(image=image, status=status.get("status", ""), description=status.get("description", ""),
-                findings=findings, counts=dict(found.get("findingSeverityCounts") or {}), enhanced=enhanced)
+                findings=findings, counts=dict(found.get("findingSeverityCounts") or {}), enhanced=enhanced,
+                listed=len(listed), completed=found.get("imageScanCompletedAt") is not None)
 
 
 def read_scan(ecr: Any, repository: str, image_id: Mapping[str, str], registry_id: Optional[str] = None) -> Scan:
@@ -185,9 +193,8 @@ def judge(scan: Scan, thresholds: Thresholds, earlier: Optional[str] = None) -> 
         what = "no scan has started" if scan.status == NOT_SCANNED else f"the scan is {scan.status}"
         return Verdict(Outcome.WAIT, f"{image}: {what}; its findings are not known yet.")
     if scan.status in _DONE and not scan.populated:
-        return Verdict(Outcome.WAIT, f"{image}: the scan reports {scan.status} with {sum(scan.counts.values())} "
-                                     "findings counted but none listed yet (enhanced scanning hands them over late).",
-                       counts=scan.counts)
+        return Verdict(Outcome.WAIT, f"{image}: the scan reports {scan.status} but its findings are not in place yet "
+                                     "(enhanced scanning hands them over late).", counts=scan.counts)
     if scan.status not in _DONE:
         meaning = _STATUS_MEANING.get(scan.status, "ECR reports a scan status this gate does not know")
         detail = f" ({scan.description})" if scan.description else ""
@@ -243,12 +250,14 @@ def _listing(blocking: tuple[Finding, ...]) -> str:
 
 def _fix_phrase(blocking: tuple[Finding, ...]) -> str:
     if all(f.fix == FIX_UNKNOWN for f in blocking):
-        return ("basic scanning does not say whether fixed versions exist; update the base image and packages and "
-                "push again, or accept a finding by its id in ignoredVulnerabilities")
+        return ("the scan does not say whether fixed versions exist (basic scanning never does); update the base "
+                "image and packages and push again, or accept a finding by its id in ignoredVulnerabilities")
     fixed = sum(f.fix in (_ALL_FIXED, "PARTIAL") for f in blocking)
     if fixed == 0:
         return ("no fixed version exists yet; accept a finding by its id in ignoredVulnerabilities only once you "
                 "know it does not apply")
+    if fixed == len(blocking) == 1:
+        return "a fixed version exists: update the base image or the package and push again"
     share = "both" if fixed == len(blocking) == 2 else "all of them" if fixed == len(blocking) else \
         f"{fixed} of {len(blocking)}"
     return f"fixed versions exist for {share}: update the base image or the packages and push again"

@@ -23,8 +23,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from scan_findings import (FAIL_ON, FAIL_ON_FIXABLE, IGNORED, MAX_WAIT, MAX_WAIT_MINUTES, Outcome, Thresholds, Verdict,
-                           judge, read_scan)
+from scan_findings import (FAIL_ON, FAIL_ON_FIXABLE, IGNORED, MAX_WAIT, MAX_WAIT_MINUTES, SEVERITIES, Outcome,
+                           Thresholds, Verdict, judge, read_scan)
 
 DEFAULT_MAX_WAIT_MINUTES = 30
 # An enhanced scan passes when a read at least this long after an earlier one finds the same findings.
@@ -38,6 +38,8 @@ _KNOWN_PARAMETERS = {"repositoryName", "imageDigest", "registryId", MAX_WAIT, FA
 # An ECR or CodePipeline call waits seconds, and a few of them fit well inside the function's timeout,
 # so a slow AWS still leaves time to end the job.
 _CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=15, retries={"mode": "standard", "total_max_attempts": 3})
+# ECR's own trouble, not the image's: the gate tries again on its next call instead of failing the run.
+_TRANSIENT_ERRORS = {"ServerException", "ThrottlingException", "ServiceUnavailableException", "InternalFailure"}
 
 log = logging.getLogger("scan-gate")
 log.setLevel(logging.INFO)
@@ -130,9 +132,17 @@ class Progress:
 
 
 def output_variables(verdict: Verdict, request: GateRequest) -> dict[str, str]:
-    """What later actions may read as #{<namespace>.<name>}: the counts by severity and the digest judged."""
-    counts = {severity.lower(): str(count) for severity, count in verdict.counts.items()}
+    """What later actions may read as #{<namespace>.<name>}: the counts by severity (each one, zero included, so
+    a reference to any of them resolves) and the digest judged."""
+    counts = {severity.lower(): str(verdict.counts.get(severity, 0)) for severity in SEVERITIES}
+    counts.update({severity.lower(): str(count) for severity, count in verdict.counts.items()})
     return {**counts, "blocking": str(len(verdict.blocking)), "imageDigest": request.digest}
+
+
+def _transient(error: Exception) -> bool:
+    if isinstance(error, ClientError):
+        return error.response.get("Error", {}).get("Code", "") in _TRANSIENT_ERRORS
+    return True  # no answer at all: a connection or a read that failed after botocore's own retries
 
 
 def _read_failure(error: Exception) -> JobResult:
@@ -156,18 +166,25 @@ def decide(job: Mapping[str, Any], now: float) -> JobResult:
     try:
         scan = read_scan(ecr, request.repository, {"imageDigest": request.digest}, request.registry_id or None)
     except (ClientError, BotoCoreError) as error:
+        if _transient(error):
+            return _later(request, progress, now, f"ECR did not answer ({error}); asking again.", progress.seen)
         return _read_failure(error)
     verdict = judge(scan, request.thresholds, progress.confirmed(now))
     if verdict.outcome is Outcome.PASS:
         return JobResult(verdict.reason, output_variables=output_variables(verdict, request))
     if verdict.outcome is Outcome.FAIL:
         return JobResult(verdict.reason, failure_type="JobFailed")
+    return _later(request, progress, now, verdict.reason, scan.fingerprint)
+
+
+def _later(request: GateRequest, progress: Progress, now: float, reason: str, fingerprint: str) -> JobResult:
+    """Ask CodePipeline to call again, or fail the job once the gate has waited long enough."""
     waited = now - progress.started_at
     if waited >= request.max_wait_seconds:
-        return JobResult(f"Gave up after {waited / 60:.0f} min: {verdict.reason} Does the repository scan on push, "
+        return JobResult(f"Gave up after {waited / 60:.0f} min: {reason} Does the repository scan on push, "
                          "or the registry's scanning configuration cover it?", failure_type="JobFailed")
-    return JobResult(f"Waiting for the scan ({waited / 60:.0f} of {request.max_wait_seconds // 60} min): "
-                     f"{verdict.reason}", continuation_token=progress.after(scan.fingerprint, now))
+    return JobResult(f"Waiting for the scan ({waited / 60:.0f} of {request.max_wait_seconds // 60} min): {reason}",
+                     continuation_token=progress.after(fingerprint, now))
 
 
 def end_job(job_id: str, result: JobResult) -> None:
