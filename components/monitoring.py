@@ -17,7 +17,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from lambda_logs import COLD_STARTS, INIT_DURATION, PROVISIONED_INITS, log_metrics, saved_queries
+from lambda_logs import COLD_STARTS, INIT_DURATION, log_metrics, saved_queries
 
 LAMBDA_NAMESPACE = "AWS/Lambda"
 MIN_EVENTS = 3

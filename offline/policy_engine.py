@@ -17,7 +17,7 @@ from concurrent import futures
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Mapping, Optional
 
 import grpc
 import jsonschema

@@ -3,9 +3,11 @@
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
+import boto3
 import pytest
+from moto.server import ThreadedMotoServer
 
 from offline.engine import ProgramRun, run_program
 from offline.simulated_aws import SimulatedCloud
@@ -54,3 +56,24 @@ def prod_run() -> ProgramRun:
 @pytest.fixture(scope="session", params=["dev", "prod"])
 def any_stack_run(request, dev_run, prod_run) -> ProgramRun:
     return {"dev": dev_run, "prod": prod_run}[request.param]
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """A local moto server (ECR, STS, ...) on loopback; its account is 123456789012."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+MOTO_KEYS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+@pytest.fixture(scope="session")
+def moto_ecr(moto_endpoint):
+    """A client of moto's ECR in eu-west-1 for the tests to fill."""
+    return boto3.client("ecr", region_name="eu-west-1", endpoint_url=moto_endpoint,
+                        aws_access_key_id=MOTO_KEYS["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=MOTO_KEYS["AWS_SECRET_ACCESS_KEY"])

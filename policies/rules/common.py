@@ -41,5 +41,16 @@ def current_stack() -> str:
     return os.environ.get("PULUMI_STACK", "")
 
 
+# A config property for the policies that treat production differently.
+PRODUCTION_STACKS = {"type": "array", "items": {"type": "string"}, "default": ["prod", "production"],
+                     "description": "Stack names, or values of the stack tag `environment`, that mean production."}
+
+
+def is_production(args: ResourceValidationArgs, policy_schema: PolicyConfigSchema) -> bool:
+    """The stack is production by its name or its `environment` tag, as the policy's productionStacks says."""
+    names = setting(args.get_config(), policy_schema, "productionStacks")
+    return current_stack() in names or args.stack_tags.get("environment") in names
+
+
 def is_image_function(props: Mapping[str, Any]) -> bool:
     return props.get("packageType") == "Image"

@@ -17,7 +17,8 @@ from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationA
 from pulumi_policy.proxy import UnknownValueError
 
 from rules.aws import AWS_ERRORS, client, describe_error, ecr_image
-from rules.common import LAMBDA_FUNCTION, current_stack, is_image_function, resource_rule, schema, setting
+from rules.common import (LAMBDA_FUNCTION, PRODUCTION_STACKS, current_stack, is_image_function, is_production,
+                          resource_rule, schema, setting)
 from scan_findings import FAIL_ON, FAIL_ON_FIXABLE, IGNORED, SEVERITIES, Outcome, Thresholds, Verdict, judge, read_scan
 
 _DEFAULT = Thresholds().as_mapping()
@@ -32,8 +33,7 @@ _SCAN = schema(**{
               "description": "Vulnerability ids accepted on purpose."},
     "blockWhenUnreadable": {"type": "string", "enum": ["production", "always", "never"], "default": "production",
                             "description": "Where findings that cannot be read block the update."},
-    "productionStacks": {"type": "array", "items": {"type": "string"}, "default": ["prod", "production"],
-                         "description": "Stack names, or values of the stack tag `environment`, that mean production."},
+    "productionStacks": PRODUCTION_STACKS,
     "confirmSeconds": {"type": "integer", "minimum": 0, "maximum": 120, "default": 15,
                        "description": "An enhanced scan that would pass is read again this much later, and passes "
                                       "only when the second read finds the same findings."},
@@ -74,9 +74,7 @@ def _check(args: ResourceValidationArgs) -> ScanCheck:
 
 def _blocks_unreadable(args: ResourceValidationArgs) -> bool:
     where = setting(args.get_config(), _SCAN, "blockWhenUnreadable")
-    production = setting(args.get_config(), _SCAN, "productionStacks")
-    in_production = current_stack() in production or args.stack_tags.get("environment") in production
-    return where == "always" or (where == "production" and in_production)
+    return where == "always" or (where == "production" and is_production(args, _SCAN))
 
 
 @resource_rule("lambda-image-scan-findings",

@@ -3,8 +3,6 @@ e-mail subscription only when an address is set."""
 
 import json
 
-import pytest
-
 KEY, TOPIC, TOPIC_POLICY = "aws:kms/key:Key", "aws:sns/topic:Topic", "aws:sns/topicPolicy:TopicPolicy"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 

@@ -9,15 +9,13 @@ import os
 from pathlib import Path
 from typing import Iterator, Optional
 
-import boto3
 import pytest
 from google.protobuf import struct_pb2
-from moto.server import ThreadedMotoServer
 from pulumi.runtime.proto import analyzer_pb2
 
 from offline.policy_engine import Finding, PolicyPackProcess, _finding, configure, parse_policy_config
 from offline.stack_config import load_stack_config
-from tests.conftest import PROJECT_DIR
+from tests.conftest import MOTO_KEYS, PROJECT_DIR
 
 STACK = load_stack_config(PROJECT_DIR, "dev")
 
@@ -77,19 +75,6 @@ def pack(tmp_path_factory) -> Iterator[Pack]:
 
 
 @pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """A local moto server (ECR, STS, ...) on loopback; its account is 123456789012."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-MOTO_KEYS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-
-
-@pytest.fixture(scope="session")
 def aws_pack(tmp_path_factory, moto_endpoint) -> Iterator[Pack]:
     """The pack with fake credentials for the local moto server, the only AWS it can reach."""
     environment = aws_environment(tmp_path_factory.mktemp("aws"), AWS_ENDPOINT_URL=moto_endpoint, **MOTO_KEYS)
@@ -97,12 +82,10 @@ def aws_pack(tmp_path_factory, moto_endpoint) -> Iterator[Pack]:
         yield running
 
 
-@pytest.fixture(scope="session")
-def moto_ecr(moto_endpoint):
-    """A client of moto's ECR in eu-west-1 for the tests to fill."""
-    return boto3.client("ecr", region_name="eu-west-1", endpoint_url=moto_endpoint,
-                        aws_access_key_id=MOTO_KEYS["AWS_ACCESS_KEY_ID"],
-                        aws_secret_access_key=MOTO_KEYS["AWS_SECRET_ACCESS_KEY"])
+def foreign_function(image_uri: str) -> dict:
+    """An image function as public programs write it: packageType and imageUri, no lambdakit tags."""
+    return {"packageType": "Image", "imageUri": image_uri, "role": "arn:aws:iam::123456789012:role/lambda",
+            "architectures": ["arm64"], "memorySize": 1024}
 
 
 def by_policy(findings: list[Finding], policy: str) -> list[Finding]:

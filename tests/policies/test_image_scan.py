@@ -1,37 +1,22 @@
 """lambda-image-scan-findings through the pack's own process, asking a local moto server's ECR for the
 findings, as the pack asks ECR during `pulumi up` once the image's digest is known."""
 
-import json
-import urllib.request
-
 import pytest
 
-from tests.policies.conftest import SCAN_POLICIES, by_policy
-from tests.policies.test_image_size import REGISTRY, foreign_function, push
+from tests.ecr_answers import (REGISTRY, basic, basic_finding, enhanced, enhanced_finding, for_image, push,
+                               set_scan_result)
+from tests.policies.conftest import SCAN_POLICIES, by_policy, foreign_function
 
 FUNCTION = "aws:lambda/function:Function"
-CRITICAL = {"name": "CVE-2024-45490", "severity": "CRITICAL", "uri": "https://security-tracker.debian.org/tracker/CVE-2024-45490",
-            "attributes": [{"key": "package_name", "value": "expat"}, {"key": "package_version", "value": "2.5.0-1"}]}
-MEDIUM = {**CRITICAL, "name": "CVE-2023-52425", "severity": "MEDIUM"}
+CRITICAL = basic_finding("CVE-2024-45490", "CRITICAL")
+MEDIUM = basic_finding("CVE-2023-52425", "MEDIUM")
 
 
-def scanned(moto_endpoint, ecr, repository: str, *findings: dict, enhanced: list | None = None) -> str:
-    """An image in moto's ECR whose scan (as DescribeImageScanFindings answers it) found `findings`."""
+def scanned(moto_endpoint, ecr, repository: str, answer: dict) -> str:
+    """An image in moto's ECR whose scan DescribeImageScanFindings answers with `answer`."""
     digest, _ = push(ecr, repository, 90_000_000)
     ecr.start_image_scan(repositoryName=repository, imageId={"imageDigest": digest})
-    counts: dict[str, int] = {}
-    for finding in (*findings, *(enhanced or [])):
-        counts[finding["severity"]] = counts.get(finding["severity"], 0) + 1
-    listed = {"enhancedFindings": enhanced} if enhanced is not None else {"findings": list(findings)}
-    answer = {"registryId": "123456789012", "repositoryName": repository, "imageId": {"imageDigest": digest},
-              "imageScanStatus": {"status": "ACTIVE" if enhanced is not None else "COMPLETE",
-                                  "description": "The scan was completed successfully."},
-              "imageScanFindings": {"imageScanCompletedAt": "2026-11-20T10:00:00Z",
-                                    "vulnerabilitySourceUpdatedAt": "2026-11-20T09:00:00Z",
-                                    "findingSeverityCounts": counts, **listed}}
-    request = urllib.request.Request(f"{moto_endpoint}/moto-api/static/ecr/scan-finding-results", method="POST",
-                                     data=json.dumps({"results": [answer], "region": "eu-west-1"}).encode())
-    urllib.request.urlopen(request, timeout=10).close()
+    set_scan_result(moto_endpoint, for_image(answer, repository, digest))
     return f"{REGISTRY}/{repository}@{digest}"
 
 
@@ -40,11 +25,11 @@ def scan_findings(pack, image_uri: str) -> list:
 
 
 def test_an_image_whose_scan_passes_runs(aws_pack, moto_endpoint, moto_ecr):
-    assert scan_findings(aws_pack, scanned(moto_endpoint, moto_ecr, "scan/clean", MEDIUM)) == []
+    assert scan_findings(aws_pack, scanned(moto_endpoint, moto_ecr, "scan/clean", basic(MEDIUM))) == []
 
 
 def test_a_critical_finding_blocks_the_function_with_what_to_fix(aws_pack, moto_endpoint, moto_ecr):
-    image = scanned(moto_endpoint, moto_ecr, "scan/critical", CRITICAL, MEDIUM)
+    image = scanned(moto_endpoint, moto_ecr, "scan/critical", basic(CRITICAL, MEDIUM))
     [finding] = scan_findings(aws_pack, image)
     assert (finding.policy, finding.enforcement_level, finding.severity) == (
         "lambda-image-scan-findings", "mandatory", "critical")
@@ -54,7 +39,7 @@ def test_a_critical_finding_blocks_the_function_with_what_to_fix(aws_pack, moto_
 
 
 def test_the_thresholds_come_from_the_pack_config(aws_pack, moto_endpoint, moto_ecr):
-    image = scanned(moto_endpoint, moto_ecr, "scan/medium", MEDIUM)
+    image = scanned(moto_endpoint, moto_ecr, "scan/medium", basic(MEDIUM))
     with aws_pack.configured('{"lambda-image-scan-findings": {"failOnSeverities": ["CRITICAL", "MEDIUM"]}}'):
         [finding] = scan_findings(aws_pack, image)
     assert "1 MEDIUM finding (CVE-2023-52425)" in finding.message
@@ -64,17 +49,15 @@ def test_the_thresholds_come_from_the_pack_config(aws_pack, moto_endpoint, moto_
 
 
 def test_an_enhanced_scan_passes_once_a_second_read_finds_the_same(aws_pack, moto_endpoint, moto_ecr):
-    high_without_fix = {"severity": "HIGH", "status": "ACTIVE", "fixAvailable": "NO", "title": "CVE-2024-1 - zlib",
-                        "packageVulnerabilityDetails": {"vulnerabilityId": "CVE-2024-1"}}
-    image = scanned(moto_endpoint, moto_ecr, "scan/enhanced", enhanced=[high_without_fix])
+    high_without_fix = enhanced_finding("CVE-2024-1", "HIGH", "NO", package="zlib")
+    image = scanned(moto_endpoint, moto_ecr, "scan/enhanced", enhanced(high_without_fix, status="ACTIVE"))
     with aws_pack.configured('{"lambda-image-scan-findings": {"confirmSeconds": 0}}'):
         assert scan_findings(aws_pack, image) == []
 
 
 def test_an_enhanced_high_with_a_fix_blocks(aws_pack, moto_endpoint, moto_ecr):
-    fixable = {"severity": "HIGH", "status": "ACTIVE", "fixAvailable": "YES", "title": "CVE-2024-2 - openssl",
-               "packageVulnerabilityDetails": {"vulnerabilityId": "CVE-2024-2"}}
-    [finding] = scan_findings(aws_pack, scanned(moto_endpoint, moto_ecr, "scan/fixable", enhanced=[fixable]))
+    fixable = enhanced(enhanced_finding("CVE-2024-2", "HIGH", "YES"), status="ACTIVE")
+    [finding] = scan_findings(aws_pack, scanned(moto_endpoint, moto_ecr, "scan/fixable", fixable))
     assert "1 HIGH finding (CVE-2024-2)" in finding.message and "a fixed version exists" in finding.message
 
 

@@ -4,40 +4,13 @@ The pack process never reaches real AWS: `pack` has no credentials at all, and `
 for moto on 127.0.0.1 (see conftest.py).
 """
 
-import hashlib
-import json
 
 import pytest
 
-from tests.policies.conftest import besides_scans, by_policy
+from tests.ecr_answers import REGISTRY, push
+from tests.policies.conftest import besides_scans, by_policy, foreign_function
 
 FUNCTION = "aws:lambda/function:Function"
-REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"  # moto's account
-
-
-def foreign_function(image_uri: str) -> dict:
-    """An image function as public programs write it: packageType and imageUri, no lambdakit tags."""
-    return {"packageType": "Image", "imageUri": image_uri, "role": "arn:aws:iam::123456789012:role/lambda",
-            "architectures": ["arm64"], "memorySize": 1024}
-
-
-def push(ecr, repository: str, size: int, tag: str = "v1") -> tuple[str, int]:
-    """Put an image in moto's ECR; its digest and the size ECR reports for it.
-
-    moto reports a manifest's config.size as imageSizeInBytes (moto/ecr/models.py, Image), so the test
-    chooses the size; it still reads back what ECR says, as the pack will."""
-    ecr.create_repository(repositoryName=repository)
-    layer = "sha256:" + hashlib.sha256(repository.encode()).hexdigest()
-    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-                "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": size,
-                           "digest": "sha256:" + "c" * 64},
-                "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": size,
-                            "digest": layer}]}
-    digest = ecr.put_image(repositoryName=repository, imageManifest=json.dumps(manifest), imageTag=tag)[
-        "image"]["imageId"]["imageDigest"]
-    [details] = ecr.describe_images(repositoryName=repository, imageIds=[{"imageDigest": digest}])["imageDetails"]
-    assert details["imageSizeInBytes"] == size  # moto still measures as this test assumes
-    return digest, details["imageSizeInBytes"]
 
 
 def test_a_small_image_in_ecr_passes(aws_pack, moto_ecr):

@@ -5,7 +5,8 @@ import pytest
 from offline.policy_engine import LEVELS, PolicyPackError, PolicyPackProcess, parse_policy_config, reconcile_config
 from tests.policies.conftest import STACK
 
-PROMISED = {"lambda-architecture", "lambda-image-size", "ecr-scan-on-push", "lambda-memory", "lambda-image-scan-findings"}
+PROMISED = {"lambda-architecture", "lambda-image-size", "ecr-scan-on-push", "lambda-memory",
+            "lambda-image-scan-findings"}
 # Say only that another policy could not judge: advisory unless the user's config says otherwise.
 COULD_NOT_JUDGE = {"lambda-image-size-unmeasured", "lambda-image-scan-findings-unread"}
 # Remediation only: it acts at level "remediate" and is advisory until then.

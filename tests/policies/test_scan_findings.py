@@ -5,122 +5,20 @@ boto3 client, stubbed and against moto's ECR.
 The helpers at the top are the scan gate's tests' too (tests/functions/scan_gate/).
 """
 
-import copy
-import json
-import urllib.request
-from collections import Counter
-from typing import Optional
 
 import boto3
-import botocore.session
 import pytest
-from botocore import parsers
 from botocore.stub import Stubber
 
 from policies import scan_findings
 from policies.scan_findings import Finding, Outcome, Thresholds, judge, read_scan, scan_from_response
-from tests.conftest import DATA_DIR
-from tests.policies.test_image_size import push
+from tests.ecr_answers import (DIGEST, basic, basic_finding, enhanced, enhanced_finding, findings_request, for_image,
+                               listed_key, listing_none, pages, parsed, push, set_scan_result, stub_pages, wire,
+                               with_findings, with_status)
 
-SAMPLES = DATA_DIR / "scan"
-_FINDINGS_OUTPUT = botocore.session.get_session().get_service_model("ecr").operation_model(
-    "DescribeImageScanFindings").output_shape
-
-DIGEST = "sha256:" + "0123456789abcdef" * 4
 IMAGE = f"app@{DIGEST}"
 SHORT = "app@sha256:0123456789ab"  # how every reason names the image
 DEFAULTS = Thresholds()
-
-
-# --- ECR's answers ---------------------------------------------------------------------------------
-
-def wire(name: str) -> dict:
-    """A sample response body from tests/data/scan/, as ECR sends it."""
-    return json.loads((SAMPLES / f"{name}.json").read_text())
-
-
-def parsed(body: dict) -> dict:
-    """What a boto3 client returns for `body`: botocore's own parser, timestamps and all."""
-    response = parsers.create_parser("json").parse(
-        {"body": json.dumps(body).encode(), "headers": {}, "status_code": 200}, _FINDINGS_OUTPUT)
-    response.pop("ResponseMetadata", None)
-    return response
-
-
-def _listed(body: dict) -> str:
-    return "enhancedFindings" if "enhancedFindings" in body.get("imageScanFindings", {}) else "findings"
-
-
-def with_status(body: dict, status: str, description: Optional[str] = None) -> dict:
-    changed = copy.deepcopy(body)
-    changed["imageScanStatus"] = {"status": status, **({"description": description} if description else {})}
-    return changed
-
-
-def with_findings(body: dict, findings: list[dict]) -> dict:
-    """`body` listing `findings` instead, with ECR's counts for them (open findings only; no zero keys)."""
-    changed = copy.deepcopy(body)
-    found = changed["imageScanFindings"]
-    found[_listed(changed)] = findings
-    found["findingSeverityCounts"] = dict(Counter(f["severity"] for f in findings
-                                                  if f.get("status", "ACTIVE") == "ACTIVE"))
-    return changed
-
-
-def listing_none(body: dict) -> dict:
-    """`body` as enhanced scanning first reports it: counts in place, the findings not handed over yet."""
-    changed = copy.deepcopy(body)
-    changed["imageScanFindings"][_listed(changed)] = []
-    return changed
-
-
-def for_image(body: dict, repository: str, digest: str) -> dict:
-    changed = copy.deepcopy(body)
-    changed.update(repositoryName=repository, imageId={"imageDigest": digest}, registryId="123456789012")
-    return changed
-
-
-def pages(body: dict, size: int) -> list[dict]:
-    """`body` cut into pages of `size` findings as ECR pages: each page carries the status and the counts,
-    every page but the last a nextToken."""
-    listed = body["imageScanFindings"][_listed(body)]
-    cut = [listed[i:i + size] for i in range(0, len(listed), size)]
-    result = []
-    for number, part in enumerate(cut, 1):
-        page = copy.deepcopy(body)
-        page["imageScanFindings"][_listed(body)] = part
-        if number < len(cut):
-            page["nextToken"] = f"ukD72mdD/mC8b5xV3susmJzz{number}aTgp3hKwR9nRUW1yZZ63B5NL+m8CiI+qgoiLO0t5s6Oi9w=="
-        result.append(page)
-    return result
-
-
-def basic_finding(vulnerability_id: str, severity: str) -> dict:
-    """A basic scan's finding, in the shape of the samples' own."""
-    finding = copy.deepcopy(wire("basic-complete-critical")["imageScanFindings"]["findings"][0])
-    finding.update(name=vulnerability_id, severity=severity,
-                   uri=f"https://security-tracker.debian.org/tracker/{vulnerability_id}")
-    return finding
-
-
-def enhanced_finding(vulnerability_id: str, severity: str, fix: str, status: str = "ACTIVE",
-                     package: str = "openssl") -> dict:
-    """An enhanced scan's (Inspector's) finding, in the shape of the samples' own."""
-    finding = copy.deepcopy(wire("enhanced-complete-critical")["imageScanFindings"]["enhancedFindings"][1])
-    details = finding["packageVulnerabilityDetails"]
-    details["vulnerabilityId"] = vulnerability_id
-    details["vulnerablePackages"] = [{**details["vulnerablePackages"][0], "name": package}]
-    finding.update(severity=severity, fixAvailable=fix, status=status, title=f"{vulnerability_id} - {package}")
-    return finding
-
-
-def basic(*findings: dict) -> dict:
-    return with_findings(wire("basic-complete-medium"), list(findings))
-
-
-def enhanced(*findings: dict, status: str = "COMPLETE") -> dict:
-    return with_status(with_findings(wire("enhanced-complete-critical"), list(findings)), status,
-                       "The scan was completed successfully.")
 
 
 def scan_of(body: dict) -> scan_findings.Scan:
@@ -147,16 +45,6 @@ def passing(result: scan_findings.Verdict) -> str:
 def waiting(result: scan_findings.Verdict) -> str:
     assert result.outcome is Outcome.WAIT, result.reason
     return result.reason
-
-
-def set_scan_result(moto_endpoint: str, body: dict, region: str = "eu-west-1") -> None:
-    """What moto's ECR answers for the image `body` names (moto's API, moto/ecr/models.py
-    describe_image_scan_findings)."""
-    request = urllib.request.Request(f"{moto_endpoint}/moto-api/static/ecr/scan-finding-results", method="POST",
-                                     data=json.dumps({"results": [body], "region": region}).encode(),
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        assert answer.status == 201
 
 
 # --- The decision table: COMPLETE and ACTIVE ---------------------------------------------------------
@@ -403,27 +291,6 @@ def ecr():
         stubber.assert_no_pending_responses()
 
 
-def findings_request(repository: str = "app", registry_id: Optional[str] = None, token: Optional[str] = None,
-                     digest: str = DIGEST) -> dict:
-    """The parameters read_scan sends for one page of the image's findings."""
-    request = {"repositoryName": repository, "imageId": {"imageDigest": digest}, "maxResults": 1000}
-    if registry_id:
-        request["registryId"] = registry_id
-    if token:
-        request["nextToken"] = token
-    return request
-
-
-def stub_pages(stubber: Stubber, answers: list[dict], repository: str = "app", registry_id: Optional[str] = None,
-               digest: str = DIGEST) -> None:
-    """ECR answers read_scan's requests with `answers`, page after page."""
-    token = None
-    for page in answers:
-        stubber.add_response("describe_image_scan_findings", parsed(page),
-                             findings_request(repository, registry_id, token, digest))
-        token = page.get("nextToken")
-
-
 @pytest.mark.parametrize("sample, size, blocking", [
     ("basic-complete-critical", 4, "1 HIGH finding (CVE-2023-4911)"),  # on the second of two pages
     ("enhanced-complete-critical", 1, "1 HIGH finding (CVE-2023-4911)"),  # four pages of one
@@ -441,7 +308,7 @@ def test_read_scan_reads_every_page(ecr, sample, size, blocking):
 
 
 def _all_listed(body: dict) -> list[dict]:
-    return body["imageScanFindings"][_listed(body)]
+    return body["imageScanFindings"][listed_key(body)]
 
 
 def test_read_scan_tells_basic_from_enhanced_findings(ecr):

@@ -5,7 +5,6 @@ import json
 import logging
 import os
 import uuid
-from pathlib import Path
 from typing import Iterator
 
 import pytest

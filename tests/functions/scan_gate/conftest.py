@@ -20,7 +20,7 @@ from botocore.stub import Stubber
 
 from components.scan_gate import PACKAGE
 from tests.conftest import DATA_DIR, PROJECT_DIR
-from tests.policies.test_scan_findings import findings_request, stub_pages
+from tests.ecr_answers import findings_request, stub_pages
 
 DIGEST = "sha256:" + hashlib.sha256(b"the image the build stage pushed").hexdigest()
 SHORT = f"app@{DIGEST[:19]}"  # how the gate's messages name the image

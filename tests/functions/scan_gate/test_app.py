@@ -16,11 +16,12 @@ import pytest
 from botocore.config import Config
 
 from tests.conftest import DATA_DIR
+from tests.ecr_answers import enhanced_finding, listing_none, pages, wire, with_findings, with_status
 from tests.functions.scan_gate.conftest import (ARTIFACT_CREDENTIALS, DIGEST, NONE_FOUND, PARAMETERS, SHORT, continued,
                                                 job_event, job_id)
-from tests.policies.test_scan_findings import listing_none, pages, wire, with_findings, with_status, enhanced_finding
 
-PASSED = {**NONE_FOUND, "medium": "1", "blocking": "0", "imageDigest": DIGEST}  # the output variables for basic-complete-medium
+# The output variables for basic-complete-medium.
+PASSED = {**NONE_FOUND, "medium": "1", "blocking": "0", "imageDigest": DIGEST}
 CRITICAL_IDS = "4 CRITICAL findings (CVE-2021-3177, CVE-2022-48565, CVE-2023-38408, CVE-2023-45871)"
 
 

@@ -13,10 +13,9 @@ from typing import Iterator
 import pytest
 
 from offline.lambda_runtime import LambdaRuntimeApi, runtime_client
+from tests.conftest import MOTO_KEYS
+from tests.ecr_answers import for_image, push, set_scan_result, wire
 from tests.functions.scan_gate.conftest import NONE_FOUND, assemble, job_event, job_id
-from tests.policies.conftest import MOTO_KEYS, moto_ecr, moto_endpoint  # noqa: F401 (fixtures)
-from tests.policies.test_image_size import push
-from tests.policies.test_scan_findings import for_image, set_scan_result, wire
 
 JSON_11 = "application/x-amz-json-1.1"
 GATE_DEFAULTS = {"failOnSeverities": ["CRITICAL"], "failOnFixableSeverities": ["HIGH"], "maxWaitMinutes": 30}
@@ -123,7 +122,8 @@ def test_a_passing_image_ends_its_job_in_success(runtime, codepipeline, moto_end
     call = the_job_result(runtime, codepipeline, event, "Succeeded")
     assert call.operation == "PutJobSuccessResult"
     assert call.body == {
-        "jobId": job_id(event), "outputVariables": {**NONE_FOUND, "medium": "1", "blocking": "0", "imageDigest": digest},
+        "jobId": job_id(event),
+        "outputVariables": {**NONE_FOUND, "medium": "1", "blocking": "0", "imageDigest": digest},
         "executionDetails": {"summary": f"{repository}@{digest[:19]}: no finding fails the gate (1 MEDIUM; it fails "
                                         "on any CRITICAL, HIGH with a fix)."}}
 
