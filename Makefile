@@ -7,7 +7,7 @@ STACK ?= dev
 test: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -q tests
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.txt pipeline/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@

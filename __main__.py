@@ -1,15 +1,18 @@
-"""lambdakit: build the function's image, push it to ECR, run it on Lambda, and watch it."""
+"""lambdakit: build the function's image, push it to ECR, run it on Lambda, watch it, and (on a stack that asks
+for one) deliver every change through a pipeline."""
 
 from pathlib import Path
 
 import pulumi
 
 from components.alarm_topic import AlarmTopic, AlarmTopicArgs
+from components.canary_release import CanaryRelease, CanaryReleaseArgs
 from components.container_function import LIVE_ALIAS, ContainerFunction, ContainerFunctionArgs
 from components.container_image import ContainerImage, ContainerImageArgs
 from components.dashboard import StackDashboard, StackDashboardArgs
 from components.function_basics import FunctionLogs
 from components.monitoring import AlarmThresholds, FunctionMonitoring, FunctionMonitoringArgs
+from components.pipeline import DeliveredFunction, DeliveryPipeline, DeliveryPipelineArgs
 from components.registry_scanning import RegistryScanning, RegistryScanningArgs
 from components.scan_gate import TIMEOUT_SECONDS as GATE_TIMEOUT_SECONDS
 from components.scan_gate import ScanGate, ScanGateArgs
@@ -30,6 +33,9 @@ image = ContainerImage(settings.app, ContainerImageArgs(
     force_delete=settings.ecr_force_delete,
     puller_function_name=settings.function_name,
     tags=settings.tags,
+    image_digest=settings.image_digest,
+    # A pipeline's stack deploys what the pipeline scanned: a local `up` keeps the image the alias runs.
+    keep_image_of_alias=LIVE_ALIAS if settings.has_pipeline else None,
 ))
 
 function = ContainerFunction(settings.app, ContainerFunctionArgs(
@@ -47,6 +53,7 @@ function = ContainerFunction(settings.app, ContainerFunctionArgs(
     cors_allow_origins=settings.cors_allow_origins,
     environment=settings.function_environment,
     tags=settings.tags,
+    traffic_shifted_by_codedeploy=settings.has_pipeline,
 ))
 
 # Per stack: where alarms go.
@@ -54,6 +61,7 @@ alarm_topic = AlarmTopic("alarms", AlarmTopicArgs(
     topic_name=settings.alarm_topic_name,
     alarm_name_prefix=f"{settings.stack_prefix}-",
     email=settings.alarm_email,
+    pipeline_notifications=settings.has_pipeline,
     tags=settings.tags,
 ))
 
@@ -107,11 +115,52 @@ if settings.ecr_enhanced_scanning != "OFF":
     RegistryScanning("registry-scanning", RegistryScanningArgs(scan_frequency=settings.ecr_enhanced_scanning,
                                                                repository_names=[image.repository_name]))
 
+if settings.has_pipeline:
+    names = settings.delivery_names
+    release = CanaryRelease(f"{settings.app}-release", CanaryReleaseArgs(
+        application_name=settings.function_name,
+        function_name=settings.function_name,
+        function_arn=function.function_arn,
+        alias_name=LIVE_ALIAS,
+        canary_percent=settings.pipeline_canary_percent,
+        canary_minutes=settings.pipeline_canary_minutes,
+        alarm_names=monitoring.alarm_names,
+        alarm_arns=monitoring.alarm_arns,
+        role_name=names.codedeploy_role,
+        tags=settings.tags,
+    ))
+    pipeline = DeliveryPipeline("delivery", DeliveryPipelineArgs(
+        names=names,
+        stack=settings.stack,
+        pulumi_stack=f"{pulumi.get_organization()}/{settings.project}/{settings.stack}",
+        repository_id=settings.pipeline_repository,
+        branch=settings.pipeline_branch,
+        provider=settings.pipeline_provider,
+        connection_arn=settings.pipeline_connection_arn,
+        artifact_days=settings.pipeline_artifact_days,
+        log_retention_days=settings.log_retention_days,
+        function=DeliveredFunction(app=settings.app, platform=settings.platform,
+                                   function_name=settings.function_name, function_arn=function.function_arn,
+                                   alias_name=LIVE_ALIAS, repository_url=image.repository_url,
+                                   repository_arn=image.repository_arn, release=release),
+        scan_gate_function_name=scan_gate.function_name,
+        scan_gate_function_arn=scan_gate.function_arn,
+        topic_arn=alarm_topic.topic_arn,
+        enhanced_scanning=settings.ecr_enhanced_scanning != "OFF",
+        tags=settings.tags,
+    ), opts=pulumi.ResourceOptions(depends_on=[alarm_topic]))  # its failures may publish once the topic lets them
+    pulumi.export("pipelineName", pipeline.pipeline_name)
+    pulumi.export("connectionArn", pipeline.connection_arn)
+    # A connection the stack creates stays PENDING until a person completes its handshake there.
+    pulumi.export("connectionConsole", pipeline.connection_console)
+    pulumi.export("pulumiTokenSecretArn", pipeline.token_secret_arn)
+
 dashboard = StackDashboard("dashboard", StackDashboardArgs(dashboard_name=settings.stack_prefix,
                                                            functions=[monitoring, scan_gate_monitoring]))
 
 pulumi.export("functionUrl", function.function_url)
 pulumi.export("aliasArn", function.alias_arn)
+pulumi.export("functionVersion", function.function_version)
 pulumi.export("imageUri", image.image_uri)
 pulumi.export("repositoryUrl", image.repository_url)
 pulumi.export("alarmTopicArn", alarm_topic.topic_arn)

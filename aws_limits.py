@@ -124,3 +124,97 @@ ECR_SCAN_MAX_RULES = 2
 ECR_SCAN_MAX_FILTERS = 100
 ECR_SCAN_FILTER = NameRule("ECR scanning filter", re.compile(r"[a-z0-9*](?:[._\-/a-z0-9*]?[a-z0-9*]+)*"), 1, 255,
                            "lower-case letters, digits, ., _, -, / and the wildcard *")
+
+# Delivery services (botocore's models: codepipeline 2015-07-09, codebuild 2016-10-06, codeconnections
+# 2023-12-01, codedeploy 2014-10-06, codestar-notifications 2019-10-15; S3's bucket naming rules).
+PIPELINE_NAME = NameRule("CodePipeline pipeline name", re.compile(r"[A-Za-z0-9.@\-_]+"), 1, 100,
+                         "letters, digits and . @ - _")
+PIPELINE_STAGE_OR_ACTION_NAME = NameRule("CodePipeline stage or action name", re.compile(r"[A-Za-z0-9.@\-_]+"), 1,
+                                         100, "letters, digits and . @ - _")
+PIPELINE_NAMESPACE = NameRule("CodePipeline action namespace", re.compile(r"[A-Za-z0-9@\-_]+"), 1, 100,
+                              "letters, digits and @ - _")
+PIPELINE_ARTIFACT_NAME = NameRule("CodePipeline artifact name", re.compile(r"[a-zA-Z0-9_\-]+"), 1, 100,
+                                  "letters, digits, _ and -")
+# A V2 trigger's push filters: up to 3 per trigger, each with up to 8 branch and 8 file-path patterns.
+PIPELINE_MAX_PUSH_FILTERS = 3
+PIPELINE_MAX_PATTERNS = 8
+PIPELINE_MAX_PATTERN_LENGTH = 255
+PIPELINE_EXECUTION_MODES = ("QUEUED", "SUPERSEDED", "PARALLEL")
+CODEBUILD_PROJECT_NAME = NameRule("CodeBuild project name", re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_]{1,149}"), 2, 150,
+                                  "a letter or digit, then letters, digits, - and _")
+CODEBUILD_TIMEOUT_MINUTES = (5, 2160)
+CODEBUILD_QUEUED_TIMEOUT_MINUTES = (5, 480)
+CODEBUILD_CACHE_MODES = ("LOCAL_DOCKER_LAYER_CACHE", "LOCAL_SOURCE_CACHE", "LOCAL_CUSTOM_CACHE")
+CODEBUILD_VARIABLE_TYPES = ("PLAINTEXT", "PARAMETER_STORE", "SECRETS_MANAGER")
+CONNECTION_NAME = NameRule("CodeConnections connection name", re.compile(r".+", re.DOTALL), 1, 32, "any text")
+CONNECTION_PROVIDERS = ("GitHub", "GitLab", "Bitbucket")  # the hosted ones; self-managed need a host
+CODEDEPLOY_NAME = NameRule("CodeDeploy name", re.compile(r"[A-Za-z0-9+=,.@_-]+"), 1, 100,
+                           "letters, digits and + = , . @ _ -")
+CODEDEPLOY_MAX_ALARMS = 10
+CODEDEPLOY_ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT_STOP_ON_REQUEST")
+NOTIFICATION_RULE_NAME = NameRule("notification rule name", re.compile(r"[A-Za-z0-9\-_ ]+"), 1, 64,
+                                  "letters, digits, spaces, - and _")
+NOTIFICATION_MAX_TARGETS = 10
+SECRET_NAME = NameRule("Secrets Manager secret name", re.compile(r"[A-Za-z0-9/_+=.@-]+"), 1, 512,
+                       "letters, digits and / _ + = . @ -")
+# S3 general purpose buckets: 3..63 lower-case letters, digits, dots and hyphens, starting and ending with a
+# letter or digit. (The AWS provider's bucket_prefix appends 26 characters, so a prefix has at most 37.)
+S3_BUCKET_NAME = NameRule("S3 bucket name", re.compile(r"(?!xn--|sthree-|amzn-s3-demo-)[a-z0-9][a-z0-9.-]*[a-z0-9]"
+                                                       r"(?<!-s3alias)(?<!--ol-s3)(?<!\.mrap)(?<!--x-s3)"), 3, 63,
+                          "lower-case letters, digits, . and -, starting and ending with a letter or digit")
+# The AWS provider's bucket_prefix, name_prefix: id.PrefixedUniqueId appends 26 characters (terraform-plugin-sdk).
+UNIQUE_ID_SUFFIX_LENGTH = 26
+S3_BUCKET_PREFIX_MAX = 63 - UNIQUE_ID_SUFFIX_LENGTH
+# S3 bucket settings (S3 API reference: PutBucketEncryption, PutBucketOwnershipControls, PutBucketVersioning,
+# PutBucketLifecycleConfiguration). "Disabled" versioning is the provider's, for a bucket never versioned.
+S3_SSE_ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
+S3_KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
+S3_OBJECT_OWNERSHIPS = ("BucketOwnerPreferred", "ObjectWriter", "BucketOwnerEnforced")
+S3_VERSIONING_STATUSES = ("Enabled", "Suspended", "Disabled")
+S3_LIFECYCLE_STATUSES = ("Enabled", "Disabled")
+S3_LIFECYCLE_MAX_ID = 255
+# Secrets Manager DeleteSecret's RecoveryWindowInDays; the provider's 0 means "delete without recovery".
+SECRET_RECOVERY_DAYS = (7, 30)
+# IAM (IAM and AWS STS quotas): whitespace is not counted in a policy's size.
+IAM_POLICY_NAME = NameRule("IAM policy name", re.compile(r"[\w+=,.@-]+", re.ASCII), 1, 128,
+                           "ASCII letters, digits and + = , . @ _ -")
+IAM_MANAGED_POLICY_MAX_CHARS = 6144
+IAM_ROLE_INLINE_POLICIES_MAX_CHARS = 10240  # all of a role's inline policies together
+IAM_MANAGED_POLICIES_PER_ROLE = 10
+# CodeBuild: the compute types each environment type runs on (build-env-ref-compute-types.html); environment
+# types not listed here are not checked.
+CODEBUILD_GENERAL_COMPUTE = ("BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE",
+                             "BUILD_GENERAL1_XLARGE", "BUILD_GENERAL1_2XLARGE")
+CODEBUILD_LAMBDA_COMPUTE = ("BUILD_LAMBDA_1GB", "BUILD_LAMBDA_2GB", "BUILD_LAMBDA_4GB", "BUILD_LAMBDA_8GB",
+                            "BUILD_LAMBDA_10GB")
+CODEBUILD_COMPUTE_TYPES = {"LINUX_CONTAINER": CODEBUILD_GENERAL_COMPUTE, "ARM_CONTAINER": CODEBUILD_GENERAL_COMPUTE,
+                           "LINUX_LAMBDA_CONTAINER": CODEBUILD_LAMBDA_COMPUTE,
+                           "ARM_LAMBDA_CONTAINER": CODEBUILD_LAMBDA_COMPUTE}
+CODEBUILD_CACHE_TYPES = ("NO_CACHE", "S3", "LOCAL")
+# CodePipeline.
+PIPELINE_TYPES = ("V1", "V2")
+PIPELINE_MIN_STAGES = 2
+PIPELINE_CONFIGURATION_VALUE_LENGTH = (1, 1000)
+PIPELINE_RESERVED_NAMESPACES = ("codepipeline", "variables")  # execution and (V2) pipeline-level variables
+# The action types this project uses: (category, provider) -> required configuration keys, and how many input
+# and output artifacts the action takes (CodePipeline user guide, "Valid input and output artifacts for each
+# action type", and each action's reference page).
+PIPELINE_ACTION_TYPES = {
+    ("Source", "CodeStarSourceConnection"): (("ConnectionArn", "FullRepositoryId", "BranchName"), (0, 0), (1, 1)),
+    ("Build", "CodeBuild"): (("ProjectName",), (1, 5), (0, 5)),
+    ("Test", "CodeBuild"): (("ProjectName",), (1, 5), (0, 5)),
+    ("Invoke", "Lambda"): (("FunctionName",), (0, 5), (0, 5)),
+}
+# CodeDeploy.
+CODEDEPLOY_COMPUTE_PLATFORMS = ("Server", "Lambda", "ECS")
+CODEDEPLOY_TRAFFIC_TYPES = ("TimeBasedCanary", "TimeBasedLinear", "AllAtOnce")
+CODEDEPLOY_SHIFT_PERCENT = (1, 99)
+CODEDEPLOY_SHIFT_INTERVAL_MINUTES = (1, 2880)  # at most 2 days between the first and the last shift
+CODEDEPLOY_SERVER_DEFAULTS = ("CodeDeployDefault.OneAtATime", "CodeDeployDefault.HalfAtATime",
+                              "CodeDeployDefault.AllAtOnce")
+# CodeStar Notifications: event type ids by the service of the rule's resource (dtconsole "Events for
+# notification rules").
+NOTIFICATION_DETAIL_TYPES = ("BASIC", "FULL")
+NOTIFICATION_TARGET_TYPES = ("SNS", "AWSChatbotSlack", "AWSChatbotMicrosoftTeams")
+NOTIFICATION_EVENT_PREFIXES = {"codepipeline": "codepipeline-pipeline-", "codedeploy": "codedeploy-application-",
+                               "codebuild": "codebuild-project-", "codecommit": "codecommit-repository-"}

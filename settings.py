@@ -6,6 +6,7 @@ under every stack's own values; this module only types and checks what arrives.
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,9 +15,12 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
-from aws_limits import (DASHBOARD_NAME, ECR_REPOSITORY_NAME, IAM_ROLE_NAME, SNS_TOPIC_NAME, LAMBDA_ARCHITECTURES, LAMBDA_EPHEMERAL_STORAGE_MB,
-                        LAMBDA_FUNCTION_NAME, LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_SECONDS, LOG_RETENTION_DAYS,
-                        URL_CORS_MAX_ITEMS, URL_CORS_MAX_ORIGIN_LENGTH)
+from aws_limits import (CODEBUILD_PROJECT_NAME, CODEDEPLOY_NAME, CONNECTION_NAME, CONNECTION_PROVIDERS,
+                        DASHBOARD_NAME, ECR_REPOSITORY_NAME, IAM_ROLE_NAME, LAMBDA_ARCHITECTURES,
+                        LAMBDA_EPHEMERAL_STORAGE_MB, LAMBDA_FUNCTION_NAME, LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_SECONDS,
+                        LOG_RETENTION_DAYS, NOTIFICATION_RULE_NAME, PIPELINE_NAME, S3_BUCKET_NAME,
+                        SECRET_NAME, SNS_TOPIC_NAME, URL_CORS_MAX_ITEMS,
+                        URL_CORS_MAX_ORIGIN_LENGTH, NameRule)
 from lambda_logs import LOG_FORMATS
 from policies.scan_findings import FAIL_ON, FAIL_ON_FIXABLE, IGNORED, MAX_WAIT, MAX_WAIT_MINUTES, SEVERITIES
 
@@ -35,6 +39,12 @@ _ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # configuration, so names that announce a secret are refused outright.
 _SECRET_LOOKING_NAME = re.compile(r"(^|_)(SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|PRIVATE_KEY|CREDENTIALS?)(_|$)")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+_IMAGE_DIGEST = r"^(sha256:[0-9a-f]{64})?$"
+# CodeConnections' FullRepositoryId: owner/name, or group/subgroup/name on GitLab.
+_REPOSITORY_ID = r"^([A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+)?$"
+# git check-ref-format's rules, as far as a branch name in a settings file can break them.
+_BRANCH = r"^(?!-)(?!.*\.\.)(?!.*//)(?!.*@\{)(?!.*\.lock$)[^\s~^:?*\[\\\x00-\x1f\x7f]+(?<![/.])$"
+_CONNECTION_ARN = r"^(arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]+)?$"
 
 
 class SettingsError(pulumi.RunError):
@@ -167,6 +177,19 @@ class StackSettings(BaseModel):
                                                                      "after 24 hours)")]
     # Registry-wide (Inspector) scanning for the stack's repository: OFF, SCAN_ON_PUSH or CONTINUOUS_SCAN.
     ecr_enhanced_scanning: Annotated[str, _one_of(("OFF", "SCAN_ON_PUSH", "CONTINUOUS_SCAN"))]
+    # Deploy this image of the stack's repository instead of building one (the pipeline's Deploy stage sets it).
+    image_digest: Annotated[str, _matching(_IMAGE_DIGEST, "sha256: and 64 lower-case hex digits, or empty")]
+    # The delivery pipeline: none when the repository is empty.
+    pipeline_repository: Annotated[str, _matching(_REPOSITORY_ID, "owner/name of the source repository, or empty "
+                                                                  "for no pipeline")]
+    pipeline_branch: Annotated[str, _matching(_BRANCH, "a git branch name")]
+    pipeline_provider: Annotated[str, _one_of(CONNECTION_PROVIDERS)]
+    pipeline_connection_arn: Annotated[str, _matching(_CONNECTION_ARN, "a CodeConnections connection ARN, or empty "
+                                                                       "for one the stack creates")]
+    pipeline_canary_percent: Annotated[int, _within(1, 99, "% (the rest follows after pipelineCanaryMinutes)")]
+    # The release waits in a CodeBuild build, billed by the minute, for the whole canary: two hours at most.
+    pipeline_canary_minutes: Annotated[int, _within(1, 120, "minutes")]
+    pipeline_artifact_days: Annotated[int, _within(1, 365, "days")]
 
     @field_validator("environment", mode="before")
     @classmethod
@@ -179,6 +202,13 @@ class StackSettings(BaseModel):
         reserved = info.data.get("reserved_concurrency")
         if reserved is not None and reserved >= 0 and value > reserved:
             raise ValueError(f"must be at most reservedConcurrency ({reserved})")
+        return value
+
+    @field_validator("pipeline_connection_arn")
+    @classmethod
+    def _connection_needs_pipeline(cls, value: str, info: ValidationInfo) -> str:
+        if value and not info.data.get("pipeline_repository"):
+            raise ValueError("names a connection for a pipeline, but lambdakit:pipelineRepository is empty")
         return value
 
     @property
@@ -205,15 +235,26 @@ class StackSettings(BaseModel):
         return {FAIL_ON: self.scan_fail_on_severities, FAIL_ON_FIXABLE: self.scan_fail_on_fixable_severities,
                 IGNORED: self.scan_ignored_vulnerabilities, MAX_WAIT: self.scan_max_wait_minutes}
 
+    @property
+    def has_pipeline(self) -> bool:
+        return bool(self.pipeline_repository)
+
+    @property
+    def delivery_names(self) -> "DeliveryNames":
+        return DeliveryNames(self.stack_prefix, self.function_name)
+
     def name_problems(self) -> list[str]:
         """What AWS would refuse among the names made from project, stack and app (the repository and
-        the role are named after the function; the scan gate, the topic and the dashboard after the stack)."""
+        the role are named after the function; the scan gate, the topic, the dashboard and the pipeline
+        after the stack)."""
         names = [(rule, self.function_name, "project-stack-app")
                  for rule in (LAMBDA_FUNCTION_NAME, ECR_REPOSITORY_NAME, IAM_ROLE_NAME)]
         names += [(rule, self.scan_gate_function_name, "project-stack-scan-gate")
                   for rule in (LAMBDA_FUNCTION_NAME, IAM_ROLE_NAME)]
         names += [(SNS_TOPIC_NAME, self.alarm_topic_name, "project-stack-alarms"),
                   (DASHBOARD_NAME, self.stack_prefix, "project-stack")]
+        if self.has_pipeline:
+            names += self.delivery_names.checked()
         return [f"{rule.what} = {json.dumps(name)} ({made_of}): {problem}; rename the stack or the project"
                 for rule, name, made_of in names if (problem := rule.problem(name))]
 
@@ -231,6 +272,56 @@ class StackSettings(BaseModel):
     def tags(self) -> dict[str, str]:
         return {"project": self.project, "stack": self.stack, "app": self.app, "managed-by": "pulumi"}
 
+
+@dataclass(frozen=True)
+class DeliveryNames:
+    """The names of the delivery pipeline's parts: the pipeline, its roles and build projects, and the
+    function's release in CodeDeploy, after the stack (and the function)."""
+
+    stack_prefix: str
+    function_name: str
+
+    @property
+    def pipeline(self) -> str:
+        return self.stack_prefix
+
+    def stage_role(self, stage: str) -> str:
+        """The role of the pipeline itself ("pipeline") or of one of its CodeBuild projects (named alike)."""
+        return f"{self.stack_prefix}-{stage}"
+
+    @property
+    def connection(self) -> str:
+        return self.stack_prefix
+
+    @property
+    def artifact_bucket_prefix(self) -> str:
+        return f"{self.stack_prefix}-artifacts-"
+
+    @property
+    def token_secret(self) -> str:
+        return f"{self.stack_prefix}/pulumi-access-token"
+
+    @property
+    def codedeploy_role(self) -> str:
+        return f"{self.function_name}-codedeploy"
+
+    def checked(self) -> list[tuple[NameRule, str, str]]:
+        """Each name with the rule AWS holds it to. The bucket is checked as the name its prefix makes: the
+        AWS provider appends 26 characters."""
+        return [(PIPELINE_NAME, self.pipeline, "project-stack"),
+                (CONNECTION_NAME, self.connection, "project-stack"),
+                (NOTIFICATION_RULE_NAME, self.pipeline, "project-stack"),
+                (S3_BUCKET_NAME, self.artifact_bucket_prefix + "0" * 26, "project-stack-artifacts-<26 unique>"),
+                (SECRET_NAME, self.token_secret, "project-stack/pulumi-access-token"),
+                (CODEDEPLOY_NAME, self.function_name, "project-stack-app"),
+                (IAM_ROLE_NAME, self.codedeploy_role, "project-stack-app-codedeploy"),
+                (IAM_ROLE_NAME, self.stage_role("pipeline"), "project-stack-pipeline"),
+                *[(rule, self.stage_role(stage), f"project-stack-{stage}") for stage in BUILD_STAGES
+                  for rule in (IAM_ROLE_NAME, CODEBUILD_PROJECT_NAME)]]
+
+
+# The pipeline's CodeBuild projects; each has its own role, with only what that stage does.
+BUILD_STAGES = ("build", "deploy", "release")
 
 # Only these keys come from `pulumi.Config`; project and stack come from the engine.
 CONFIG_KEYS = tuple(to_camel(name) for name in StackSettings.model_fields if name not in ("project", "stack"))

@@ -4,7 +4,8 @@ The key is customer managed because CloudWatch cannot publish to a topic encrypt
 managed key (alias/aws/sns): that key's policy does not let cloudwatch.amazonaws.com use it, and
 nobody can change it, so the alarm's action fails ("CloudWatch Alarms does not have authorization to
 access the SNS topic encryption key"). The topic's policy lets only this account's alarms, named with
-the stack's prefix, publish; identities of the account keep what their IAM policies give them.
+the stack's prefix, publish (and, on a stack with a delivery pipeline, CodeStar Notifications, which tells of
+the pipeline's failures); identities of the account keep what their IAM policies give them.
 
 An e-mail subscription stays "pending confirmation" until someone follows the link SNS sends; until
 then nothing is delivered, and Pulumi cannot delete it (a `destroy` forgets it; deleting the topic
@@ -19,7 +20,11 @@ import pulumi
 import pulumi_aws as aws
 
 
-def key_policy(partition: str, account_id: str) -> str:
+# Who may publish besides the stack's alarms: CodeStar Notifications, for the pipeline's failures.
+_NOTIFICATIONS = "codestar-notifications.amazonaws.com"
+
+
+def key_policy(partition: str, account_id: str, pipeline_notifications: bool = False) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [
         # The key's default policy: the account administers it through IAM (without this statement
         # nobody could, and KMS refuses a policy that locks the caller out).
@@ -28,16 +33,22 @@ def key_policy(partition: str, account_id: str) -> str:
         # What an alarm's publish needs: SNS asks for a data key under the publisher's authority.
         {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
          "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*"},
+        *([{"Sid": "PipelineNotificationsPublish", "Effect": "Allow", "Principal": {"Service": _NOTIFICATIONS},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*"}] if pipeline_notifications else []),
     ]})
 
 
-def topic_policy(topic_arn: str, partition: str, region: str, account_id: str, alarm_name_prefix: str) -> str:
+def topic_policy(topic_arn: str, partition: str, region: str, account_id: str, alarm_name_prefix: str,
+                 pipeline_notifications: bool = False) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [
         {"Sid": "StackAlarmsPublish", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
          "Action": "sns:Publish", "Resource": topic_arn,
          "Condition": {"ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:"
                                                     f"{alarm_name_prefix}*"},
                        "StringEquals": {"aws:SourceAccount": account_id}}},
+        *([{"Sid": "PipelineNotificationsPublish", "Effect": "Allow", "Principal": {"Service": _NOTIFICATIONS},
+            "Action": "sns:Publish", "Resource": topic_arn,
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}}] if pipeline_notifications else []),
         {"Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish", "Resource": topic_arn,
          "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
     ]})
@@ -48,6 +59,7 @@ class AlarmTopicArgs:
     topic_name: str
     alarm_name_prefix: str  # only alarms whose names start with it may publish
     email: str = ""  # "" for no subscription
+    pipeline_notifications: bool = False  # the stack's delivery pipeline reports its failures here
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -65,7 +77,7 @@ class AlarmTopic(pulumi.ComponentResource):
         self.key = aws.kms.Key(
             name, description=f"Encrypts the alarm topic {args.topic_name}", enable_key_rotation=True,
             deletion_window_in_days=30, policy=pulumi.Output.all(partition, caller.account_id).apply(
-                lambda values: key_policy(*values)),
+                lambda values: key_policy(*values, args.pipeline_notifications)),
             tags=args.tags, opts=child)
         aws.kms.Alias(name, name=f"alias/{args.topic_name}", target_key_id=self.key.key_id, opts=child)
         self.topic = aws.sns.Topic(name, name=args.topic_name, kms_master_key_id=self.key.arn, tags=args.tags,
@@ -73,7 +85,7 @@ class AlarmTopic(pulumi.ComponentResource):
         aws.sns.TopicPolicy(
             name, arn=self.topic.arn,
             policy=pulumi.Output.all(self.topic.arn, partition, region, caller.account_id).apply(
-                lambda values: topic_policy(*values, args.alarm_name_prefix)),
+                lambda values: topic_policy(*values, args.alarm_name_prefix, args.pipeline_notifications)),
             opts=child)
         if args.email:
             aws.sns.TopicSubscription(name, topic=self.topic.arn, protocol="email", endpoint=args.email, opts=child)

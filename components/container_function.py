@@ -46,6 +46,8 @@ class ContainerFunctionArgs:
     cors_allow_origins: list[str] = field(default_factory=list)
     environment: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    # CodeDeploy moves the alias (a canary, then all traffic) once the pipeline has deployed a version.
+    traffic_shifted_by_codedeploy: bool = False
 
 
 class ContainerFunction(pulumi.ComponentResource):
@@ -80,9 +82,12 @@ class ContainerFunction(pulumi.ComponentResource):
             # its policy is attached. (image_uri itself carries the wait for ECR's pull grant.)
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, self.log_group]),
         )
+        # Who owns the alias's version and weights: the program, or CodeDeploy once it releases (the program
+        # then sets the version only when it creates the alias, and an `up` never undoes a release or a canary).
         self.alias = aws.lambda_.Alias(
             name, name=LIVE_ALIAS, function_name=self.function.name, function_version=self.function.version,
-            opts=child)
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["function_version", "routing_config"]
+                                        if args.traffic_shifted_by_codedeploy else None))
         if args.provisioned_concurrency > 0:
             aws.lambda_.ProvisionedConcurrencyConfig(
                 name, function_name=self.function.name, qualifier=self.alias.name,
@@ -104,11 +109,13 @@ class ContainerFunction(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=public_grants))
 
         self.function_arn = self.function.arn
+        self.function_version = self.function.version  # the newest published version
         self.log_group_name = self.log_group.name
         self.alias_arn = self.alias.arn
         self.function_url = self.url.function_url
         self.register_outputs({
-            "functionArn": self.function_arn, "aliasArn": self.alias_arn, "functionUrl": self.function_url})
+            "functionArn": self.function_arn, "functionVersion": self.function_version, "aliasArn": self.alias_arn,
+            "functionUrl": self.function_url})
 
     def _allow_public_url(self, name: str) -> list[aws.lambda_.Permission]:
         """An unauthenticated URL needs both grants since AWS's 2025 change: the URL call and the invoke it makes."""

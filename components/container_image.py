@@ -1,4 +1,5 @@
-"""ContainerImage: a scanned, encrypted ECR repository and the function's image built and pushed into it."""
+"""ContainerImage: a scanned, encrypted ECR repository and the function's image: built and pushed into it, or
+one it already holds (a digest the delivery pipeline built and scanned), named by its digest either way."""
 
 import hashlib
 import json
@@ -6,6 +7,7 @@ import os
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -88,6 +90,24 @@ class ContainerImageArgs:
     puller_function_name: str
     build_args: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    image_digest: str = ""  # an image the repository holds, deployed as it is: nothing is built
+    # A pipeline's stack: with no digest given, keep the image this alias of the function runs, if any.
+    keep_image_of_alias: Optional[str] = None
+
+
+def image_build(context_dir: Path, platform: str, build_args: dict[str, str]) -> dict:
+    """What `docker build` is given; the content tag is made from it, by the program and by the pipeline."""
+    return {"context": context_dir.as_posix(), "dockerfile": (context_dir / "Dockerfile").as_posix(),
+            "platform": platform, "args": build_args}
+
+
+def live_image_digest(function_name: str, alias: str) -> str:
+    """The digest the function's alias runs now; "" when the function does not exist yet (a stack's first
+    `up`). Synchronous invokes, because the answer decides whether an image is built at all."""
+    if function_name not in (aws.lambda_.get_functions().function_names or []):
+        return ""
+    image_uri = aws.lambda_.get_function(function_name=function_name, qualifier=alias).image_uri or ""
+    return image_uri.partition("@")[2]
 
 
 class ContainerImage(pulumi.ComponentResource):
@@ -127,37 +147,23 @@ class ContainerImage(pulumi.ComponentResource):
             opts=child,
         )
 
-        # The token is fetched anew on every run; pulumi-docker leaves registry username and
-        # password out of the Image's diff (pulumi-docker#952), so a fresh token plans no change.
-        token = aws.ecr.get_authorization_token_output(registry_id=self.repository.registry_id,
-                                                       opts=pulumi.InvokeOutputOptions(parent=self))
-        build = {"context": args.context_dir.as_posix(), "dockerfile": (args.context_dir / "Dockerfile").as_posix(),
-                 "platform": args.platform, "args": args.build_args}
-        self.image = docker.Image(
-            name,
-            image_name=pulumi.Output.concat(self.repository.repository_url, ":", content_tag(args.context_dir, build)),
-            build=docker.DockerBuildArgs(**build),
-            registry=docker.RegistryArgs(
-                server=self.repository.repository_url,
-                username=token.user_name,
-                password=pulumi.Output.secret(token.password),
-            ),
-            opts=child,
-        )
-
+        digest = args.image_digest or (
+            live_image_digest(args.puller_function_name, args.keep_image_of_alias) if args.keep_image_of_alias else "")
+        # repoDigest is `repository@sha256:...`: an immutable reference to exactly what was pushed.
+        repo_digest = (pulumi.Output.concat(self.repository.repository_url, "@", digest) if digest
+                       else self._build_and_push(name, args))
         self.repository_url = self.repository.repository_url
         self.repository_name = self.repository.name
         self.repository_arn = self.repository.arn
-        # repoDigest is `repository@sha256:...`: an immutable reference to exactly what was pushed.
         # Lambda checks at create time that it may pull the image and, finding no grant, refuses or
         # writes a broader statement of its own into the repository policy. The reference is handed
         # out only once the pull grant exists: whatever runs the image waits for both.
-        self.image_uri = pulumi.Output.all(self.image.repo_digest, pull_grant.id).apply(lambda ready: ready[0])
-        # The size ECR itself reports for the pushed manifest, so the policy pack judges the real
+        self.image_uri = pulumi.Output.all(repo_digest, pull_grant.id).apply(lambda ready: ready[0])
+        # The size ECR itself reports for the manifest, so the policy pack judges the real
         # image; unknown during a preview that has not pushed yet.
         pushed = aws.ecr.get_image_output(
             repository_name=self.repository.name,
-            image_digest=self.image.repo_digest.apply(lambda ref: ref.split("@", 1)[1]),
+            image_digest=repo_digest.apply(lambda ref: ref.split("@", 1)[1]),
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
         self.image_size_bytes = pushed.image_size_in_bytes
@@ -166,3 +172,22 @@ class ContainerImage(pulumi.ComponentResource):
             "imageUri": self.image_uri,
             "imageSizeBytes": self.image_size_bytes,
         })
+
+    def _build_and_push(self, name: str, args: ContainerImageArgs) -> pulumi.Output[str]:
+        # The token is fetched anew on every run; pulumi-docker leaves registry username and
+        # password out of the Image's diff (pulumi-docker#952), so a fresh token plans no change.
+        token = aws.ecr.get_authorization_token_output(registry_id=self.repository.registry_id,
+                                                       opts=pulumi.InvokeOutputOptions(parent=self))
+        build = image_build(args.context_dir, args.platform, args.build_args)
+        image = docker.Image(
+            name,
+            image_name=pulumi.Output.concat(self.repository.repository_url, ":", content_tag(args.context_dir, build)),
+            build=docker.DockerBuildArgs(**build),
+            registry=docker.RegistryArgs(
+                server=self.repository.repository_url,
+                username=token.user_name,
+                password=pulumi.Output.secret(token.password),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return image.repo_digest

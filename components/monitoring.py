@@ -238,6 +238,7 @@ class FunctionMonitoring(pulumi.ComponentResource):
         # An alarm on a log-derived metric may exist before its filter; it waits in INSUFFICIENT_DATA.
         self.alarms = {spec.key: self._alarm(name, spec) for spec in self.specs}
         self.alarm_arns = {key: alarm.arn for key, alarm in self.alarms.items()}
+        self.alarm_names = {key: alarm.name for key, alarm in self.alarms.items()}
         self.register_outputs({"alarmArns": self.alarm_arns})
 
     def _alarm(self, name: str, spec: AlarmSpec) -> aws.cloudwatch.MetricAlarm:

@@ -77,9 +77,11 @@ class ResourceStep(MockResourceArgs):
     """A registration as the simulated cloud sees it: its URN, what the engine made it wait for, and
     whether a replacement deletes the old resource first."""
 
-    def __init__(self, urn: str, prerequisites: list["Registration"], delete_before_replace: bool, **args: Any):
+    def __init__(self, urn: str, prerequisites: list["Registration"], delete_before_replace: bool,
+                 ignore_changes: list[str], **args: Any):
         super().__init__(**args)
         self.urn, self.prerequisites, self.delete_before_replace = urn, prerequisites, delete_before_replace
+        self.ignore_changes = ignore_changes
 
 
 class RecordingMonitor(MockMonitor):
@@ -106,7 +108,7 @@ class RecordingMonitor(MockMonitor):
         _ensure_event_loop()  # deserialising resource references needs one on this thread
         inputs = rpc.deserialize_properties(request.object)
         step = ResourceStep(urn, self._prerequisites(list(request.dependencies)), request.deleteBeforeReplace,
-                            typ=request.type,
+                            list(request.ignoreChanges), typ=request.type,
                             name=request.name, inputs=inputs, provider=request.provider,
                             resource_id=request.importId, custom=request.custom)
         id_, state = self.mocks.new_resource(step)
@@ -146,7 +148,9 @@ def run_program(project_dir: Path, config: StackConfig, cloud: SimulatedCloud) -
     program no longer declares is deleted at the end. Raises whatever the program or the cloud raises."""
     pulumi.runtime.set_all_config(config.values)
     monitor = RecordingMonitor(cloud)
-    pulumi.runtime.set_mocks(cloud, project=config.project, stack=config.stack, preview=True, monitor=monitor)
+    # "organization" is what the CLI tells a program on a self-managed backend; Pulumi Cloud tells the stack's own.
+    pulumi.runtime.set_mocks(cloud, project=config.project, stack=config.stack, preview=True, monitor=monitor,
+                             organization="organization")
     with _working_directory(project_dir):
         _sync_await(run_pulumi_func(lambda: runpy.run_path(str(project_dir), run_name="__main__")))
     cloud.delete_all_but({r.urn for r in monitor.registrations})

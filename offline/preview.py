@@ -40,6 +40,12 @@ KEY_PROPERTIES = {
     "aws:cloudwatch/dashboard:Dashboard": ("dashboardName",),
     "aws:sns/topic:Topic": ("name", "kmsMasterKeyId"),
     "aws:sns/topicSubscription:TopicSubscription": ("protocol", "endpoint"),
+    "aws:codepipeline/pipeline:Pipeline": ("name", "pipelineType", "executionMode"),
+    "aws:codebuild/project:Project": ("name", "environment.type", "environment.privilegedMode"),
+    "aws:codedeploy/deploymentConfig:DeploymentConfig": ("deploymentConfigName",),
+    "aws:codedeploy/deploymentGroup:DeploymentGroup": ("deploymentGroupName", "alarmConfiguration.alarms"),
+    "aws:codeconnections/connection:Connection": ("name", "providerType"),
+    "aws:secretsmanager/secret:Secret": ("name",),
 }
 
 

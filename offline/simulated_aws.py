@@ -34,6 +34,7 @@ from aws_limits import (ECR_REPOSITORY_NAME, ECR_SCAN_FILTER, ECR_SCAN_MAX_FILTE
                         URL_CORS_MAX_AGE_SECONDS, URL_CORS_MAX_HEADER_LENGTH, URL_CORS_MAX_ITEMS,
                         URL_CORS_MAX_ORIGIN_LENGTH, URL_CORS_METHODS)
 from offline.refusals import AwsRefusal, as_list, check_name, check_range, known, policy_document
+from offline.simulated_delivery import SimulatedDelivery
 from offline.simulated_monitoring import SimulatedMonitoring
 
 ACCOUNT_ID = "123456789012"
@@ -109,7 +110,7 @@ class _Resource:
     compared: dict  # what the provider's Diff compares, from the inputs
 
 
-class SimulatedCloud(SimulatedMonitoring, pulumi.runtime.Mocks):
+class SimulatedCloud(SimulatedMonitoring, SimulatedDelivery, pulumi.runtime.Mocks):
     """One AWS account in `region`, answering registrations and invokes as the providers would.
 
     `image_size_bytes` is what ECR reports for a pushed image. None means the image is not pushed,
@@ -127,6 +128,7 @@ class SimulatedCloud(SimulatedMonitoring, pulumi.runtime.Mocks):
         self.resources: dict[str, _Resource] = {}  # by URN: what the stack has created
         self.repositories: dict[str, _Repository] = {}
         self.function_policies: dict[tuple[str, str], dict[str, dict]] = {}  # (function, qualifier) -> Sid -> statement
+        self.function_images: dict[tuple[str, str], Any] = {}  # (function, version) -> the image it runs
         self._builds = itertools.count(1)
         self._creators: dict[str, Callable[[Any, Optional[_Resource]], dict]] = {
             "aws:ecr/repository:Repository": self._repository,
@@ -143,6 +145,7 @@ class SimulatedCloud(SimulatedMonitoring, pulumi.runtime.Mocks):
             "aws:lambda/functionUrl:FunctionUrl": self._function_url,
             "aws:lambda/permission:Permission": self._permission,
             **self.monitoring_creators(),
+            **self.delivery_creators(),
         }
 
     def arn(self, service: str, resource: str, region: Optional[str] = None) -> str:
@@ -154,7 +157,7 @@ class SimulatedCloud(SimulatedMonitoring, pulumi.runtime.Mocks):
         if not step.custom:
             return "", {}
         previous = self.resources.get(step.urn)
-        inputs = dict(step.inputs)
+        inputs = _ignoring_changes(dict(step.inputs), previous, step.ignore_changes)
         compared = _compared_by_diff(step.typ, inputs)
         if previous is not None and previous.compared == compared:
             return previous.outputs.get("id", ""), previous.outputs  # no diff: the provider calls nothing
@@ -285,6 +288,7 @@ class SimulatedCloud(SimulatedMonitoring, pulumi.runtime.Mocks):
     def _role_policy(self, step, previous, inputs, name) -> dict:
         if known(inputs.get("policy")):
             policy_document("the role policy", inputs["policy"])
+        self.check_inline_policies(step.urn, inputs)  # the role's quota on inline policies (SimulatedDelivery)
         return {}
 
     def _log_group(self, step, previous, inputs, name) -> dict:
@@ -313,6 +317,7 @@ class SimulatedCloud(SimulatedMonitoring, pulumi.runtime.Mocks):
         else:
             _check_zip_package(inputs)
         version = str(int(previous.outputs["version"]) + 1) if previous and inputs.get("publish") else "1"
+        self.function_images[(name, version)] = inputs.get("imageUri")
         return {"arn": arn, "version": version, "qualifiedArn": f"{arn}:{version}",
                 "invokeArn": f"arn:{self.partition}:apigateway:{self.region}:lambda:path/2015-03-31/functions/"
                              f"{arn}/invocations"}
@@ -352,13 +357,27 @@ class SimulatedCloud(SimulatedMonitoring, pulumi.runtime.Mocks):
         check_name(LAMBDA_ALIAS_NAME, name)
         return {"arn": self.arn("lambda", f"function:{inputs['functionName']}:{name}")}
 
+    def _aliases(self) -> dict[tuple[str, str], dict]:
+        """Each alias's state by (function, alias): its version and weights as Lambda holds them now."""
+        return {(r.outputs.get("functionName"), r.outputs["name"]): r.outputs
+                for r in self.resources.values() if r.type == "aws:lambda/alias:Alias"}
+
+    def shift_alias(self, function_name: str, alias: str, version: str, weights: Optional[dict] = None) -> None:
+        """UpdateAlias from outside the program, as CodeDeploy makes it: the alias points at `version`, with
+        `weights` ({version: share}) routed elsewhere while a canary runs."""
+        state = self._aliases()[(function_name, alias)]
+        state["functionVersion"] = version
+        state["routingConfig"] = {"additionalVersionWeights": weights} if weights else None
+
     def _provisioned_concurrency(self, step, previous, inputs, name) -> dict:
-        aliases = {(r.inputs.get("functionName"), r.outputs["name"]): r.inputs.get("functionVersion")
-                   for r in self.resources.values() if r.type == "aws:lambda/alias:Alias"}
         qualifier = inputs.get("qualifier")
-        if "$LATEST" in (qualifier, aliases.get((inputs.get("functionName"), qualifier))):
+        alias = self._aliases().get((inputs.get("functionName"), qualifier)) or {}
+        if "$LATEST" in (qualifier, alias.get("functionVersion")):
             raise AwsRefusal("InvalidParameterValueException: Provisioned Concurrency Configs cannot be applied to "
                              "unpublished function versions.")
+        if (alias.get("routingConfig") or {}).get("additionalVersionWeights"):
+            raise AwsRefusal("InvalidParameterValueException: Alias with weights can not be used with Provisioned "
+                             "Concurrency")
         check_range("ProvisionedConcurrentExecutions", inputs.get("provisionedConcurrentExecutions"), (1, 10**6))
         return {}
 
@@ -435,7 +454,36 @@ class SimulatedCloud(SimulatedMonitoring, pulumi.runtime.Mocks):
                 raise AwsRefusal(f"ImageNotFoundException: no image {digest} in {repository.name}")
             return {"imageDigest": digest, "imageSizeInBytes": repository.sizes[digest],
                     "repositoryName": repository.name}
+        if args.token == "aws:lambda/getFunctions:getFunctions":
+            functions = [r.outputs for r in self.resources.values() if r.type == "aws:lambda/function:Function"]
+            return {"functionNames": [f["name"] for f in functions], "functionArns": [f["arn"] for f in functions],
+                    "id": self.region}
+        if args.token == "aws:lambda/getFunction:getFunction":
+            return self._get_function(args.args.get("functionName"), args.args.get("qualifier"))
         raise NotImplementedError(f"the simulated cloud does not answer {args.token}")
+
+    def _get_function(self, function_name: str, qualifier: Optional[str]) -> dict:
+        """GetFunction of a version or an alias (the version it points at; during a canary, the main one)."""
+        alias = self._aliases().get((function_name, qualifier))
+        version = alias["functionVersion"] if alias else qualifier
+        if (function_name, version) not in self.function_images:
+            raise AwsRefusal(f"ResourceNotFoundException: Function not found: {self.arn('lambda', 'function:')}"
+                             f"{function_name}:{qualifier}")
+        arn = self.arn("lambda", f"function:{function_name}")
+        return {"functionName": function_name, "arn": arn, "qualifiedArn": f"{arn}:{qualifier}", "version": version,
+                "imageUri": self.function_images[(function_name, version)], "qualifier": qualifier,
+                "id": function_name}
+
+
+def _ignoring_changes(inputs: dict, previous: Optional[_Resource], ignored: list[str]) -> dict:
+    """The engine's ignoreChanges: an existing resource keeps the old value of each ignored property (a new one
+    takes the program's). Top-level properties only, all this program ignores."""
+    if any("." in key or "[" in key for key in ignored):
+        raise NotImplementedError(f"the simulated engine ignores top-level properties only, not {ignored}")
+    if previous is None:
+        return inputs
+    kept = {key: previous.inputs[key] for key in ignored if key in previous.inputs}
+    return {**{k: v for k, v in inputs.items() if k not in ignored}, **kept}
 
 
 def _compared_by_diff(typ: str, inputs: dict) -> dict:

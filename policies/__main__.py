@@ -2,6 +2,7 @@
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
+from rules.delivery import codebuild_arm64
 from rules.ecr_repository import ecr_scan_on_push, ecr_scan_on_push_fix
 from rules.function_url import function_url_auth_in_production, provisioned_concurrency_not_on_latest
 from rules.iam_statements import iam_no_wildcard_actions
@@ -29,5 +30,6 @@ PolicyPack(
         iam_no_wildcard_actions,
         lambda_managed_log_group,
         lambda_monitoring_coverage,
+        codebuild_arm64,
     ],
 )

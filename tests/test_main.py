@@ -91,10 +91,15 @@ def test_alias_points_at_the_published_version(any_stack_run):
     assert alias["functionName"] == function["name"]
 
 
+PIPELINE_EXPORTS = {"pipelineName", "connectionArn", "connectionConsole", "pulumiTokenSecretArn"}
+
+
 def test_exports_are_what_a_user_needs(any_stack_run):
     exports = any_stack_run.exports
-    assert set(exports) == {"functionUrl", "aliasArn", "imageUri", "repositoryUrl", "alarmTopicArn", "dashboardName",
-                            "scanGateFunctionName"}
+    with_pipeline = bool(any_stack_run.of_type("aws:codepipeline/pipeline:Pipeline"))
+    assert set(exports) == {"functionUrl", "aliasArn", "functionVersion", "imageUri", "repositoryUrl", "alarmTopicArn",
+                            "dashboardName", "scanGateFunctionName", *(PIPELINE_EXPORTS if with_pipeline else ())}
+    assert exports["functionVersion"] == any_stack_run.under("api").one("aws:lambda/function:Function").state["version"]
     assert exports["scanGateFunctionName"] == any_stack_run.under("scan-gate").one(
         "aws:lambda/function:Function").inputs["name"]
     assert exports["aliasArn"].endswith(":live")
@@ -109,7 +114,9 @@ def test_every_child_has_a_component_parent(any_stack_run):
     assert {r.type for r in any_stack_run.resources if not r.custom} == {
         "lambdakit:image:ContainerImage", "lambdakit:function:ContainerFunction",
         "lambdakit:notifications:AlarmTopic", "lambdakit:monitoring:FunctionMonitoring",
-        "lambdakit:dashboard:StackDashboard", "lambdakit:scan:ScanGate"}
+        "lambdakit:dashboard:StackDashboard", "lambdakit:scan:ScanGate",
+        *(("lambdakit:delivery:CanaryRelease", "lambdakit:delivery:DeliveryPipeline")
+          if any_stack_run.of_type("aws:codepipeline/pipeline:Pipeline") else ())}
     assert all(r.parent in components for r in any_stack_run.resources if r.custom)
 
 

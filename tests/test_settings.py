@@ -54,6 +54,30 @@ INVALID_SETTINGS = [
      "lambdakit:scanMaxWaitMinutes = 1441: must be 1..1440 minutes (CodePipeline ends a Lambda action after 24 hours)"),
     ({"ecrEnhancedScanning": "ON"},
      'lambdakit:ecrEnhancedScanning = "ON": must be one of OFF, SCAN_ON_PUSH, CONTINUOUS_SCAN'),
+    ({"imageDigest": "sha256:abc"}, 'lambdakit:imageDigest = "sha256:abc": must be sha256: and 64 lower-case hex '
+                                    "digits, or empty"),
+    ({"imageDigest": "latest"}, 'lambdakit:imageDigest = "latest": must be sha256: and 64 lower-case hex digits, '
+                                "or empty"),
+    ({"pipelineRepository": "lambdakit"}, 'lambdakit:pipelineRepository = "lambdakit": must be owner/name of the '
+                                          "source repository, or empty for no pipeline"),
+    ({"pipelineRepository": "https://github.com/o/r"},
+     'lambdakit:pipelineRepository = "https://github.com/o/r": must be owner/name of the source repository, or empty '
+     "for no pipeline"),
+    ({"pipelineBranch": "feature..x"}, 'lambdakit:pipelineBranch = "feature..x": must be a git branch name'),
+    ({"pipelineBranch": "-main"}, 'lambdakit:pipelineBranch = "-main": must be a git branch name'),
+    ({"pipelineBranch": "release/"}, 'lambdakit:pipelineBranch = "release/": must be a git branch name'),
+    ({"pipelineProvider": "CodeCommit"},
+     'lambdakit:pipelineProvider = "CodeCommit": must be one of GitHub, GitLab, Bitbucket'),
+    ({"pipelineRepository": "o/r", "pipelineConnectionArn": "arn:aws:codecommit:eu-west-1:123456789012:repo"},
+     'lambdakit:pipelineConnectionArn = "arn:aws:codecommit:eu-west-1:123456789012:repo": must be a CodeConnections '
+     "connection ARN, or empty for one the stack creates"),
+    ({"pipelineConnectionArn": "arn:aws:codeconnections:eu-west-1:123456789012:connection/0f1e2d3c-4b5a"},
+     'lambdakit:pipelineConnectionArn = "arn:aws:codeconnections:eu-west-1:123456789012:connection/0f1e2d3c-4b5a": '
+     "names a connection for a pipeline, but lambdakit:pipelineRepository is empty"),
+    ({"pipelineCanaryPercent": 100},
+     "lambdakit:pipelineCanaryPercent = 100: must be 1..99 % (the rest follows after pipelineCanaryMinutes)"),
+    ({"pipelineCanaryMinutes": 0}, "lambdakit:pipelineCanaryMinutes = 0: must be 1..120 minutes"),
+    ({"pipelineArtifactDays": 0}, "lambdakit:pipelineArtifactDays = 0: must be 1..365 days"),
     ({"environment": ["no-equals-sign"]},
      "lambdakit:environment = [\"no-equals-sign\"]: entry 'no-equals-sign' must be NAME=value "
      "with NAME made of letters, digits and _"),
@@ -129,3 +153,20 @@ def test_a_name_too_long_for_lambda_and_iam_is_named_for_both(stack_runner):
     assert [line.split(" = ")[0].strip() for line in lines] == ["Lambda function name", "IAM role name"] * 2
     assert all("must be 1..64 characters" in line for line in lines)
 
+
+
+def test_a_pipeline_name_aws_refuses_is_named_before_anything_exists(stack_runner):
+    """The pipeline's names come from the stack's prefix too: a connection name holds 32 characters, a bucket
+    prefix 37 (the provider appends 26), a role 64."""
+    with pytest.raises(SettingsError) as stopped:
+        stack_runner("prod", stack_name="production-eu-central-1")
+    lines = str(stopped.value).splitlines()[1:]
+    assert [line.split(" = ")[0].strip() for line in lines] == ["CodeConnections connection name", "S3 bucket name"]
+    assert lines[0].endswith('"lambdakit-production-eu-central-1" (project-stack): must be 1..32 characters, any text; '
+                             "rename the stack or the project")
+    assert "(project-stack-artifacts-<26 unique>): must be 3..63 characters" in lines[1]
+
+
+def test_only_a_stack_with_a_pipeline_checks_the_pipelines_names(stack_runner):
+    run = stack_runner("prod", {"pipelineRepository": ""}, stack_name="production-eu-central-1")
+    assert run.of_type("aws:codepipeline/pipeline:Pipeline") == []

@@ -35,19 +35,23 @@ def test_a_second_up_with_nothing_changed_builds_and_pushes_nothing(account):
     assert second.exports["imageUri"] == first.exports["imageUri"]
 
 
+# prod without its pipeline: every `up` builds here, as a stack without one does.
+BUILT_HERE = {"pipelineRepository": ""}
+
+
 def test_a_checkout_under_another_umask_pushes_a_new_tag_into_the_immutable_repository(account, checkout):
     """pulumi-docker hashes file modes: a group-writable app.py (umask 002) is a rebuild, and the
     rebuilt image has a new digest. Under the same tag, prod's IMMUTABLE repository would refuse it."""
-    first = run_stack("prod", cloud=account, project_dir=checkout)
+    first = run_stack("prod", BUILT_HERE, cloud=account, project_dir=checkout)
     (checkout / "functions" / "api" / "app.py").chmod(0o664)
-    second = run_stack("prod", cloud=account, project_dir=checkout)
+    second = run_stack("prod", BUILT_HERE, cloud=account, project_dir=checkout)
     assert second.exports["imageUri"] != first.exports["imageUri"]
     assert len(_pushed(account, second)) == 2  # the first image keeps its tag, for a rollback
 
 
 def test_arm64_and_x86_64_builds_of_the_same_files_never_share_a_tag(account):
-    arm = run_stack("prod", cloud=account)
-    x86 = run_stack("prod", {"architecture": "x86_64"}, cloud=account)
+    arm = run_stack("prod", BUILT_HERE, cloud=account)
+    x86 = run_stack("prod", {**BUILT_HERE, "architecture": "x86_64"}, cloud=account)
     assert x86.one("docker:index/image:Image").inputs["build"]["platform"] == "linux/amd64"
     assert x86.exports["imageUri"] != arm.exports["imageUri"]
     assert len(_pushed(account, x86)) == 2

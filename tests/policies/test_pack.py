@@ -16,7 +16,7 @@ REMEDIATION_ONLY = {"ecr-scan-on-push-fix"}
 def test_every_policy_is_described_with_its_level_severity_and_config_schema(pack):
     policies = {p.name: p for p in pack.info.policies}
     assert PROMISED | COULD_NOT_JUDGE | REMEDIATION_ONLY <= set(policies)
-    assert len(policies) == 14
+    assert len(policies) == 15
     advisory = COULD_NOT_JUDGE | REMEDIATION_ONLY
     for policy in policies.values():
         assert policy.description and policy.severity, policy.name

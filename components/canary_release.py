@@ -1,0 +1,120 @@
+"""CanaryRelease: how a function's new version takes the `live` alias's traffic. A CodeDeploy Lambda
+deployment gives it a share first (a canary), then all of it, and rolls back when a watched alarm fires.
+
+CodeDeploy owns the alias's version and weights from then on; the function's component stops setting
+them (ContainerFunction, `traffic_shifted_by_codedeploy`). The pipeline's Canary action starts the deployment
+(pipeline/release.py); this component holds what it needs: the application, the canary configuration, the
+deployment group with its alarms, and the role CodeDeploy acts with.
+"""
+
+import json
+from dataclasses import dataclass, field
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+# The alarms that stop a release: what the new version itself does wrong. Cold starts, init time, concurrency
+# and spillover are left out: a new version starts cold and takes traffic from warm environments, so those
+# rise during every canary, and a capacity alarm says nothing against the code.
+ROLLBACK_ALARMS = ("error-rate", "url-5xx-rate", "throttles", "duration")
+# What CodeDeploy answers to: a failed deployment, and an alarm that fired while it ran.
+ROLLBACK_EVENTS = ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]
+DEPLOYMENT_GROUP = "live"
+
+
+@dataclass(frozen=True)
+class CanaryReleaseArgs:
+    application_name: str  # named after the function
+    function_name: str
+    function_arn: pulumi.Input[str]
+    alias_name: str
+    canary_percent: int
+    canary_minutes: int
+    alarm_names: dict[str, pulumi.Input[str]]  # the function's alarms by key (FunctionMonitoring's)
+    alarm_arns: dict[str, pulumi.Input[str]]
+    role_name: str
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def codedeploy_assume_role_policy() -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "codedeploy.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+
+
+def codedeploy_policy(function_arn: str, alias: str, alarm_pattern: str) -> str:
+    """AWSCodeDeployRoleForLambda, cut down to one function's alias and its alarms: no hooks (lambda:InvokeFunction
+    of CodeDeployHook_*), no S3 revisions (the AppSpec travels in the request), no SNS triggers. IAM checks
+    GetAlias and UpdateAlias against the function's own ARN (not the alias's); the provisioned-concurrency read
+    against the alias."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "ShiftTheAlias", "Effect": "Allow", "Action": ["lambda:GetAlias", "lambda:UpdateAlias"],
+         "Resource": function_arn},
+        {"Sid": "ReadProvisionedConcurrency", "Effect": "Allow", "Action": ["lambda:GetProvisionedConcurrencyConfig"],
+         "Resource": f"{function_arn}:{alias}"},
+        # By the function's name prefix: a caller that lists alarms without naming them is checked on alarm:<prefix>*.
+        {"Sid": "WatchTheAlarms", "Effect": "Allow", "Action": ["cloudwatch:DescribeAlarms"], "Resource": alarm_pattern},
+    ]})
+
+
+def deployment_config_name(application_name: str, percent: int, minutes: int) -> str:
+    """A configuration cannot change once created: its values are in its name, so new values make a new one."""
+    return f"{application_name}-canary-{percent}pct-{minutes}min"
+
+
+def _alarms_of(function_name: str, alarm_arn: str) -> str:
+    """Every alarm of the function (all are named <function>-<key>), in the account and Region of `alarm_arn`."""
+    return f"{alarm_arn.split(':alarm:')[0]}:alarm:{function_name}-*"
+
+
+class CanaryRelease(pulumi.ComponentResource):
+    application_name: pulumi.Output[str]
+    deployment_group_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: CanaryReleaseArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("lambdakit:delivery:CanaryRelease", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        watched = [key for key in ROLLBACK_ALARMS if key in args.alarm_names]
+
+        role = aws.iam.Role(name, name=args.role_name, assume_role_policy=codedeploy_assume_role_policy(),
+                            tags=args.tags, opts=child)
+        role_policy = aws.iam.RolePolicy(
+            name, role=role.id,
+            policy=pulumi.Output.all(args.function_arn, [args.alarm_arns[key] for key in watched]).apply(
+                lambda values: codedeploy_policy(values[0], args.alias_name, _alarms_of(args.function_name, values[1][0]))),
+            opts=child)
+        application = aws.codedeploy.Application(name, name=args.application_name, compute_platform="Lambda",
+                                                 tags=args.tags, opts=child)
+        config = aws.codedeploy.DeploymentConfig(
+            name, deployment_config_name=deployment_config_name(args.application_name, args.canary_percent,
+                                                                args.canary_minutes),
+            compute_platform="Lambda",
+            traffic_routing_config=aws.codedeploy.DeploymentConfigTrafficRoutingConfigArgs(
+                type="TimeBasedCanary",
+                time_based_canary=aws.codedeploy.DeploymentConfigTrafficRoutingConfigTimeBasedCanaryArgs(
+                    percentage=args.canary_percent, interval=args.canary_minutes)),
+            opts=child)
+        group = aws.codedeploy.DeploymentGroup(
+            name, app_name=application.name, deployment_group_name=DEPLOYMENT_GROUP,
+            service_role_arn=role.arn, deployment_config_name=config.deployment_config_name,
+            # The only style CodeDeploy takes for Lambda: a new version beside the old, traffic moved by the alias.
+            deployment_style=aws.codedeploy.DeploymentGroupDeploymentStyleArgs(
+                deployment_option="WITH_TRAFFIC_CONTROL", deployment_type="BLUE_GREEN"),
+            auto_rollback_configuration=aws.codedeploy.DeploymentGroupAutoRollbackConfigurationArgs(
+                enabled=True, events=ROLLBACK_EVENTS),
+            alarm_configuration=aws.codedeploy.DeploymentGroupAlarmConfigurationArgs(
+                enabled=True, alarms=[args.alarm_names[key] for key in watched],
+                # An alarm CodeDeploy cannot read stops the release rather than being taken as quiet.
+                ignore_poll_alarm_failure=False),
+            tags=args.tags,
+            # CodeDeploy checks the role when the group is created: it must already hold its policy.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]))
+
+        self.canary_minutes = args.canary_minutes
+        self.application_name = application.name
+        self.deployment_group_name = group.deployment_group_name
+        self.deployment_group_arn = group.arn
+        self.application_arn = application.arn
+        self.deployment_config_name = config.deployment_config_name
+        self.register_outputs({"applicationName": self.application_name,
+                               "deploymentGroupName": self.deployment_group_name})
