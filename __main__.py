@@ -125,7 +125,6 @@ if settings.has_pipeline:
         canary_percent=settings.pipeline_canary_percent,
         canary_minutes=settings.pipeline_canary_minutes,
         alarm_names=monitoring.alarm_names,
-        alarm_arns=monitoring.alarm_arns,
         role_name=names.codedeploy_role,
         tags=settings.tags,
     ))

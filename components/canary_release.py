@@ -7,12 +7,13 @@ them (ContainerFunction, `traffic_shifted_by_codedeploy`). The pipeline's Canary
 deployment group with its alarms, and the role CodeDeploy acts with.
 """
 
-import json
 from dataclasses import dataclass, field
 from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
+
+from components.iam import policy_document, trust_policy
 
 # The alarms that stop a release: what the new version itself does wrong. Cold starts, init time, concurrency
 # and spillover are left out: a new version starts cold and takes traffic from warm environments, so those
@@ -32,14 +33,8 @@ class CanaryReleaseArgs:
     canary_percent: int
     canary_minutes: int
     alarm_names: dict[str, pulumi.Input[str]]  # the function's alarms by key (FunctionMonitoring's)
-    alarm_arns: dict[str, pulumi.Input[str]]
     role_name: str
     tags: dict[str, str] = field(default_factory=dict)
-
-
-def codedeploy_assume_role_policy() -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": "codedeploy.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 
 
 def codedeploy_policy(function_arn: str, alias: str, alarm_pattern: str) -> str:
@@ -47,14 +42,14 @@ def codedeploy_policy(function_arn: str, alias: str, alarm_pattern: str) -> str:
     of CodeDeployHook_*), no S3 revisions (the AppSpec travels in the request), no SNS triggers. IAM checks
     GetAlias and UpdateAlias against the function's own ARN (not the alias's); the provisioned-concurrency read
     against the alias."""
-    return json.dumps({"Version": "2012-10-17", "Statement": [
+    return policy_document([
         {"Sid": "ShiftTheAlias", "Effect": "Allow", "Action": ["lambda:GetAlias", "lambda:UpdateAlias"],
          "Resource": function_arn},
         {"Sid": "ReadProvisionedConcurrency", "Effect": "Allow", "Action": ["lambda:GetProvisionedConcurrencyConfig"],
          "Resource": f"{function_arn}:{alias}"},
         # By the function's name prefix: a caller that lists alarms without naming them is checked on alarm:<prefix>*.
         {"Sid": "WatchTheAlarms", "Effect": "Allow", "Action": ["cloudwatch:DescribeAlarms"], "Resource": alarm_pattern},
-    ]})
+    ])
 
 
 def deployment_config_name(application_name: str, percent: int, minutes: int) -> str:
@@ -62,9 +57,10 @@ def deployment_config_name(application_name: str, percent: int, minutes: int) ->
     return f"{application_name}-canary-{percent}pct-{minutes}min"
 
 
-def _alarms_of(function_name: str, alarm_arn: str) -> str:
-    """Every alarm of the function (all are named <function>-<key>), in the account and Region of `alarm_arn`."""
-    return f"{alarm_arn.split(':alarm:')[0]}:alarm:{function_name}-*"
+def alarms_of(function_arn: str) -> str:
+    """Every alarm of the function (all are named <function>-<key>), in its account and Region."""
+    partition, _, region, account, _, name = function_arn.split(":")[1:7]
+    return f"arn:{partition}:cloudwatch:{region}:{account}:alarm:{name}-*"
 
 
 class CanaryRelease(pulumi.ComponentResource):
@@ -76,12 +72,12 @@ class CanaryRelease(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         watched = [key for key in ROLLBACK_ALARMS if key in args.alarm_names]
 
-        role = aws.iam.Role(name, name=args.role_name, assume_role_policy=codedeploy_assume_role_policy(),
+        role = aws.iam.Role(name, name=args.role_name, assume_role_policy=trust_policy("codedeploy"),
                             tags=args.tags, opts=child)
         role_policy = aws.iam.RolePolicy(
             name, role=role.id,
-            policy=pulumi.Output.all(args.function_arn, [args.alarm_arns[key] for key in watched]).apply(
-                lambda values: codedeploy_policy(values[0], args.alias_name, _alarms_of(args.function_name, values[1][0]))),
+            policy=pulumi.Output.from_input(args.function_arn).apply(
+                lambda arn: codedeploy_policy(arn, args.alias_name, alarms_of(arn))),
             opts=child)
         application = aws.codedeploy.Application(name, name=args.application_name, compute_platform="Lambda",
                                                  tags=args.tags, opts=child)

@@ -2,12 +2,13 @@
 only Lambda may assume that writes that group and traces, and the logging configuration the monitoring
 reads cold starts from."""
 
-import json
 from dataclasses import dataclass
 from typing import Sequence
 
 import pulumi
 import pulumi_aws as aws
+
+from components.iam import policy_document, trust_policy
 
 from lambda_logs import SYSTEM_LOG_LEVEL
 
@@ -19,17 +20,9 @@ class FunctionLogs:
     format: str
 
 
-def assume_role_policy() -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow",
-        "Principal": {"Service": "lambda.amazonaws.com"},
-        "Action": "sts:AssumeRole",
-    }]})
-
-
 def execution_policy(log_group_arn: str, statements: Sequence[dict] = ()) -> str:
     """What the running function may do: its own logs, traces, and `statements`, nothing more."""
-    return json.dumps({"Version": "2012-10-17", "Statement": [
+    return policy_document([
         {"Sid": "WriteOwnLogs", "Effect": "Allow",
          "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": f"{log_group_arn}:log-stream:*"},
@@ -38,7 +31,7 @@ def execution_policy(log_group_arn: str, statements: Sequence[dict] = ()) -> str
          "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
          "Resource": "*"},
         *statements,
-    ]})
+    ])
 
 
 def function_log_group(name: str, function_name: str, logs: FunctionLogs, tags: dict[str, str],
@@ -51,7 +44,7 @@ def function_log_group(name: str, function_name: str, logs: FunctionLogs, tags: 
 def function_role(name: str, function_name: str, log_group: aws.cloudwatch.LogGroup, tags: dict[str, str],
                   parent: pulumi.Resource, statements: pulumi.Input[list] = ()) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
     """The function's role, named after it, and its inline policy (the function must wait for both)."""
-    role = aws.iam.Role(name, name=function_name, assume_role_policy=assume_role_policy(), tags=tags,
+    role = aws.iam.Role(name, name=function_name, assume_role_policy=trust_policy("lambda"), tags=tags,
                         opts=pulumi.ResourceOptions(parent=parent))
     policy = aws.iam.RolePolicy(
         name, role=role.id,

@@ -25,6 +25,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.canary_release import CanaryRelease
+from components.iam import policy_document, trust_policy
 from components.pipeline_permissions import (Artifacts, DeployReach, StackScope, build_statements, deploy_statements,
                                              pipeline_statements, release_statements)
 from settings import DeliveryNames
@@ -86,18 +87,9 @@ class DeliveryPipelineArgs:
 
 
 def tls_only_bucket_policy(bucket_arn: str) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
+    return policy_document([{
         "Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-        "Resource": [bucket_arn, f"{bucket_arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})
-
-
-def assume_role_policy(service: str) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": f"{service}.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-
-
-def document(statements: list[dict]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+        "Resource": [bucket_arn, f"{bucket_arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}])
 
 
 class DeliveryPipeline(pulumi.ComponentResource):
@@ -210,15 +202,15 @@ class DeliveryPipeline(pulumi.ComponentResource):
               managed: Optional[dict[str, pulumi.Output[list]]] = None) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
         """The stage's role with its inline policy, or with managed policies by concern (too much for one inline)."""
         role_name, child = self._args.names.stage_role(stage), pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(f"{self._name}-{stage}", name=role_name, assume_role_policy=assume_role_policy(service),
+        role = aws.iam.Role(f"{self._name}-{stage}", name=role_name, assume_role_policy=trust_policy(service),
                             tags=self._args.tags, opts=child)
         attached: list[pulumi.Resource] = []
         if inline is not None:
-            attached.append(aws.iam.RolePolicy(f"{self._name}-{stage}", role=role.id, policy=inline.apply(document),
+            attached.append(aws.iam.RolePolicy(f"{self._name}-{stage}", role=role.id, policy=inline.apply(policy_document),
                                                opts=child))
         for concern, statements in (managed or {}).items():
             policy = aws.iam.Policy(f"{self._name}-{stage}-{concern}", name=f"{role_name}-{concern}",
-                                    policy=statements.apply(document), tags=self._args.tags, opts=child)
+                                    policy=statements.apply(policy_document), tags=self._args.tags, opts=child)
             attached.append(aws.iam.RolePolicyAttachment(f"{self._name}-{stage}-{concern}", role=role.name,
                                                          policy_arn=policy.arn, opts=child))
         return role, attached

@@ -44,6 +44,11 @@ class Artifacts:
     key_arn: str
 
 
+def connection_service(connection_arn: str) -> str:
+    """codeconnections, or codestar-connections for older connections: IAM's prefix must be the ARN's."""
+    return connection_arn.split(":")[2]
+
+
 def _allow(sid: str, actions: list[str], resources, condition: dict | None = None) -> dict:
     statement = {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
     return {**statement, "Condition": condition} if condition else statement
@@ -64,9 +69,8 @@ def _read_artifacts(artifacts: Artifacts) -> list[dict]:
 def pipeline_statements(scope: StackScope, artifacts: Artifacts, connection_arn: str, project_arns: list[str],
                         gate_arn: str) -> list[dict]:
     """The pipeline's role: the source through the connection, artifacts in and out, its builds and its gate."""
-    connection_service = connection_arn.split(":")[2]  # codeconnections, or codestar-connections for older ones
     return [
-        _allow("UseTheConnection", [f"{connection_service}:UseConnection"], connection_arn),
+        _allow("UseTheConnection", [f"{connection_service(connection_arn)}:UseConnection"], connection_arn),
         # The connection's source action uploads its zip with an ACL: without PutObjectAcl the Source stage fails
         # with "Upload to S3 failed with the following error: Access Denied" (aws/aws-cdk#13557).
         _allow("WriteAndReadArtifacts", ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:PutObjectAcl",
@@ -232,7 +236,7 @@ def deploy_statements(scope: StackScope, artifacts: Artifacts, project: str, rea
         _allow("CreateNotifications", ["codestar-notifications:CreateNotificationRule",
                                        "codestar-notifications:TagResource"],
                scope.arn("codestar-notifications", "notificationrule/*"), scope.tagging()),
-        _allow("Connection", [f"{reach.connection_arn.split(':')[2]}:{action}" for action in
+        _allow("Connection", [f"{connection_service(reach.connection_arn)}:{action}" for action in
                               ("GetConnection", "PassConnection", "ListTagsForResource", "TagResource")],
                reach.connection_arn),
         _allow("TokenSecret", _SECRET, reach.token_secret_arn),
