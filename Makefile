@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := venv
 STACK ?= dev
 
-.PHONY: test preview
+.PHONY: test preview prices
 test: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -q tests
 
@@ -15,3 +15,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.
 # The main job: the offline preview of one stack with the policy pack (exit 1 when blocked).
 preview: $(VENV)/.installed
 	$(VENV)/bin/python -m offline preview --stack $(STACK) $(ARGS)
+
+# Refresh policies/cost/prices.json from the AWS Price List API (needs credentials allowed pricing:GetProducts).
+prices: $(VENV)/.installed
+	$(VENV)/bin/python -m commands.refresh_prices $(ARGS)

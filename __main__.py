@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pulumi
 
-from components.alarm_topic import AlarmTopic, AlarmTopicArgs
+from components.alarm_topic import BUDGET_NOTIFICATIONS, PIPELINE_NOTIFICATIONS, AlarmTopic, AlarmTopicArgs
+from components.budget import StackBudget, StackBudgetArgs
 from components.canary_release import CanaryRelease, CanaryReleaseArgs
 from components.container_function import LIVE_ALIAS, ContainerFunction, ContainerFunctionArgs
 from components.container_image import ContainerImage, ContainerImageArgs
@@ -61,9 +62,21 @@ alarm_topic = AlarmTopic("alarms", AlarmTopicArgs(
     topic_name=settings.alarm_topic_name,
     alarm_name_prefix=f"{settings.stack_prefix}-",
     email=settings.alarm_email,
-    pipeline_notifications=settings.has_pipeline,
+    publishers=tuple(service for service, reports in ((PIPELINE_NOTIFICATIONS, settings.has_pipeline),
+                                                      (BUDGET_NOTIFICATIONS, settings.has_budget)) if reports),
     tags=settings.tags,
 ))
+if settings.has_budget:
+    budget = StackBudget("budget", StackBudgetArgs(
+        budget_name=settings.budget_name,
+        monthly_usd=settings.budget_monthly_usd,
+        actual_percent=settings.budget_actual_percent,
+        forecast_percent=settings.budget_forecast_percent,
+        topic_arn=alarm_topic.topic_arn,
+        cost_tags=settings.cost_tags,
+        tags=settings.tags,
+    ), opts=pulumi.ResourceOptions(depends_on=[alarm_topic]))  # it may publish once the topic lets it
+    pulumi.export("budgetName", budget.budget_name)
 
 alarm_thresholds = AlarmThresholds(
     init_duration_ms=settings.alarm_init_duration_ms,

@@ -70,6 +70,15 @@ URL_CORS_MAX_AGE_SECONDS = 86400
 
 # SNS CreateTopic, Name (standard topics; only FIFO topics end in .fifo).
 SNS_TOPIC_NAME = NameRule("SNS topic name", re.compile(r"[A-Za-z0-9_-]+"), 1, 256, "letters, digits, - and _")
+# AWS Budgets CreateBudget (botocore's budgets model): BudgetName; a budget's notifications, each with one
+# SNS topic and up to 10 e-mail addresses; thresholds; the limit's amount (a decimal in text).
+BUDGET_NAME = NameRule("AWS budget name", re.compile(r"(?!.*/action/)[^:\\]+"), 1, 100,
+                       "no : or \\ and no /action/")
+BUDGET_MAX_NOTIFICATIONS = 5
+BUDGET_MAX_EMAIL_SUBSCRIBERS = 10
+BUDGET_MAX_SNS_SUBSCRIBERS = 1
+BUDGET_THRESHOLD = (0, 15_000_000_000_000)
+BUDGET_AMOUNT = re.compile(r"([0-9]*\.)?[0-9]+")
 # CloudWatch PutDashboard, DashboardName.
 DASHBOARD_NAME = NameRule("CloudWatch dashboard name", re.compile(r"[A-Za-z0-9_-]+"), 1, 255, "letters, digits, - and _")
 # CloudWatch PutMetricAlarm, AlarmName: any UTF-8 but ASCII control characters.

@@ -15,13 +15,14 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
-from aws_limits import (CODEBUILD_PROJECT_NAME, CODEDEPLOY_NAME, CONNECTION_NAME, CONNECTION_PROVIDERS,
+from aws_limits import (BUDGET_NAME, CODEBUILD_PROJECT_NAME, CODEDEPLOY_NAME, CONNECTION_NAME, CONNECTION_PROVIDERS,
                         DASHBOARD_NAME, ECR_REPOSITORY_NAME, IAM_ROLE_NAME, LAMBDA_ARCHITECTURES,
                         LAMBDA_EPHEMERAL_STORAGE_MB, LAMBDA_FUNCTION_NAME, LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_SECONDS,
                         LOG_RETENTION_DAYS, NOTIFICATION_RULE_NAME, PIPELINE_NAME, S3_BUCKET_NAME,
                         SECRET_NAME, SNS_TOPIC_NAME, URL_CORS_MAX_ITEMS,
                         URL_CORS_MAX_ORIGIN_LENGTH, NameRule)
 from lambda_logs import LOG_FORMATS
+from policies.cost.usage import SETTINGS as USAGE_SETTINGS
 from policies.scan_findings import FAIL_ON, FAIL_ON_FIXABLE, IGNORED, MAX_WAIT, MAX_WAIT_MINUTES, SEVERITIES
 
 
@@ -54,7 +55,7 @@ class SettingsError(pulumi.RunError):
 def _within(low: int, high: int, unit: str) -> AfterValidator:
     def check(value: int) -> int:
         if not low <= value <= high:
-            raise ValueError(f"must be {low}..{high} {unit}")
+            raise ValueError(f"must be {low}..{high} {unit}".rstrip())
         return value
     return AfterValidator(check)
 
@@ -73,6 +74,12 @@ def _matching(pattern: str, meaning: str) -> AfterValidator:
             raise ValueError(f"must be {meaning}")
         return value
     return AfterValidator(check)
+
+
+def _usage(key: str) -> AfterValidator:
+    """The bounds the cost model gives a usage setting (policies/cost/usage.py)."""
+    _, least, most = USAGE_SETTINGS[key]
+    return _within(least, most, "")
 
 
 def _has_dockerfile(app: str) -> str:
@@ -190,6 +197,19 @@ class StackSettings(BaseModel):
     # The release waits in a CodeBuild build, billed by the minute, for the whole canary: two hours at most.
     pipeline_canary_minutes: Annotated[int, _within(1, 120, "minutes")]
     pipeline_artifact_days: Annotated[int, _within(1, 365, "days")]
+    # What the plan cannot know, for the cost estimate (the preview's and the pack's stack-monthly-budget).
+    usage_requests_per_month: Annotated[int, _usage("usageRequestsPerMonth")]
+    usage_average_duration_ms: Annotated[int, _usage("usageAverageDurationMs")]
+    usage_log_bytes_per_request: Annotated[int, _usage("usageLogBytesPerRequest")]
+    usage_pipeline_runs_per_month: Annotated[int, _usage("usagePipelineRunsPerMonth")]
+    usage_build_minutes_per_run: Annotated[int, _usage("usageBuildMinutesPerRun")]
+    usage_build_log_bytes_per_minute: Annotated[int, _usage("usageBuildLogBytesPerMinute")]
+    usage_artifact_mb_per_run: Annotated[int, _usage("usageArtifactMbPerRun")]
+    usage_free_tier: bool
+    # The stack's AWS budget: none at 0.
+    budget_monthly_usd: Annotated[int, _within(0, 1_000_000_000, "USD (0 for no budget)")]
+    budget_actual_percent: Annotated[int, _within(1, 1000, "% of the budget")]
+    budget_forecast_percent: Annotated[int, _within(1, 1000, "% of the budget")]
 
     @field_validator("environment", mode="before")
     @classmethod
@@ -202,6 +222,14 @@ class StackSettings(BaseModel):
         reserved = info.data.get("reserved_concurrency")
         if reserved is not None and reserved >= 0 and value > reserved:
             raise ValueError(f"must be at most reservedConcurrency ({reserved})")
+        return value
+
+    @field_validator("usage_average_duration_ms")
+    @classmethod
+    def _duration_within_timeout(cls, value: int, info: ValidationInfo) -> int:
+        timeout = info.data.get("timeout_seconds")
+        if timeout is not None and value > timeout * 1000:
+            raise ValueError(f"must be at most the function's timeout, timeoutSeconds ({timeout} s = {timeout * 1000} ms)")
         return value
 
     @field_validator("pipeline_connection_arn")
@@ -226,6 +254,10 @@ class StackSettings(BaseModel):
         return f"{self.stack_prefix}-alarms"
 
     @property
+    def budget_name(self) -> str:
+        return f"{self.stack_prefix}-monthly"
+
+    @property
     def scan_gate_function_name(self) -> str:
         return f"{self.stack_prefix}-scan-gate"
 
@@ -240,6 +272,10 @@ class StackSettings(BaseModel):
         return bool(self.pipeline_repository)
 
     @property
+    def has_budget(self) -> bool:
+        return self.budget_monthly_usd > 0
+
+    @property
     def delivery_names(self) -> "DeliveryNames":
         return DeliveryNames(self.stack_prefix, self.function_name)
 
@@ -252,6 +288,7 @@ class StackSettings(BaseModel):
         names += [(rule, self.scan_gate_function_name, "project-stack-scan-gate")
                   for rule in (LAMBDA_FUNCTION_NAME, IAM_ROLE_NAME)]
         names += [(SNS_TOPIC_NAME, self.alarm_topic_name, "project-stack-alarms"),
+                  (BUDGET_NAME, self.budget_name, "project-stack-monthly"),
                   (DASHBOARD_NAME, self.stack_prefix, "project-stack")]
         if self.has_pipeline:
             names += self.delivery_names.checked()
@@ -270,7 +307,12 @@ class StackSettings(BaseModel):
 
     @property
     def tags(self) -> dict[str, str]:
-        return {"project": self.project, "stack": self.stack, "app": self.app, "managed-by": "pulumi"}
+        return {**self.cost_tags, "app": self.app, "managed-by": "pulumi"}
+
+    @property
+    def cost_tags(self) -> dict[str, str]:
+        """The tags that tell this stack's resources (and so its costs) from every other stack's."""
+        return {"project": self.project, "stack": self.stack}
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ The key is customer managed because CloudWatch cannot publish to a topic encrypt
 managed key (alias/aws/sns): that key's policy does not let cloudwatch.amazonaws.com use it, and
 nobody can change it, so the alarm's action fails ("CloudWatch Alarms does not have authorization to
 access the SNS topic encryption key"). The topic's policy lets only this account's alarms, named with
-the stack's prefix, publish (and, on a stack with a delivery pipeline, CodeStar Notifications, which tells of
-the pipeline's failures); identities of the account keep what their IAM policies give them.
+the stack's prefix, publish (and, when the stack has them, CodeStar Notifications, which tells of the delivery
+pipeline's failures, and AWS Budgets, which tells of the stack's spend); identities of the account keep what
+their IAM policies give them.
 
 An e-mail subscription stays "pending confirmation" until someone follows the link SNS sends; until
 then nothing is delivered, and Pulumi cannot delete it (a `destroy` forgets it; deleting the topic
@@ -20,35 +21,48 @@ import pulumi
 import pulumi_aws as aws
 
 
-# Who may publish besides the stack's alarms: CodeStar Notifications, for the pipeline's failures.
-_NOTIFICATIONS = "codestar-notifications.amazonaws.com"
+# Who may publish besides the stack's alarms, when the stack asks: CodeStar Notifications, for the delivery
+# pipeline's failures, and AWS Budgets, for the stack's budget. Each is held to this account (and Budgets, a
+# global service, to this account's budgets: arn:<partition>:budgets::<account>:budget/<name>).
+PIPELINE_NOTIFICATIONS = "codestar-notifications.amazonaws.com"
+BUDGET_NOTIFICATIONS = "budgets.amazonaws.com"
+_SOURCE_ARNS = {BUDGET_NOTIFICATIONS: "arn:{partition}:budgets::{account_id}:*"}
+_SIDS = {PIPELINE_NOTIFICATIONS: "PipelineNotificationsPublish", BUDGET_NOTIFICATIONS: "BudgetNotificationsPublish"}
 
 
-def key_policy(partition: str, account_id: str, pipeline_notifications: bool = False) -> str:
+def key_policy(partition: str, account_id: str, publishers: tuple[str, ...] = ()) -> str:
+    # What a publish needs of the key: SNS asks for a data key under the publisher's authority.
+    publish = ["kms:Decrypt", "kms:GenerateDataKey"]
     return json.dumps({"Version": "2012-10-17", "Statement": [
         # The key's default policy: the account administers it through IAM (without this statement
         # nobody could, and KMS refuses a policy that locks the caller out).
         {"Sid": "AccountAdministersTheKeyThroughIam", "Effect": "Allow",
          "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"}, "Action": "kms:*", "Resource": "*"},
-        # What an alarm's publish needs: SNS asks for a data key under the publisher's authority.
         {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
-         "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*"},
-        *([{"Sid": "PipelineNotificationsPublish", "Effect": "Allow", "Principal": {"Service": _NOTIFICATIONS},
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*"}] if pipeline_notifications else []),
+         "Action": publish, "Resource": "*"},
+        *[{"Sid": _SIDS[service], "Effect": "Allow", "Principal": {"Service": service}, "Action": publish,
+           "Resource": "*"} for service in publishers],
     ]})
 
 
+def _service_publishes(service: str, topic_arn: str, partition: str, account_id: str) -> dict:
+    condition: dict = {"StringEquals": {"aws:SourceAccount": account_id}}
+    if service in _SOURCE_ARNS:
+        condition["ArnLike"] = {"aws:SourceArn": _SOURCE_ARNS[service].format(partition=partition,
+                                                                               account_id=account_id)}
+    return {"Sid": _SIDS[service], "Effect": "Allow", "Principal": {"Service": service}, "Action": "sns:Publish",
+            "Resource": topic_arn, "Condition": condition}
+
+
 def topic_policy(topic_arn: str, partition: str, region: str, account_id: str, alarm_name_prefix: str,
-                 pipeline_notifications: bool = False) -> str:
+                 publishers: tuple[str, ...] = ()) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [
         {"Sid": "StackAlarmsPublish", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
          "Action": "sns:Publish", "Resource": topic_arn,
          "Condition": {"ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:"
                                                     f"{alarm_name_prefix}*"},
                        "StringEquals": {"aws:SourceAccount": account_id}}},
-        *([{"Sid": "PipelineNotificationsPublish", "Effect": "Allow", "Principal": {"Service": _NOTIFICATIONS},
-            "Action": "sns:Publish", "Resource": topic_arn,
-            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}}] if pipeline_notifications else []),
+        *[_service_publishes(service, topic_arn, partition, account_id) for service in publishers],
         {"Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish", "Resource": topic_arn,
          "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
     ]})
@@ -59,7 +73,8 @@ class AlarmTopicArgs:
     topic_name: str
     alarm_name_prefix: str  # only alarms whose names start with it may publish
     email: str = ""  # "" for no subscription
-    pipeline_notifications: bool = False  # the stack's delivery pipeline reports its failures here
+    # Services that report here besides the alarms: PIPELINE_NOTIFICATIONS, BUDGET_NOTIFICATIONS.
+    publishers: tuple[str, ...] = ()
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -77,7 +92,7 @@ class AlarmTopic(pulumi.ComponentResource):
         self.key = aws.kms.Key(
             name, description=f"Encrypts the alarm topic {args.topic_name}", enable_key_rotation=True,
             deletion_window_in_days=30, policy=pulumi.Output.all(partition, caller.account_id).apply(
-                lambda values: key_policy(*values, args.pipeline_notifications)),
+                lambda values: key_policy(*values, args.publishers)),
             tags=args.tags, opts=child)
         aws.kms.Alias(name, name=f"alias/{args.topic_name}", target_key_id=self.key.key_id, opts=child)
         self.topic = aws.sns.Topic(name, name=args.topic_name, kms_master_key_id=self.key.arn, tags=args.tags,
@@ -85,7 +100,7 @@ class AlarmTopic(pulumi.ComponentResource):
         aws.sns.TopicPolicy(
             name, arn=self.topic.arn,
             policy=pulumi.Output.all(self.topic.arn, partition, region, caller.account_id).apply(
-                lambda values: topic_policy(*values, args.alarm_name_prefix, args.pipeline_notifications)),
+                lambda values: topic_policy(*values, args.alarm_name_prefix, args.publishers)),
             opts=child)
         if args.email:
             aws.sns.TopicSubscription(name, topic=self.topic.arn, protocol="email", endpoint=args.email, opts=child)

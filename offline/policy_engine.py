@@ -250,11 +250,12 @@ def configure(analyzer: analyzer_pb2_grpc.AnalyzerStub, stack: StackConfig, stac
     return info
 
 
-def _state_after_remediation(resource: Registration, remediated: Optional[struct_pb2.Struct]) -> struct_pb2.Struct:
-    """What the provider would answer once the engine sent the remediated inputs: its state, with them."""
+def stack_properties(resource: Registration, report: "PolicyReport") -> struct_pb2.Struct:
+    """What AnalyzeStack shows of a resource: the state its provider would answer once the engine sent the
+    remediated inputs."""
     state = _without_internal_keys(resource.wire_state)
-    if remediated is not None:
-        state.update(json_format.MessageToDict(remediated))
+    if any(r.urn == resource.urn for r in report.remediations):
+        state.update(json_format.MessageToDict(report.analyzed_inputs[resource.urn]))
     return state
 
 
@@ -280,11 +281,9 @@ def analyze(analyzer: analyzer_pb2_grpc.AnalyzerStub, run: ProgramRun, stack: St
         report.analyzed_inputs[resource.urn] = request.properties
         report.findings.extend(_finding(d, resource.urn) for d in analyzer.Analyze(request).diagnostics)
 
-    remediated = {r.urn for r in report.remediations}
     stack_request = analyzer_pb2.AnalyzeStackRequest(resources=[
         analyzer_pb2.AnalyzerResource(
-            urn=r.urn, type=r.type, name=r.name,
-            properties=_state_after_remediation(r, report.analyzed_inputs[r.urn] if r.urn in remediated else None),
+            urn=r.urn, type=r.type, name=r.name, properties=stack_properties(r, report),
             options=_options(r), parent=r.parent, dependencies=r.dependencies,
             propertyDependencies={k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v)
                                   for k, v in r.property_dependencies.items()},

@@ -6,6 +6,7 @@ own process and is driven over the analyzer protocol as the engine drives it.
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -14,11 +15,14 @@ import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import rpc
 
+from offline.cost_report import planned_resources, render_cost
 from offline.engine import ProgramRun, run_program
 from offline.policy_engine import (PolicyPackError, PolicyPackProcess, PolicyReport, analyze, configure,
                                    parse_policy_config)
 from offline.simulated_aws import AwsRefusal, SimulatedCloud
 from offline.stack_config import StackConfig, StackConfigError, load_stack_config
+from policies.cost.model import project
+from policies.cost.stack import stack_inputs
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 EXIT_CLEAN, EXIT_BLOCKED, EXIT_ERROR = 0, 1, 2
@@ -168,8 +172,12 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"error: AWS would refuse this update: {refusal}", file=sys.stderr)
         return EXIT_ERROR
     rows = plan_rows(run, report)
+    usage, prices = stack_inputs(config.values.get, config.project, os.environ)
+    cost = project(planned_resources(run, report), usage, prices)
     print(render_plan(config, rows, report, f"{info.name}"))
+    print("\n" + render_cost(cost))
     if args.json:
         args.json.write_text(json.dumps({"project": config.project, "stack": config.stack, "resources": rows,
-                                         "blocked": report.blocked, **report.as_json()}, indent=2))
+                                         "blocked": report.blocked, **report.as_json(), "cost": cost.as_json()},
+                                        indent=2))
     return EXIT_BLOCKED if report.blocked else EXIT_CLEAN

@@ -1,8 +1,8 @@
 """The simulated account's monitoring services: CloudWatch alarms and dashboards, CloudWatch Logs metric
-filters and saved queries, SNS and KMS. Each refuses what its API reference (and the errors AWS is
+filters and saved queries, SNS, KMS and AWS Budgets. Each refuses what its API reference (and the errors AWS is
 seen to return) refuses; botocore checks only minimums on the client, so every other limit here is
 the service's own. Sources: botocore's service models (cloudwatch 2010-08-01, logs 2014-03-28, sns
-2010-03-31, kms 2014-11-01), CloudWatch's "Dashboard Body Structure and Syntax".
+2010-03-31, kms 2014-11-01, budgets 2016-10-20), CloudWatch's "Dashboard Body Structure and Syntax".
 """
 
 import json
@@ -11,7 +11,8 @@ import uuid
 from fnmatch import fnmatchcase
 from typing import Any
 
-from aws_limits import (ALARM_BAND_COMPARISONS, ALARM_COMPARISONS, ALARM_MAX_ACTIONS, ALARM_MAX_DESCRIPTION,
+from aws_limits import (ALARM_BAND_COMPARISONS, BUDGET_AMOUNT, BUDGET_MAX_EMAIL_SUBSCRIBERS,
+                        BUDGET_MAX_NOTIFICATIONS, BUDGET_MAX_SNS_SUBSCRIBERS, BUDGET_NAME, BUDGET_THRESHOLD, ALARM_COMPARISONS, ALARM_MAX_ACTIONS, ALARM_MAX_DESCRIPTION,
                         ALARM_MAX_DIMENSIONS, ALARM_MAX_METRIC_QUERIES, ALARM_MAX_METRICS_IN_MATH, ALARM_MISSING_DATA,
                         ALARM_NAME, ALARM_PERIODS_SHORT, ALARM_QUERY_ID, ALARM_STATISTICS, DASHBOARD_COLUMNS,
                         DASHBOARD_MAX_WIDGETS, DASHBOARD_NAME, DASHBOARD_WIDGET_TYPES, EXTENDED_STATISTIC,
@@ -68,6 +69,7 @@ class SimulatedMonitoring:
             "aws:sns/topicSubscription:TopicSubscription": self._topic_subscription,
             "aws:kms/key:Key": self._kms_key,
             "aws:kms/alias:Alias": self._kms_alias,
+            "aws:budgets/budget:Budget": self._budget,
         }
 
     def _existing(self, typ: str, key: str, value: Any, what: str, error: str) -> None:
@@ -233,6 +235,82 @@ class SimulatedMonitoring:
             self.kms_aliases.discard(previous.outputs["name"])
         self.kms_aliases.add(name)
         return {"arn": self.arn("kms", name)}
+
+    # AWS Budgets CreateBudget (a global service: the ARN has no region).
+
+    def _budget(self, step, previous, inputs, name) -> dict:
+        check_name(BUDGET_NAME, name)
+        if any(r.type == step.typ and r.outputs["name"] == name for urn, r in self.resources.items() if urn != step.urn):
+            raise AwsRefusal(f"DuplicateRecordException: the budget {name} already exists")
+        for key, allowed in (("budgetType", _BUDGET_TYPES), ("timeUnit", _BUDGET_TIME_UNITS)):
+            if known(inputs.get(key)) and inputs[key] not in allowed:
+                raise _budget_invalid(f"{key} {inputs[key]!r} must be one of {', '.join(allowed)}")
+        amount = inputs.get("limitAmount")
+        if inputs.get("budgetType") == "COST" and amount is None and not inputs.get("autoAdjustData"):
+            raise _budget_invalid("a COST budget needs a BudgetLimit (or AutoAdjustData)")
+        if known(amount) and not BUDGET_AMOUNT.fullmatch(amount):
+            raise _budget_invalid(f"BudgetLimit.Amount {amount!r} must be a decimal number")
+        if inputs.get("filterExpression") is not None:
+            if inputs.get("costFilters"):
+                raise _budget_invalid("FilterExpression and CostFilters cannot both be given")
+            if not inputs.get("metrics"):
+                raise _budget_invalid("a FilterExpression needs Metrics")
+            _check_expression(inputs["filterExpression"])
+        for notification in _check_notifications(inputs.get("notifications") or []):
+            for topic in notification.get("subscriberSnsTopicArns") or []:
+                self._existing("aws:sns/topic:Topic", "arn", topic, "topic", "InvalidParameterException: no such "
+                                                                                     "SNS topic")
+        return {"arn": f"arn:{self.partition}:budgets::{self.account_id}:budget/{name}", "accountId": self.account_id}
+
+
+_BUDGET_TYPES = ("USAGE", "COST", "RI_UTILIZATION", "RI_COVERAGE", "SAVINGS_PLANS_UTILIZATION",
+                 "SAVINGS_PLANS_COVERAGE")
+_BUDGET_TIME_UNITS = ("DAILY", "MONTHLY", "QUARTERLY", "ANNUALLY", "CUSTOM")
+_EXPRESSION_ROOTS = ("ands", "ors", "not", "dimensions", "tags", "costCategories")
+
+
+def _budget_invalid(message: str) -> AwsRefusal:
+    return AwsRefusal(f"InvalidParameterException: {message}")
+
+
+def _check_expression(expression: dict) -> None:
+    """Cost Explorer's Expression: exactly one root per node; And and Or of two or more; a tag with values."""
+    roots = [key for key in _EXPRESSION_ROOTS if expression.get(key)]
+    if len(roots) != 1:
+        raise _budget_invalid(f"an Expression must have exactly one root, not {roots or 'none'}")
+    [root] = roots
+    if root in ("ands", "ors"):
+        if len(expression[root]) < 2:
+            raise _budget_invalid(f"{root[:-1].capitalize()} needs at least two expressions")
+        for operand in expression[root]:
+            _check_expression(operand)
+    elif root == "not":
+        _check_expression(expression["not"])
+    elif root == "tags" and not expression["tags"].get("values"):
+        raise _budget_invalid("a Tags expression needs at least one value")
+
+
+def _check_notifications(notifications: list[dict]) -> list[dict]:
+    if len(notifications) > BUDGET_MAX_NOTIFICATIONS:
+        raise _budget_invalid(f"a budget can have at most {BUDGET_MAX_NOTIFICATIONS} notifications")
+    seen = set()
+    for notification in notifications:
+        kind = (notification.get("notificationType"), notification.get("comparisonOperator"),
+                notification.get("threshold"), notification.get("thresholdType"))
+        if kind in seen:
+            raise AwsRefusal(f"DuplicateRecordException: the notification {kind} is given twice")
+        seen.add(kind)
+        if not BUDGET_THRESHOLD[0] <= notification.get("threshold", -1) <= BUDGET_THRESHOLD[1]:
+            raise _budget_invalid(f"Threshold {notification.get('threshold')} is outside {BUDGET_THRESHOLD[0]}.."
+                                  f"{BUDGET_THRESHOLD[1]}")
+        topics = notification.get("subscriberSnsTopicArns") or []
+        emails = notification.get("subscriberEmailAddresses") or []
+        if not topics and not emails:
+            raise _budget_invalid("a notification needs at least one subscriber")
+        if len(topics) > BUDGET_MAX_SNS_SUBSCRIBERS or len(emails) > BUDGET_MAX_EMAIL_SUBSCRIBERS:
+            raise _budget_invalid(f"a notification has at most {BUDGET_MAX_SNS_SUBSCRIBERS} SNS topic and "
+                                  f"{BUDGET_MAX_EMAIL_SUBSCRIBERS} e-mail subscribers")
+    return notifications
 
 
 def _check_metric_queries(queries: list[dict], anomaly_band: bool) -> Any:

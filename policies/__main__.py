@@ -2,6 +2,7 @@
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
+from rules.budget import stack_monthly_budget
 from rules.delivery import codebuild_arm64
 from rules.ecr_repository import ecr_scan_on_push, ecr_scan_on_push_fix
 from rules.function_url import function_url_auth_in_production, provisioned_concurrency_not_on_latest
@@ -31,5 +32,6 @@ PolicyPack(
         lambda_managed_log_group,
         lambda_monitoring_coverage,
         codebuild_arm64,
+        stack_monthly_budget,
     ],
 )

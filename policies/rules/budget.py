@@ -1,0 +1,93 @@
+"""The stack's estimated monthly cost stays within its budget.
+
+The estimate is cost/'s, the one the offline preview prints: the planned resources, the stack's usage*
+settings and the dated prices of its region. The budget is the pack config's maxMonthlyUsd, else the limit
+of the monthly USD budget the stack plans in AWS Budgets. A partial estimate (values only the update will
+know) blocks only when what is known already exceeds the budget.
+"""
+
+import os
+from typing import Any, Mapping, Optional, Sequence
+
+import pulumi
+from pulumi_policy import (EnforcementLevel, PolicyResource, ReportViolation, Severity, StackValidationArgs,
+                           StackValidationPolicy)
+from pulumi_policy.proxy import UnknownValueError
+
+from cost.model import Estimate, estimate
+from cost.plan import UNKNOWN, Resource
+from cost.stack import stack_inputs
+from rules.common import schema
+
+BUDGET = "aws:budgets/budget:Budget"
+LARGEST_SHOWN = 3
+
+_BUDGET = schema(maxMonthlyUsd={
+    "type": "number", "exclusiveMinimum": 0,
+    "description": "Most the stack may cost a month, in USD, as estimated before the update; unset: the limit of "
+                   "the stack's own monthly AWS budget, if it plans one."})
+
+
+def _wire(value: Any) -> Any:
+    """pulumi_policy's proxies raise on a value not known yet; the model wants Pulumi's sentinel in its place,
+    so one unknown makes one item unknown instead of stopping the rule."""
+    if isinstance(value, Mapping):
+        keys: Sequence = list(value)
+    elif isinstance(value, Sequence) and not isinstance(value, str):
+        keys = range(len(value))
+    else:
+        return value
+    plain = {}
+    for key in keys:
+        try:
+            plain[key] = _wire(value[key])
+        except UnknownValueError:
+            plain[key] = UNKNOWN
+    return plain if isinstance(value, Mapping) else list(plain.values())
+
+
+def planned(resource: PolicyResource) -> Resource:
+    return Resource(resource.resource_type, resource.name, _wire(resource.props), resource.urn,
+                    {prop: tuple(d.urn for d in deps) for prop, deps in resource.property_dependencies.items()})
+
+
+def _stack_budget(resources: list[Resource]) -> Optional[tuple[float, str]]:
+    """The smallest monthly USD limit among the budgets the stack plans, and which budget sets it."""
+    limits = [(float(b.props["limitAmount"]), f"the limit of the stack's AWS budget {b.props.get('name', b.name)}")
+              for b in resources if b.type == BUDGET and b.props.get("timeUnit") == "MONTHLY"
+              and b.props.get("limitUnit") == "USD" and str(b.props.get("limitAmount", "")).replace(".", "", 1).isdigit()]
+    return min(limits) if limits else None
+
+
+def _largest(total: Estimate) -> str:
+    return ", ".join(f"{item.type.split(':')[-1]} {item.name} {item.usd:.2f}" for item in total.largest(LARGEST_SHOWN))
+
+
+def _monthly_budget(args: StackValidationArgs, report: ReportViolation) -> None:
+    resources = [planned(r) for r in args.resources]
+    config = args.get_config() or {}
+    limit = ((float(config["maxMonthlyUsd"]), "maxMonthlyUsd") if config.get("maxMonthlyUsd") is not None
+             else _stack_budget(resources))
+    if limit is None:
+        return  # no budget to hold the stack to
+    # The CLI hands every analyzer the stack's configuration (PULUMI_CONFIG), defaults from Pulumi.yaml included.
+    usage, prices = stack_inputs(pulumi.runtime.get_config, os.environ.get("PULUMI_PROJECT", ""), os.environ)
+    total = estimate(resources, usage, prices)
+    budget, source = limit
+    if total.total <= budget:
+        return
+    known = f"at least {total.total:.2f} (partial: {len(total.unknown)} items not known yet)" if total.partial \
+        else f"{total.total:.2f}"
+    report(f"the stack is estimated at {known} USD a month in {total.region} (prices of {total.prices_as_of}), over "
+           f"its budget of {budget:.2f} USD ({source}). Largest: {_largest(total)}. Raise the budget, or change what "
+           "costs (the preview lists every item with its basis).")
+
+
+stack_monthly_budget = StackValidationPolicy(
+    name="stack-monthly-budget",
+    description="The stack's estimated monthly cost (the preview's estimate) is within its budget.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.MEDIUM,
+    config_schema=_BUDGET,
+    validate=_monthly_budget,
+)
