@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import pulumi
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, StrictBool, ValidationError, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
 from aws_limits import (BUDGET_NAME, CODEBUILD_PROJECT_NAME, CODEDEPLOY_NAME, CONNECTION_NAME, CONNECTION_PROVIDERS,
@@ -161,11 +161,11 @@ class StackSettings(BaseModel):
     log_format: Annotated[str, _one_of(LOG_FORMATS)]
     function_url_auth_type: Annotated[str, _one_of(("AWS_IAM", "NONE"))]
     cors_allow_origins: Annotated[list[str], AfterValidator(_valid_origins)]
-    ecr_scan_on_push: bool
+    ecr_scan_on_push: StrictBool  # true or false, as Pulumi's Config.get_bool reads them
     ecr_tag_mutability: Annotated[str, _one_of(("MUTABLE", "IMMUTABLE"))]
     ecr_expire_untagged_days: Annotated[int, _at_least(1)]
     ecr_keep_last_images: Annotated[int, _at_least(2, " (one image to run, one to roll back to)")]
-    ecr_force_delete: bool
+    ecr_force_delete: StrictBool
     environment: dict[str, str]
     alarm_email: Annotated[str, AfterValidator(_email_or_empty)]
     # Lambda stops an on-demand init at 10 s, so a threshold above that could never be crossed.
@@ -205,7 +205,7 @@ class StackSettings(BaseModel):
     usage_build_minutes_per_run: Annotated[int, _usage("usageBuildMinutesPerRun")]
     usage_build_log_bytes_per_minute: Annotated[int, _usage("usageBuildLogBytesPerMinute")]
     usage_artifact_mb_per_run: Annotated[int, _usage("usageArtifactMbPerRun")]
-    usage_free_tier: bool
+    usage_free_tier: StrictBool
     # The stack's AWS budget: none at 0.
     budget_monthly_usd: Annotated[int, _within(0, 1_000_000_000, "USD (0 for no budget)")]
     budget_actual_percent: Annotated[int, _within(1, 1000, "% of the budget")]

@@ -46,21 +46,16 @@ def _usage_line(usage: Optional[Usage]) -> str:
             f"{usage.build_minutes_per_run} min a build; {free}")
 
 
-def _short_type(typ: str) -> str:
-    """aws:lambda/alias:Alias as lambda/alias: short, and still telling a Lambda alias from a KMS one."""
-    return typ.split(":")[1]
-
-
 def _rows(estimate: Estimate) -> list[tuple[str, str, str]]:
     """(USD, what, basis): each billed item, dearest first (unknown ones first of all), then the free ones
     by type."""
     billed = sorted((i for i in estimate.items if i.charges), key=lambda i: (i.usd is not None, -(i.usd or 0)))
-    rows = [(_usd(i.usd), f"{_short_type(i.type)}  {i.name}", i.basis) for i in billed]
+    rows = [(_usd(i.usd), i.label, i.basis) for i in billed]
     free: dict[str, list[LineItem]] = defaultdict(list)
     for item in estimate.items:
         if not item.charges:
             free[item.type].append(item)
-    return rows + [("free", f"{_short_type(typ)} ×{len(items)}", items[0].note) for typ, items in free.items()]
+    return rows + [("free", f"{items[0].label.split()[0]} ×{len(items)}", items[0].note) for items in free.values()]
 
 
 def render_cost(projection: Projection) -> str:
@@ -71,7 +66,7 @@ def render_cost(projection: Projection) -> str:
              "(policies/cost/prices.json)", _usage_line(planned.usage),
              f"  {'USD/month':>10}  {'resource':{width}}  basis"]
     lines += [f"  {usd:>10}  {what:{width}}  {basis}" for usd, what, basis in rows]
-    partial = f" (partial: {len(planned.unknown)} item(s) not known until the update)" if planned.partial else ""
+    partial = f" ({planned.partial_note})" if planned.partial else ""
     x86 = projection.on_x86_64.total
     saving = x86 - planned.total
     lines += ["  " + "-" * 10,

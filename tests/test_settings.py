@@ -78,6 +78,16 @@ INVALID_SETTINGS = [
      "lambdakit:pipelineCanaryPercent = 100: must be 1..99 % (the rest follows after pipelineCanaryMinutes)"),
     ({"pipelineCanaryMinutes": 0}, "lambdakit:pipelineCanaryMinutes = 0: must be 1..120 minutes"),
     ({"pipelineArtifactDays": 0}, "lambdakit:pipelineArtifactDays = 0: must be 1..365 days"),
+    # The cost estimate's usage (bounds from policies/cost/usage.py) and the stack's budget.
+    ({"usageRequestsPerMonth": -1}, "lambdakit:usageRequestsPerMonth = -1: must be 0..1000000000000"),
+    ({"usageRequestsPerMonth": 1.5}, "lambdakit:usageRequestsPerMonth = 1.5: must be a whole number"),
+    ({"usageAverageDurationMs": 0}, "lambdakit:usageAverageDurationMs = 0: must be 1..900000"),
+    ({"timeoutSeconds": 15, "usageAverageDurationMs": 15001},
+     "lambdakit:usageAverageDurationMs = 15001: must be at most the function's timeout, timeoutSeconds (15 s = 15000 ms)"),
+    ({"usageBuildMinutesPerRun": 0}, "lambdakit:usageBuildMinutesPerRun = 0: must be 1..2160"),
+    ({"usageFreeTier": "yes"}, 'lambdakit:usageFreeTier = "yes": must be true or false'),
+    ({"budgetMonthlyUsd": -10}, "lambdakit:budgetMonthlyUsd = -10: must be 0..1000000000 USD (0 for no budget)"),
+    ({"budgetForecastPercent": 0}, "lambdakit:budgetForecastPercent = 0: must be 1..1000 % of the budget"),
     ({"environment": ["no-equals-sign"]},
      "lambdakit:environment = [\"no-equals-sign\"]: entry 'no-equals-sign' must be NAME=value "
      "with NAME made of letters, digits and _"),

@@ -80,6 +80,11 @@ class LineItem:
     def basis(self) -> str:
         return "; ".join(c.basis for c in self.charges) or f"free: {self.note}"
 
+    @property
+    def label(self) -> str:
+        """aws:lambda/alias:Alias `api` as `lambda/alias api`: short, and a Lambda alias still not a KMS one."""
+        return f"{self.type.split(':')[1]} {self.name}"
+
     def as_json(self) -> dict:
         return {"type": self.type, "name": self.name, "monthlyUsd": self.usd, "basis": self.basis,
                 "free": not self.charges, "charges": [{"monthlyUsd": c.usd, "basis": c.basis} for c in self.charges]}
@@ -104,6 +109,11 @@ class Estimate:
     @property
     def partial(self) -> bool:
         return bool(self.unknown)
+
+    @property
+    def partial_note(self) -> str:
+        count = len(self.unknown)
+        return f"partial: {count} item{'s' * (count != 1)} not known until the update" if count else ""
 
     def largest(self, count: int) -> list[LineItem]:
         return sorted((i for i in self.items if i.usd), key=lambda i: -i.usd)[:count]

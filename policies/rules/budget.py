@@ -60,7 +60,7 @@ def _stack_budget(resources: list[Resource]) -> Optional[tuple[float, str]]:
 
 
 def _largest(total: Estimate) -> str:
-    return ", ".join(f"{item.type.split(':')[-1]} {item.name} {item.usd:.2f}" for item in total.largest(LARGEST_SHOWN))
+    return ", ".join(f"{item.label} {item.usd:.2f}" for item in total.largest(LARGEST_SHOWN))
 
 
 def _monthly_budget(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -76,8 +76,7 @@ def _monthly_budget(args: StackValidationArgs, report: ReportViolation) -> None:
     budget, source = limit
     if total.total <= budget:
         return
-    known = f"at least {total.total:.2f} (partial: {len(total.unknown)} items not known yet)" if total.partial \
-        else f"{total.total:.2f}"
+    known = f"at least {total.total:.2f} ({total.partial_note})" if total.partial else f"{total.total:.2f}"
     report(f"the stack is estimated at {known} USD a month in {total.region} (prices of {total.prices_as_of}), over "
            f"its budget of {budget:.2f} USD ({source}). Largest: {_largest(total)}. Raise the budget, or change what "
            "costs (the preview lists every item with its basis).")

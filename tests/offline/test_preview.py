@@ -1,6 +1,7 @@
 """End to end: the program on the mock engine, the pack as its own process, the verdict."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -9,6 +10,7 @@ import pytest
 from offline.preview import EXIT_BLOCKED, EXIT_CLEAN, EXIT_ERROR, main
 from tests.conftest import PROJECT_DIR
 
+POLICY_BUDGET = "stack-monthly-budget"
 UNSAFE = ["-c", "architecture=x86_64", "-c", "memoryMb=512", "-c", "ecrScanOnPush=false", "--image-size-mb", "900"]
 
 
@@ -143,3 +145,56 @@ def test_what_aws_would_refuse_stops_the_preview_with_its_message(tmp_path, caps
     assert preview(tmp_path, "--stack", "dev")[0] == EXIT_ERROR
     assert capsys.readouterr().err.strip().endswith(
         "error: AWS would refuse this update: ResourceConflictException: The statement id (X) provided already exists.")
+
+
+# The monthly cost estimate under the plan, and the pack's budget on the same figure.
+
+def test_the_estimate_is_printed_under_the_plan_with_its_total_x86_64_and_traffic_multiples(tmp_path, capsys):
+    code, plan = pushed(tmp_path, "--stack", "prod")
+    printed = capsys.readouterr().out
+    cost = plan["cost"]
+    assert code == EXIT_CLEAN and cost["region"] == "eu-west-1" and cost["partial"] is False
+    assert printed.index("Resources: ") < printed.index("Monthly cost estimate: eu-west-1")
+    items = {(i["type"], i["name"]): i for i in cost["items"]}
+    provisioned = items["aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig", "api"]
+    assert provisioned["basis"] == "2 × 2048 MB × 730 h provisioned, arm64"  # Pulumi.prod.yaml
+    assert re.search(rf" {provisioned['monthlyUsd']:.2f}  lambda/provisionedConcurrencyConfig api +2 × 2048 MB", printed)
+    # Every cloud resource of the plan has a line, free ones included; components have none.
+    planned = {(r["type"], r["name"]) for r in plan["resources"] if r["type"].startswith(("aws:", "docker:"))}
+    assert set(items) == planned
+    assert items["aws:iam/role:Role", "api"]["free"] is True
+    assert cost["monthlyUsd"] == pytest.approx(sum(i["monthlyUsd"] for i in cost["items"]), abs=1e-3)
+    assert cost["x86_64MonthlyUsd"] > cost["monthlyUsd"]  # arm64 is the cheaper architecture
+    assert cost["monthlyUsd"] < cost["byTraffic"]["10x"]["monthlyUsd"] < cost["byTraffic"]["100x"]["monthlyUsd"]
+    assert f"{cost['monthlyUsd']:,.2f}  total" in printed
+    assert "the same stack on x86_64: arm64 saves" in printed and "at 100× the traffic" in printed
+
+
+def test_before_the_first_push_the_estimate_is_partial_and_says_what_is_unknown(tmp_path, capsys):
+    code, plan = preview(tmp_path, "--stack", "dev")
+    assert code == EXIT_CLEAN and plan["cost"]["partial"] is True
+    [unknown] = [i for i in plan["cost"]["items"] if i["monthlyUsd"] is None]
+    assert unknown["type"] == "aws:ecr/repository:Repository"  # its image's size is known once it is pushed
+    assert "(partial: 1 item not known until the update)" in capsys.readouterr().out
+
+
+def test_a_budget_below_the_estimate_blocks_with_exit_1_and_the_same_figure(tmp_path, capsys):
+    code, plan = pushed(tmp_path, "--stack", "prod", policy_config={POLICY_BUDGET: {"maxMonthlyUsd": 50}})
+    assert code == EXIT_BLOCKED
+    [finding] = [f for f in plan["findings"] if f["policy"] == POLICY_BUDGET]
+    assert finding["enforcement_level"] == "mandatory"
+    assert f"estimated at {plan['cost']['monthlyUsd']:.2f} USD a month" in finding["message"]
+    assert "over its budget of 50.00 USD (maxMonthlyUsd)" in finding["message"]
+
+
+def test_the_stacks_own_budget_setting_holds_the_estimate_too(tmp_path):
+    code, plan = pushed(tmp_path, "--stack", "prod", "-c", "budgetMonthlyUsd=40")
+    assert code == EXIT_BLOCKED
+    assert [f["policy"] for f in plan["findings"]] == [POLICY_BUDGET]
+    assert "(the limit of the stack's AWS budget lambdakit-prod-monthly)" in plan["findings"][0]["message"]
+
+
+def test_a_bad_usage_setting_stops_the_preview_before_anything_is_priced(tmp_path, capsys):
+    code, plan = preview(tmp_path, "--stack", "dev", "-c", "usagePipelineRunsPerMonth=-3")
+    assert code == EXIT_ERROR and plan == {}
+    assert "lambdakit:usagePipelineRunsPerMonth = -3: must be 0..100000" in capsys.readouterr().err

@@ -546,3 +546,107 @@ def test_an_alias_name_is_unique_in_the_account(cloud):
     assert register(cloud, ALIAS, "first", {"name": "alias/alarms", "targetKeyId": "k2"})
     cloud.delete_all_but(set())
     assert register(cloud, ALIAS, "second", {"name": "alias/alarms", "targetKeyId": "k2"})
+
+
+# AWS Budgets CreateBudget (botocore's budgets model, 2016-10-20, and its CreateBudget documentation).
+
+BUDGET = "aws:budgets/budget:Budget"
+
+
+def _budget(**changes) -> dict:
+    notification = {"notificationType": "ACTUAL", "comparisonOperator": "GREATER_THAN", "threshold": 80,
+                    "thresholdType": "PERCENTAGE", "subscriberSnsTopicArns": [TOPIC_ARN]}
+    tags = [{"tags": {"key": key, "values": [value], "matchOptions": ["EQUALS"]}}
+            for key, value in (("project", "p"), ("stack", "dev"))]
+    return changed({"name": "p-dev-monthly", "budgetType": "COST", "timeUnit": "MONTHLY", "limitAmount": "25",
+                    "limitUnit": "USD", "metrics": "UnblendedCost", "filterExpression": {"ands": tags},
+                    "notifications": [notification, {**notification, "notificationType": "FORECASTED"}]}, changes)
+
+
+@pytest.fixture
+def budget_cloud(cloud):
+    register(cloud, TOPIC, "alarms", {"name": "alarms"})
+    return cloud
+
+
+def test_a_budget_is_global_and_named_in_its_arn(budget_cloud):
+    state = register(budget_cloud, BUDGET, "budget", _budget())
+    assert state["arn"] == f"arn:aws:budgets::{ACCOUNT}:budget/p-dev-monthly"
+
+
+@pytest.mark.parametrize("name", ["p:dev", "p\\dev", "p/action/dev", "x" * 101])
+def test_budget_names_refuse_colons_backslashes_and_action_paths(budget_cloud, name):
+    with refused("AWS budget name"):
+        register(budget_cloud, BUDGET, "budget", _budget(name=name))
+    register(budget_cloud, BUDGET, "budget", _budget(name="p dev/monthly (USD)"))
+
+
+def test_a_budget_name_is_unique_in_the_account(budget_cloud):
+    register(budget_cloud, BUDGET, "first", _budget())
+    with refused("DuplicateRecordException"):
+        register(budget_cloud, BUDGET, "second", _budget())
+    register(budget_cloud, BUDGET, "first", _budget(limitAmount="30"))  # an update of the same budget
+
+
+@pytest.mark.parametrize("amount", ["25 USD", "1e3", "-5", ""])
+def test_the_limit_is_a_plain_decimal(budget_cloud, amount):
+    with refused("BudgetLimit.Amount"):
+        register(budget_cloud, BUDGET, "budget", _budget(limitAmount=amount))
+    register(budget_cloud, BUDGET, "budget", _budget(limitAmount="25.50"))
+
+
+def test_a_cost_budget_needs_a_limit(budget_cloud):
+    with refused("a COST budget needs a BudgetLimit"):
+        register(budget_cloud, BUDGET, "budget", _budget(limitAmount=None))
+
+
+def test_a_filter_expression_needs_a_metric_and_excludes_cost_filters(budget_cloud):
+    with refused("a FilterExpression needs Metrics"):
+        register(budget_cloud, BUDGET, "budget", _budget(metrics=None))
+    with refused("FilterExpression and CostFilters cannot both be given"):
+        register(budget_cloud, BUDGET, "budget",
+                 _budget(costFilters=[{"name": "TagKeyValue", "values": ["user:stack$dev"]}]))
+
+
+@pytest.mark.parametrize("expression, problem", [
+    ({"ands": [{"tags": {"key": "stack", "values": ["dev"]}}]}, "And needs at least two expressions"),
+    ({"tags": {"key": "stack", "values": ["dev"]}, "dimensions": {"key": "SERVICE", "values": ["AWS Lambda"]}},
+     "exactly one root"),
+    ({"ands": [{"tags": {"key": "stack", "values": []}}, {"tags": {"key": "project", "values": ["p"]}}]},
+     "a Tags expression needs at least one value"),
+])
+def test_filter_expressions_are_held_to_cost_explorers_rules(budget_cloud, expression, problem):
+    with refused(problem):
+        register(budget_cloud, BUDGET, "budget", _budget(filterExpression=expression))
+    register(budget_cloud, BUDGET, "budget", _budget(filterExpression={"tags": {"key": "stack", "values": ["dev"]}}))
+
+
+def test_at_most_five_notifications_none_twice_each_with_a_subscriber(budget_cloud):
+    base = _budget()["notifications"][0]
+    five = [{**base, "threshold": t} for t in (50, 60, 70, 80, 90)]
+    register(budget_cloud, BUDGET, "budget", _budget(notifications=five))
+    with refused("at most 5 notifications"):
+        register(budget_cloud, BUDGET, "budget", _budget(notifications=five + [{**base, "threshold": 100}]))
+    with refused("DuplicateRecordException"):
+        register(budget_cloud, BUDGET, "budget", _budget(notifications=[base, dict(base)]))
+    with refused("at least one subscriber"):
+        register(budget_cloud, BUDGET, "budget", _budget(notifications=[{**base, "subscriberSnsTopicArns": []}]))
+
+
+def test_one_topic_and_ten_addresses_per_notification_at_most(budget_cloud):
+    base = _budget()["notifications"][0]
+    emails = [f"ops{n}@example.com" for n in range(10)]
+    register(budget_cloud, BUDGET, "budget", _budget(notifications=[{**base, "subscriberEmailAddresses": emails}]))
+    for too_many in ({"subscriberEmailAddresses": emails + ["ops10@example.com"]},
+                     {"subscriberSnsTopicArns": [TOPIC_ARN, TOPIC_ARN + "-2"]}):
+        with refused("at most 1 SNS topic and 10 e-mail subscribers"):
+            register(budget_cloud, BUDGET, "budget", _budget(notifications=[{**base, **too_many}]))
+
+
+def test_thresholds_stay_within_budgets_bounds_and_topics_exist(budget_cloud):
+    base = _budget()["notifications"][0]
+    with refused("Threshold -1 is outside"):
+        register(budget_cloud, BUDGET, "budget", _budget(notifications=[{**base, "threshold": -1}]))
+    with refused("no such SNS topic"):
+        register(budget_cloud, BUDGET, "budget",
+                 _budget(notifications=[{**base, "subscriberSnsTopicArns": [TOPIC_ARN + "-gone"]}]))

@@ -14,7 +14,7 @@ from google.protobuf import struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
 
 from offline.policy_engine import Finding, PolicyPackProcess, _finding, configure, parse_policy_config
-from offline.stack_config import load_stack_config
+from offline.stack_config import StackConfig, load_stack_config
 from tests.conftest import MOTO_KEYS, PROJECT_DIR
 
 STACK = load_stack_config(PROJECT_DIR, "dev")
@@ -62,8 +62,9 @@ def aws_environment(scratch: Path, **aws: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def start_pack(environment: dict[str, str]) -> Iterator[Pack]:
-    with PolicyPackProcess(PROJECT_DIR / "policies", STACK, environment=environment) as process:
+def start_pack(environment: dict[str, str], stack: StackConfig = STACK) -> Iterator[Pack]:
+    """The pack as its own process, with `stack`'s configuration in PULUMI_CONFIG as the CLI passes it."""
+    with PolicyPackProcess(PROJECT_DIR / "policies", stack, environment=environment) as process:
         yield Pack(process.analyzer)
 
 

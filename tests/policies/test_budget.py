@@ -1,0 +1,101 @@
+"""stack-monthly-budget, through the real pack process: the estimate the preview prints (policies/cost), held to
+the pack config's maxMonthlyUsd or else to the stack's own AWS budget; a partial estimate blocks only when
+what is known already exceeds the budget."""
+
+import dataclasses
+
+import pytest
+
+from offline.stack_config import StackConfig
+from policies.cost.model import estimate
+from policies.cost.plan import UNKNOWN, Resource
+from policies.cost.prices import load_prices
+from policies.cost.usage import usage_from_config
+from tests.policies.conftest import STACK, aws_environment, by_policy, start_pack
+
+POLICY = "stack-monthly-budget"
+FUNCTION, URL = "aws:lambda/function:Function", "aws:lambda/functionUrl:FunctionUrl"
+PROVISIONED = "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig"
+BUDGET = "aws:budgets/budget:Budget"
+
+
+def plan(environments=2, budget_usd=None) -> list[tuple[str, str, dict]]:
+    """A function behind a URL with provisioned environments, and, when given, the stack's AWS budget."""
+    resources = [
+        (FUNCTION, "api", {"name": "fn", "architectures": ["arm64"], "memorySize": 2048, "timeout": 15,
+                           "packageType": "Image"}),
+        (URL, "api", {"functionName": "fn", "qualifier": "live", "authorizationType": "AWS_IAM"}),
+        (PROVISIONED, "api", {"functionName": "fn", "qualifier": "live",
+                              "provisionedConcurrentExecutions": environments}),
+    ]
+    if budget_usd is not None:
+        resources.append((BUDGET, "budget", {"name": "p-dev-monthly", "budgetType": "COST", "timeUnit": "MONTHLY",
+                                             "limitAmount": str(budget_usd), "limitUnit": "USD"}))
+    return resources
+
+
+def expected_total(resources) -> float:
+    """The same model over the same plan with the dev stack's usage: what the preview prints for it."""
+    usage = usage_from_config(lambda key: STACK.values.get(f"lambdakit:{key}"))
+    return estimate([Resource(t, n, p) for t, n, p in resources], usage, load_prices("eu-west-1")).total
+
+
+def test_a_stack_within_its_budget_passes(pack):
+    with pack.configured('{"stack-monthly-budget": {"maxMonthlyUsd": 1000}}'):
+        assert by_policy(pack.analyze_stack(plan()), POLICY) == []
+
+
+def test_a_stack_over_its_budget_is_blocked_with_the_total_the_budget_and_the_largest_items(pack):
+    total = expected_total(plan())
+    assert 30 < total < 60  # 2 × 2 GB provisioned around the clock: about $35 at arm64 prices
+    with pack.configured('{"stack-monthly-budget": {"maxMonthlyUsd": 30}}'):
+        [finding] = by_policy(pack.analyze_stack(plan()), POLICY)
+    assert finding.enforcement_level == "mandatory" and finding.severity == "medium"
+    assert f"the stack is estimated at {total:.2f} USD a month in eu-west-1" in finding.message
+    assert "over its budget of 30.00 USD (maxMonthlyUsd)" in finding.message
+    assert "Largest: lambda/provisionedConcurrencyConfig api 35.04, lambda/function api 0.18." in finding.message
+
+
+def test_without_max_monthly_usd_the_stacks_own_aws_budget_is_the_limit(pack):
+    [finding] = by_policy(pack.analyze_stack(plan(budget_usd=20)), POLICY)
+    assert "over its budget of 20.00 USD (the limit of the stack's AWS budget p-dev-monthly)" in finding.message
+    assert by_policy(pack.analyze_stack(plan(budget_usd=500)), POLICY) == []
+    # The pack's config is the platform's word: it wins over the stack's own budget.
+    with pack.configured('{"stack-monthly-budget": {"maxMonthlyUsd": 1000}}'):
+        assert by_policy(pack.analyze_stack(plan(budget_usd=20)), POLICY) == []
+
+
+def test_no_budget_anywhere_nothing_to_hold_the_stack_to(pack):
+    assert by_policy(pack.analyze_stack(plan(environments=100)), POLICY) == []
+
+
+def test_a_partial_estimate_blocks_only_when_what_is_known_is_already_over(pack):
+    """During a preview a second function's memory may be unknown: its item is unknown, the rest still counts."""
+    partly_known = plan() + [
+        (FUNCTION, "worker", {"name": "worker", "architectures": ["arm64"], "memorySize": UNKNOWN, "timeout": 15}),
+        (URL, "worker", {"functionName": "worker", "authorizationType": "AWS_IAM"})]
+    known_part = expected_total(partly_known)
+    assert known_part == pytest.approx(expected_total(plan()))
+    with pack.configured('{"stack-monthly-budget": {"maxMonthlyUsd": 40}}'):
+        assert by_policy(pack.analyze_stack(partly_known), POLICY) == []  # cannot tell yet: no verdict
+    with pack.configured('{"stack-monthly-budget": {"maxMonthlyUsd": 30}}'):
+        [finding] = by_policy(pack.analyze_stack(partly_known), POLICY)
+    assert f"at least {known_part:.2f} (partial: 1 item not known until the update) USD a month" in finding.message
+
+
+@pytest.mark.parametrize("budget", [0, -5, "lots"])
+def test_a_budget_that_is_not_a_positive_number_is_refused_as_pack_config(pack, budget):
+    with pytest.raises(Exception, match="stack-monthly-budget: maxMonthlyUsd"):
+        with pack.configured(f'{{"stack-monthly-budget": {{"maxMonthlyUsd": {budget!r}}}}}'.replace("'", '"')):
+            pass
+
+
+def test_without_the_stacks_usage_settings_only_what_needs_no_usage_is_priced(tmp_path):
+    """A stack whose configuration lacks the usage* settings: the provisioned environments are still priced
+    (they bill by the hour, called or not), the function's calls are not, and that partial part may block."""
+    bare = dataclasses.replace(STACK, values={k: v for k, v in STACK.values.items() if ":usage" not in k})
+    assert isinstance(bare, StackConfig) and bare.values != STACK.values
+    with start_pack(aws_environment(tmp_path), bare) as pack:
+        with pack.configured('{"stack-monthly-budget": {"maxMonthlyUsd": 30}}'):
+            [finding] = by_policy(pack.analyze_stack(plan()), POLICY)
+    assert "at least 35.04 (partial: 1 item not known until the update)" in finding.message
