@@ -141,6 +141,8 @@ _LOG_GROUPS = ["logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionP
                "logs:DeleteMetricFilter", "logs:DescribeMetricFilters"]
 _ALARMS = ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms",
            "cloudwatch:TagResource", "cloudwatch:UntagResource", "cloudwatch:ListTagsForResource"]
+_BUDGETS = ["budgets:ViewBudget", "budgets:ModifyBudget", "budgets:TagResource", "budgets:UntagResource",
+            "budgets:ListTagsForResource"]
 _TOPICS = ["sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:TagResource",
            "sns:UntagResource", "sns:ListTagsForResource", "sns:Subscribe", "sns:Unsubscribe",
            "sns:GetSubscriptionAttributes", "sns:ListSubscriptionsByTopic"]
@@ -216,6 +218,8 @@ def deploy_statements(scope: StackScope, artifacts: Artifacts, project: str, rea
         _allow("Dashboard", ["cloudwatch:PutDashboard", "cloudwatch:GetDashboard", "cloudwatch:DeleteDashboards"],
                scope.arn("cloudwatch", f"dashboard/{p}", region=False)),
         _allow("Topics", _TOPICS, scope.arn("sns", f"{p}-*")),
+        # Budgets is global: a budget's ARN has no Region.
+        _allow("Budget", _BUDGETS, scope.arn("budgets", f"budget/{p}-*", region=False)),
         _allow("Keys", _KEYS, scope.arn("kms", "key/*"), scope.tagged()),
         _allow("CreateKeys", ["kms:CreateKey"], "*", scope.tagging()),
         # An alias call is checked against the alias and against its key: each by what it can be known by.

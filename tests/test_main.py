@@ -97,8 +97,11 @@ PIPELINE_EXPORTS = {"pipelineName", "connectionArn", "connectionConsole", "pulum
 def test_exports_are_what_a_user_needs(any_stack_run):
     exports = any_stack_run.exports
     with_pipeline = bool(any_stack_run.of_type("aws:codepipeline/pipeline:Pipeline"))
+    budgets = any_stack_run.of_type("aws:budgets/budget:Budget")
     assert set(exports) == {"functionUrl", "aliasArn", "functionVersion", "imageUri", "repositoryUrl", "alarmTopicArn",
-                            "dashboardName", "scanGateFunctionName", *(PIPELINE_EXPORTS if with_pipeline else ())}
+                            "dashboardName", "scanGateFunctionName", *(PIPELINE_EXPORTS if with_pipeline else ()),
+                            *(["budgetName"] if budgets else ())}
+    assert [exports["budgetName"]] == [b.inputs["name"] for b in budgets] if budgets else "budgetName" not in exports
     assert exports["functionVersion"] == any_stack_run.under("api").one("aws:lambda/function:Function").state["version"]
     assert exports["scanGateFunctionName"] == any_stack_run.under("scan-gate").one(
         "aws:lambda/function:Function").inputs["name"]
@@ -116,7 +119,8 @@ def test_every_child_has_a_component_parent(any_stack_run):
         "lambdakit:notifications:AlarmTopic", "lambdakit:monitoring:FunctionMonitoring",
         "lambdakit:dashboard:StackDashboard", "lambdakit:scan:ScanGate",
         *(("lambdakit:delivery:CanaryRelease", "lambdakit:delivery:DeliveryPipeline")
-          if any_stack_run.of_type("aws:codepipeline/pipeline:Pipeline") else ())}
+          if any_stack_run.of_type("aws:codepipeline/pipeline:Pipeline") else ()),
+        *(("lambdakit:cost:StackBudget",) if any_stack_run.of_type("aws:budgets/budget:Budget") else ())}
     assert all(r.parent in components for r in any_stack_run.resources if r.custom)
 
 

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Optional
 
-from .plan import (CODEBUILD_PROJECT, FUNCTION, PIPELINE, Plan, Resource, Unpriced, pipeline_actions)
+from .plan import CODEBUILD_PROJECT, FUNCTION, PIPELINE, Plan, Resource, Unpriced, known, pipeline_actions
 from .prices import PriceTable
 from .usage import Usage
 
@@ -144,9 +144,10 @@ class _Meter:
         self.prices = prices
         self.left = dict(prices.free_tier) if free_tier else {}
 
-    def charge(self, key: str, quantity: float, basis: str) -> Charge:
+    def charge(self, key: str, quantity: float, basis: str, free_tier: bool = True) -> Charge:
+        """`free_tier` False: this quantity may not draw on the account's allowance even if its price has one."""
         price = self.prices.price(key)
-        free = min(quantity, self.left.get(price.free_tier, 0.0)) if price.free_tier else 0.0
+        free = min(quantity, self.left.get(price.free_tier, 0.0)) if price.free_tier and free_tier else 0.0
         if free:
             self.left[price.free_tier] -= free
             basis += f" ({_amount(free)} {price.unit} free)"
@@ -216,18 +217,20 @@ def _function(function: Resource, context: _Context) -> list[Charge]:
     if not calls.per_month:
         return [Charge(0.0, f"no requests{calls.source}")]
     memory = f"{memory_gb * 1024:.0f} MB, {arch}"
+    provisioned = _provisioned(function, context)
+    # "The Lambda free tier does not apply to functions that have Provisioned Concurrency enabled" (pricing page).
+    free_tier = not provisioned
     charges = [context.meter.charge(f"lambda.requests.{arch}", calls.per_month,
-                                    f"{calls.per_month:,.0f} requests{calls.source}")]
+                                    f"{calls.per_month:,.0f} requests{calls.source}", free_tier)]
     # Provisioned environments serve calls up to their number at once; the rest spill over to on-demand
     # ones. Traffic is taken as spread evenly over the month.
-    provisioned = _provisioned(function, context)
     busy = calls.per_month * calls.seconds_each / SECONDS_PER_MONTH  # environments busy on average
     on_provisioned = calls.per_month * (min(1.0, provisioned / busy) if provisioned and busy else 0.0)
     on_demand = calls.per_month - on_provisioned
     if on_demand:
         charges.append(context.meter.charge(
             f"lambda.duration.{arch}", on_demand * calls.seconds_each * memory_gb,
-            f"{on_demand:,.0f} × {calls.duration} × {memory}"))
+            f"{on_demand:,.0f} × {calls.duration} × {memory}", free_tier))
     if on_provisioned:
         charges.append(context.meter.charge(
             f"lambda.provisioned-duration.{arch}", on_provisioned * calls.seconds_each * memory_gb,
@@ -269,7 +272,7 @@ def _kept_images(repository: Resource, context: _Context) -> int:
     text = lifecycle.get("policy") if lifecycle else None
     counts = [rule["selection"]["countNumber"] for rule in (json.loads(text)["rules"] if text else [])
               if rule.get("selection", {}).get("countType") == "imageCountMoreThan"
-              and rule["selection"].get("tagStatus") in ("any", "tagged")]
+              and rule["selection"].get("tagStatus") == "any"]  # "tagged" rules leave other images unbounded
     if not counts:
         raise Unpriced(f"no lifecycle rule bounds the images {repository.name} keeps")
     return max(counts)
@@ -297,7 +300,7 @@ def _registry_scanning(configuration: Resource, context: _Context) -> list[Charg
 # Logs, metrics, alarms.
 
 def _log_group(group: Resource, context: _Context) -> list[Charge]:
-    functions, builds = context.plan.log_writers(group.props.get("name"))
+    functions, builds = context.plan.log_writers(group)
     if not functions and not builds:
         return [Charge(0.0, "nothing in this stack writes to it")]
     usage = context.need_usage()
@@ -330,7 +333,7 @@ def _metric_filter(metric_filter: Resource, context: _Context) -> list[Charge]:
 def _alarm(alarm: Resource, context: _Context) -> list[Charge]:
     queries = alarm.get("metricQueries") or []
     metrics = 1 if alarm.get("metricName") else sum(1 for q in queries if q.get("metric"))
-    periods = [alarm.get("period")] + [(q.get("metric") or {}).get("period") for q in queries]
+    periods = [alarm.get("period")] + [known(known(known(q).get("metric") or {}).get("period")) for q in queries]
     high_resolution = any(p and p < 60 for p in periods)
     key = "cloudwatch.alarm-high-resolution" if high_resolution else "cloudwatch.alarm"
     return [context.meter.charge(key, metrics, f"{metrics} metric{'s' * (metrics > 1)} "
@@ -388,6 +391,8 @@ def _pipeline(pipeline: Resource, context: _Context) -> list[Charge]:
     usage = context.need_usage()
     minutes = 0.0
     for action in pipeline_actions(pipeline):
+        if action.get("category") == "Approval" or action.get("owner") == "Custom":
+            continue  # "charged for all action types except for manual approval and custom action types"
         minutes += usage.build_minutes_per_run if action.get("provider") == "CodeBuild" else SHORT_ACTION_MINUTES
     total = minutes * usage.pipeline_runs_per_month
     return [context.meter.charge("codepipeline.action-minute", total,

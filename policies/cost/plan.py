@@ -47,8 +47,7 @@ class Resource:
         """Whether input `prop` is made from `target`: by the engine's dependencies, or by equal values."""
         if target.urn and target.urn in self.links.get(prop, ()):
             return True
-        value = self.props.get(prop)
-        return value is not None and not is_unknown(value) and value in [target.props.get(p) for p in target_props]
+        return any(same(self.props.get(prop), target.props.get(p)) for p in target_props)
 
     def get(self, path: str, default: Any = None) -> Any:
         """The input at a dotted path, `default` when it is absent; `Unpriced` when it is not known yet."""
@@ -68,6 +67,18 @@ class Resource:
         if value is None:
             raise Unpriced(f"{self.name} has no {path}")
         return float(value)
+
+
+def known(value: Any) -> Any:
+    """The value, or `Unpriced` when it is Pulumi's unknown sentinel (for values read from nested inputs)."""
+    if is_unknown(value):
+        raise Unpriced("an input is not known until the update")
+    return value
+
+
+def same(value: Any, other: Any) -> bool:
+    """Equal known values: two values not known yet are not thereby the same."""
+    return value is not None and not is_unknown(value) and not is_unknown(other) and value == other
 
 
 def log_group_of(props: Mapping[str, Any]) -> Optional[str]:
@@ -125,11 +136,14 @@ class Plan:
     def function_of(self, config: Resource) -> Optional[Resource]:
         return next((f for f in self.of_type(FUNCTION) if config.refers_to("functionName", f, "name", "arn")), None)
 
-    def log_writers(self, log_group_name: Any) -> tuple[list[Resource], list[Resource]]:
-        """The functions and the build projects that write to a log group."""
-        functions = [f for f in self.of_type(FUNCTION) if log_group_of(f.props) == log_group_name]
-        builds = [p for p in self.of_type(CODEBUILD_PROJECT)
-                  if p.props.get("logsConfig", {}).get("cloudwatchLogs", {}).get("groupName") == log_group_name]
+    def log_writers(self, group: Resource) -> tuple[list[Resource], list[Resource]]:
+        """The functions and the build projects that write to a log group (by the engine's dependencies, or by
+        its name; a build whose logging is not known yet makes the question unanswerable)."""
+        name = group.props.get("name")
+        functions = [f for f in self.of_type(FUNCTION) if (group.urn and group.urn in f.links.get("loggingConfig", ()))
+                     or same(log_group_of(f.props), name)]
+        builds = [p for p in self.of_type(CODEBUILD_PROJECT) if (group.urn and group.urn in p.links.get("logsConfig", ()))
+                  or same(p.get("logsConfig.cloudwatchLogs.groupName"), name)]
         return functions, builds
 
     def image_size_bytes(self, repository: Resource) -> Optional[int]:
@@ -150,9 +164,9 @@ class Plan:
 
     def expiration_days(self, bucket: Resource) -> Optional[int]:
         """The fewest days after which an enabled lifecycle rule of the bucket expires its objects."""
-        days = [rule["expiration"]["days"] for config in self.of_type(BUCKET_LIFECYCLE)
+        days = [known(rule["expiration"]["days"]) for config in self.of_type(BUCKET_LIFECYCLE)
                 if config.refers_to("bucket", bucket, "bucket", "id")
-                for rule in config.get("rules", []) if rule.get("status") == "Enabled"
+                for rule in config.get("rules", []) if known(rule).get("status") == "Enabled"
                 and isinstance(rule.get("expiration"), Mapping) and rule["expiration"].get("days")]
         return int(min(days)) if days else None
 
@@ -160,5 +174,5 @@ class Plan:
         """The pipelines whose artifact store is the bucket."""
         return [p for p in self.of_type(PIPELINE)
                 if (bucket.urn and bucket.urn in p.links.get("artifactStores", ()))
-                or any(isinstance(s, Mapping) and s.get("location") == bucket.props.get("bucket")
+                or any(isinstance(s, Mapping) and same(s.get("location"), bucket.props.get("bucket"))
                        for s in p.props.get("artifactStores") or [])]

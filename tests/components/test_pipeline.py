@@ -2,6 +2,7 @@
 per stage with only what it does, the artifact store, the trigger and the failure notifications."""
 
 import json
+from fnmatch import fnmatchcase
 import re
 
 import pytest
@@ -251,6 +252,15 @@ def test_the_deploy_role_may_read_the_token_and_the_scan_findings_the_pack_check
     assert statements["PulumiAccessToken"]["Resource"] == delivery.one("aws:secretsmanager/secret:Secret").state["arn"]
     assert "ecr:DescribeImageScanFindings" in statements["Repositories"]["Action"]
     assert "inspector2:ListFindings" not in json.dumps(statements)  # only with enhanced scanning
+
+
+def test_the_deploy_role_may_manage_the_stacks_budget_and_no_other(delivery, prod_run):
+    """`pulumi up --refresh` in the Deploy stage reads and updates the stack's AWS budget (a global resource)."""
+    budget = {s["Sid"]: s for s in _role_statements(delivery, "lambdakit-prod-deploy")}["Budget"]
+    assert {"budgets:ViewBudget", "budgets:ModifyBudget", "budgets:TagResource"} <= set(budget["Action"])
+    budget_arn = prod_run.one("aws:budgets/budget:Budget").state["arn"]
+    assert fnmatchcase(budget_arn, budget["Resource"])
+    assert not fnmatchcase(budget_arn.replace("lambdakit-prod-", "lambdakit-dev-"), budget["Resource"])
 
 
 def test_pipeline_failures_are_sent_to_the_alarm_topic(delivery, prod_run):
