@@ -77,7 +77,7 @@ def _monthly_budget(args: StackValidationArgs, report: ReportViolation) -> None:
     if total.total <= budget:
         return
     known = f"at least {total.total:.2f} ({total.partial_note})" if total.partial else f"{total.total:.2f}"
-    report(f"the stack is estimated at {known} USD a month in {total.region} (prices of {total.prices_as_of}), over "
+    report(f"the stack's estimate is {known} USD a month in {total.region} (prices of {total.prices_as_of}), over "
            f"its budget of {budget:.2f} USD ({source}). Largest: {_largest(total)}. Raise the budget, or change what "
            "costs (the preview lists every item with its basis).")
 

@@ -183,7 +183,7 @@ def test_a_budget_below_the_estimate_blocks_with_exit_1_and_the_same_figure(tmp_
     assert code == EXIT_BLOCKED
     [finding] = [f for f in plan["findings"] if f["policy"] == POLICY_BUDGET]
     assert finding["enforcement_level"] == "mandatory"
-    assert f"estimated at {plan['cost']['monthlyUsd']:.2f} USD a month" in finding["message"]
+    assert f"estimate is {plan['cost']['monthlyUsd']:.2f} USD a month" in finding["message"]
     assert "over its budget of 50.00 USD (maxMonthlyUsd)" in finding["message"]
 
 

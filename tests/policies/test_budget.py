@@ -51,7 +51,7 @@ def test_a_stack_over_its_budget_is_blocked_with_the_total_the_budget_and_the_la
     with pack.configured('{"stack-monthly-budget": {"maxMonthlyUsd": 30}}'):
         [finding] = by_policy(pack.analyze_stack(plan()), POLICY)
     assert finding.enforcement_level == "mandatory" and finding.severity == "medium"
-    assert f"the stack is estimated at {total:.2f} USD a month in eu-west-1" in finding.message
+    assert f"the stack's estimate is {total:.2f} USD a month in eu-west-1" in finding.message
     assert "over its budget of 30.00 USD (maxMonthlyUsd)" in finding.message
     assert "Largest: lambda/provisionedConcurrencyConfig api 35.04, lambda/function api 0.18." in finding.message
 
