@@ -70,8 +70,9 @@ URL_CORS_MAX_AGE_SECONDS = 86400
 
 # SNS CreateTopic, Name (standard topics; only FIFO topics end in .fifo).
 SNS_TOPIC_NAME = NameRule("SNS topic name", re.compile(r"[A-Za-z0-9_-]+"), 1, 256, "letters, digits, - and _")
-# AWS Budgets CreateBudget (botocore's budgets model): BudgetName; a budget's notifications, each with one
-# SNS topic and up to 10 e-mail addresses; thresholds; the limit's amount (a decimal in text).
+# AWS Budgets CreateBudget (botocore's budgets model and its text): BudgetName; "a budget can have up to five
+# notifications, and each notification can have one SNS subscriber and up to 10 email subscribers" (the
+# list's schema allows 10: the documented five is the service's); thresholds; the limit's amount (text).
 BUDGET_NAME = NameRule("AWS budget name", re.compile(r"(?!.*/action/)[^:\\]+"), 1, 100,
                        "no : or \\ and no /action/")
 BUDGET_MAX_NOTIFICATIONS = 5

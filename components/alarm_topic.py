@@ -22,8 +22,8 @@ import pulumi_aws as aws
 
 
 # Who may publish besides the stack's alarms, when the stack asks: CodeStar Notifications, for the delivery
-# pipeline's failures, and AWS Budgets, for the stack's budget. Each is held to this account (and Budgets, a
-# global service, to this account's budgets: arn:<partition>:budgets::<account>:budget/<name>).
+# pipeline's failures, and AWS Budgets, for the stack's budget. Each is held to this account; Budgets, a global
+# service, also by aws:SourceArn to this account's budgets, with the pattern AWS's budget guide gives.
 PIPELINE_NOTIFICATIONS = "codestar-notifications.amazonaws.com"
 BUDGET_NOTIFICATIONS = "budgets.amazonaws.com"
 _SOURCE_ARNS = {BUDGET_NOTIFICATIONS: "arn:{partition}:budgets::{account_id}:*"}
@@ -97,12 +97,14 @@ class AlarmTopic(pulumi.ComponentResource):
         aws.kms.Alias(name, name=f"alias/{args.topic_name}", target_key_id=self.key.key_id, opts=child)
         self.topic = aws.sns.Topic(name, name=args.topic_name, kms_master_key_id=self.key.arn, tags=args.tags,
                                    opts=child)
-        aws.sns.TopicPolicy(
+        policy = aws.sns.TopicPolicy(
             name, arn=self.topic.arn,
             policy=pulumi.Output.all(self.topic.arn, partition, region, caller.account_id).apply(
                 lambda values: topic_policy(*values, args.alarm_name_prefix, args.publishers)),
             opts=child)
         if args.email:
             aws.sns.TopicSubscription(name, topic=self.topic.arn, protocol="email", endpoint=args.email, opts=child)
-        self.topic_arn = self.topic.arn
+        # The ARN, once the topic's policy lets its publishers in: whatever is told to publish here (an alarm,
+        # a budget, a notification rule) is created after that, and its first message is not refused.
+        self.topic_arn = pulumi.Output.all(self.topic.arn, policy.id).apply(lambda values: values[0])
         self.register_outputs({"topicArn": self.topic_arn})

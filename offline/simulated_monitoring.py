@@ -274,19 +274,18 @@ def _budget_invalid(message: str) -> AwsRefusal:
 
 
 def _check_expression(expression: dict) -> None:
-    """Cost Explorer's Expression: exactly one root per node; And and Or of two or more; a tag with values."""
+    """Cost Explorer's Expression: exactly one root per node; a tag with values unless it matches ABSENT."""
     roots = [key for key in _EXPRESSION_ROOTS if expression.get(key)]
     if len(roots) != 1:
         raise _budget_invalid(f"an Expression must have exactly one root, not {roots or 'none'}")
     [root] = roots
     if root in ("ands", "ors"):
-        if len(expression[root]) < 2:
-            raise _budget_invalid(f"{root[:-1].capitalize()} needs at least two expressions")
         for operand in expression[root]:
             _check_expression(operand)
     elif root == "not":
         _check_expression(expression["not"])
-    elif root == "tags" and not expression["tags"].get("values"):
+    elif root == "tags" and not expression["tags"].get("values") and "ABSENT" not in (
+            expression["tags"].get("matchOptions") or []):
         raise _budget_invalid("a Tags expression needs at least one value")
 
 

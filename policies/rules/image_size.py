@@ -5,10 +5,8 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
+from cost.plan import IMAGE_SIZE_TAG
 from rules.aws import AWS_ERRORS, client, describe_error, ecr_image
-
-# Written by components/container_function.py from the size ECR reports for the pushed image.
-IMAGE_SIZE_TAG = "lambdakit:image-size-bytes"
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,8 @@
 """Rules that need the whole graph."""
 
-from typing import Any, Mapping, Optional
-
 from pulumi_policy import EnforcementLevel, ReportViolation, Severity, StackValidationArgs, StackValidationPolicy
 
+from cost.plan import log_group_of
 from rules.common import LAMBDA_FUNCTION, schema, setting
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -14,16 +13,6 @@ _RETENTION = schema(
     maxRetentionDays={"type": "integer", "minimum": 1, "default": 3653,
                       "description": "Longest retention (logs are billed per GB stored)."},
 )
-
-
-def log_group_of(props: Mapping[str, Any]) -> Optional[str]:
-    # Lambda writes to loggingConfig.logGroup when set, else to /aws/lambda/<name>.
-    logging_config = props.get("loggingConfig")
-    log_group = logging_config.get("logGroup") if isinstance(logging_config, Mapping) else None
-    if log_group:
-        return log_group
-    name = props.get("name")
-    return f"/aws/lambda/{name}" if name else None
 
 
 def _managed_log_groups(args: StackValidationArgs, report: ReportViolation) -> None:

@@ -60,3 +60,12 @@ def test_no_budget_no_budget_resource_and_no_grant(stack_runner):
     assert run.of_type(BUDGET) == []
     assert PUBLISH not in _statements(run.one(TOPIC_POLICY).inputs["policy"])
     assert PUBLISH not in _statements(run.under("alarms").one(KEY).inputs["policy"])
+
+
+def test_the_budget_and_the_alarms_wait_for_the_topic_policy_that_lets_them_publish(prod_run):
+    """The topic's ARN is handed out once its policy exists: a budget or an alarm created before it would be
+    told no on its first message."""
+    policy = prod_run.one(TOPIC_POLICY).urn
+    assert policy in prod_run.one(BUDGET).dependencies
+    alarms = prod_run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    assert alarms and all(policy in alarm.dependencies for alarm in alarms)

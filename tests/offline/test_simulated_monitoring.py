@@ -609,7 +609,6 @@ def test_a_filter_expression_needs_a_metric_and_excludes_cost_filters(budget_clo
 
 
 @pytest.mark.parametrize("expression, problem", [
-    ({"ands": [{"tags": {"key": "stack", "values": ["dev"]}}]}, "And needs at least two expressions"),
     ({"tags": {"key": "stack", "values": ["dev"]}, "dimensions": {"key": "SERVICE", "values": ["AWS Lambda"]}},
      "exactly one root"),
     ({"ands": [{"tags": {"key": "stack", "values": []}}, {"tags": {"key": "project", "values": ["p"]}}]},
@@ -619,6 +618,8 @@ def test_filter_expressions_are_held_to_cost_explorers_rules(budget_cloud, expre
     with refused(problem):
         register(budget_cloud, BUDGET, "budget", _budget(filterExpression=expression))
     register(budget_cloud, BUDGET, "budget", _budget(filterExpression={"tags": {"key": "stack", "values": ["dev"]}}))
+    # ABSENT matches resources without the tag: the one tag expression with no values.
+    register(budget_cloud, BUDGET, "budget", _budget(filterExpression={"tags": {"key": "stack", "matchOptions": ["ABSENT"]}}))
 
 
 def test_at_most_five_notifications_none_twice_each_with_a_subscriber(budget_cloud):
