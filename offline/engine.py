@@ -151,6 +151,9 @@ def run_program(project_dir: Path, config: StackConfig, cloud: SimulatedCloud) -
     # "organization" is what the CLI tells a program on a self-managed backend; Pulumi Cloud tells the stack's own.
     pulumi.runtime.set_mocks(cloud, project=config.project, stack=config.stack, preview=True, monitor=monitor,
                              organization="organization")
+    # set_mocks keeps the root stack of the run before, and with it that run's exports: each update starts
+    # with none, as each `pulumi up` does.
+    pulumi.runtime.get_root_resource().outputs.clear()
     with _working_directory(project_dir):
         _sync_await(run_pulumi_func(lambda: runpy.run_path(str(project_dir), run_name="__main__")))
     cloud.delete_all_but({r.urn for r in monitor.registrations})

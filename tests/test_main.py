@@ -138,3 +138,10 @@ def test_a_second_up_with_nothing_changed_plans_no_change(stack_runner):
             assert password_before[rpc._special_sig_key] == rpc._special_secret_sig
             assert password_before["value"] != password_after["value"]  # the token really is fresh
         assert before == after, resource.urn
+
+
+def test_a_run_exports_only_what_its_own_program_exported(stack_runner):
+    """The mock engine keeps its root stack from one run to the next: a dev run after a prod run must not
+    report prod's pipeline exports as its own."""
+    assert "pipelineName" in stack_runner("prod").exports
+    assert "pipelineName" not in stack_runner("dev").exports
