@@ -15,7 +15,7 @@ from components.function_basics import FunctionLogs, function_log_group, functio
 from policies.cost.plan import IMAGE_SIZE_TAG  # the size the pack and the cost estimate read
 
 # The policy pack reads the pushed image's size from this tag on the function, so the size rule is
-# judged on the function itself, before Lambda creates or updates it (policies/ repeats the key).
+# judged on the function itself, before Lambda creates or updates it (the key is policies/cost/plan.py's).
 LIVE_ALIAS = "live"
 # A browser that calls an AWS_IAM URL signs each request with SigV4: its preflight asks for these
 # headers besides content-type (x-amz-security-token with temporary credentials,

@@ -55,7 +55,7 @@ def _rows(estimate: Estimate) -> list[tuple[str, str, str]]:
     for item in estimate.items:
         if not item.charges:
             free[item.type].append(item)
-    return rows + [("free", f"{items[0].label.split()[0]} ×{len(items)}", items[0].note) for items in free.values()]
+    return rows + [("free", f"{items[0].kind} ×{len(items)}", items[0].note) for items in free.values()]
 
 
 def render_cost(projection: Projection) -> str:

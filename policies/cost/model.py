@@ -81,9 +81,13 @@ class LineItem:
         return "; ".join(c.basis for c in self.charges) or f"free: {self.note}"
 
     @property
+    def kind(self) -> str:
+        """aws:lambda/alias:Alias as lambda/alias: short, and a Lambda alias still not a KMS one."""
+        return self.type.split(":")[1]
+
+    @property
     def label(self) -> str:
-        """aws:lambda/alias:Alias `api` as `lambda/alias api`: short, and a Lambda alias still not a KMS one."""
-        return f"{self.type.split(':')[1]} {self.name}"
+        return f"{self.kind} {self.name}"
 
     def as_json(self) -> dict:
         return {"type": self.type, "name": self.name, "monthlyUsd": self.usd, "basis": self.basis,
