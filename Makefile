@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := venv
 STACK ?= dev
 
-.PHONY: test preview prices
+.PHONY: test preview prices serve validate validate-local
 test: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -q tests
 
@@ -19,3 +19,8 @@ preview: $(VENV)/.installed
 # Refresh policies/cost/prices.json from the AWS Price List API (needs credentials allowed pricing:GetProducts).
 prices: $(VENV)/.installed
 	$(VENV)/bin/python -m commands.refresh_prices $(ARGS)
+
+# The function in its own container on http://127.0.0.1:$(PORT), as its function URL serves it (Ctrl-C stops it).
+PORT ?= 8080
+serve: $(VENV)/.installed
+	$(VENV)/bin/python -m commands.serve --stack $(STACK) --port $(PORT) $(ARGS)

@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from offline import local_images  # noqa: E402
-from offline.lambda_runtime import LambdaRuntimeApi, runtime_client  # noqa: E402
+from local_lambda import images as local_images  # noqa: E402
+from local_lambda.runtime_api import LambdaRuntimeApi, runtime_client  # noqa: E402
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 FUNCTION_DIR = PROJECT_DIR / "functions" / "api"

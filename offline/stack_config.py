@@ -9,7 +9,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import pulumi
 import yaml
+
+from settings import StackSettings, load_settings
 
 
 class StackConfigError(Exception):
@@ -47,3 +50,11 @@ def load_stack_config(project_dir: Path, stack: str) -> StackConfig:
     values.update({_namespaced(project, key): _as_text(value)
                    for key, value in (stack_file.get("config") or {}).items()})
     return StackConfig(project=project, stack=stack, values=values)
+
+
+def read_settings(project_dir: Path, stack: str) -> tuple[StackSettings, str]:
+    """The stack's settings checked as the program checks them under the CLI, and the stack's region; for the
+    commands that run the function outside Pulumi. Raises SettingsError or StackConfigError."""
+    config = load_stack_config(project_dir, stack)
+    pulumi.runtime.set_all_config(config.values)
+    return load_settings(pulumi.Config(config.project), config.project, stack), config.values.get("aws:region", "")

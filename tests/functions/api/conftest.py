@@ -10,8 +10,8 @@ from typing import Iterator
 import pytest
 from awslambdaric.lambda_context import LambdaContext
 
-from offline import local_images
-from offline.lambda_runtime import LambdaRuntimeApi, runtime_client
+from local_lambda import images as local_images
+from local_lambda.runtime_api import LambdaRuntimeApi, runtime_client
 from tests.conftest import PROJECT_DIR
 
 FUNCTION_DIR = PROJECT_DIR / "functions" / "api"
@@ -64,9 +64,7 @@ def function_image() -> str:
         if os.environ.get("CI"):
             pytest.fail(f"CI must build the image: {missing}")
         pytest.skip(str(missing))
-    builder, runtime = local_images.ensure_base_images(FUNCTION_DIR / "requirements.txt")
-    return local_images.build(FUNCTION_DIR, "lambdakit-local/api:test",
-                              {"BUILDER_IMAGE": builder, "RUNTIME_IMAGE": runtime})
+    return local_images.build_function_image(FUNCTION_DIR, "lambdakit-local/api:test")
 
 
 @pytest.fixture(scope="module")

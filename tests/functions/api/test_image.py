@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from offline import local_images
+from local_lambda import images as local_images
 from tests.functions.api.cases import CASES, assert_answer, url_request
 
 

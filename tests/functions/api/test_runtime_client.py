@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from offline.lambda_runtime import LambdaRuntimeApi, runtime_client
+from local_lambda.runtime_api import LambdaRuntimeApi, runtime_client
 from tests.functions.api.cases import CASES, assert_answer, url_request
 from tests.functions.api.conftest import FUNCTION_DIR, FUNCTION_ENV
 

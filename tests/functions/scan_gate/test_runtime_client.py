@@ -1,5 +1,5 @@
 """The assembled gate under `python -m awslambdaric app.handler`, as Lambda's python runtime runs it, driven
-through the Lambda Runtime API (offline/lambda_runtime.py). Its boto3 reaches ECR on a local moto server and
+through the Lambda Runtime API (local_lambda/runtime_api.py). Its boto3 reaches ECR on a local moto server and
 CodePipeline on a loopback recorder; nothing else is reachable (no AWS_* variable of this machine is passed on).
 """
 
@@ -12,7 +12,7 @@ from typing import Iterator
 
 import pytest
 
-from offline.lambda_runtime import LambdaRuntimeApi, runtime_client
+from local_lambda.runtime_api import LambdaRuntimeApi, runtime_client
 from tests.conftest import MOTO_KEYS
 from tests.ecr_answers import for_image, push, set_scan_result, wire
 from tests.functions.scan_gate.conftest import NONE_FOUND, assemble, job_event, job_id

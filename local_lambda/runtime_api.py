@@ -60,8 +60,9 @@ class LambdaRuntimeApi:
         self._server.shutdown()
         self._server.server_close()
 
-    def invoke(self, event: Any, timeout: float = 30.0) -> Invocation:
-        request_id, invoked = str(uuid.uuid4()), time.perf_counter()
+    def invoke(self, event: Any, timeout: float = 30.0, request_id: Optional[str] = None) -> Invocation:
+        """The runtime's answer to `event`, invoked as `request_id` (a new one when None)."""
+        request_id, invoked = request_id or str(uuid.uuid4()), time.perf_counter()
         answer: "queue.Queue[tuple[str, Any]]" = queue.Queue()
         self._answers[request_id] = answer
         if self.init_error is not None:  # the runtime failed before asking for any event

@@ -114,10 +114,22 @@ def image_bytes(tag: str) -> int:
     return int(docker("image", "inspect", "--format", "{{.Size}}", tag).stdout)
 
 
-def run_function(image: str, runtime_api_address: str, environment: dict[str, str]) -> str:
-    """Start the image's own entrypoint against a Runtime API on this host's loopback."""
+def build_function_image(function_dir: Path, tag: str, local_bases: bool = True) -> str:
+    """The function's own Dockerfile, on bases made here (`local_bases`) or on the ones it pins."""
+    ensure_engine()
+    build_args = {}
+    if local_bases:
+        builder, runtime = ensure_base_images(function_dir / "requirements.txt")
+        build_args = {"BUILDER_IMAGE": builder, "RUNTIME_IMAGE": runtime}
+    return build(function_dir, tag, build_args)
+
+
+def run_function(image: str, runtime_api_address: str, environment: dict[str, str],
+                 options: tuple[str, ...] = ()) -> str:
+    """Start the image's own entrypoint against a Runtime API on this host's loopback; `options` are more of
+    `docker run`'s (limits, mounts)."""
     variables = [f"--env={k}={v}" for k, v in {**environment, "AWS_LAMBDA_RUNTIME_API": runtime_api_address}.items()]
-    return docker("run", "--detach", "--rm", "--network=host", *variables, image).stdout.strip()
+    return docker("run", "--detach", "--rm", "--network=host", *options, *variables, image).stdout.strip()
 
 
 def stop(container: str) -> None:

@@ -1,0 +1,173 @@
+"""`make serve`: the stack's function in its own container on http://127.0.0.1:<port>, as its function URL serves it.
+
+The image is built from the function's Dockerfile as the tests build it; each request becomes a payload format 2.0
+event handed to an environment (one container, one request at a time) through the local Runtime API, and the
+function's answer becomes the response (local_lambda/). The stack's settings apply: variables, memory, /tmp, timeout
+and log level. More environments start, up to --concurrency, while all are busy; past that a request waits.
+"""
+
+import argparse
+import platform
+import signal
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+from components.container_image import content_tag
+from local_lambda import images
+from local_lambda.environments import EnvironmentPool, function_setup
+from local_lambda.url_server import serving
+from offline.stack_config import StackConfigError, read_settings
+from settings import SettingsError, StackSettings
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+_MACHINE_ARCHITECTURE = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port, 0..65535 (0: any free one), not {value}")
+    return value
+
+
+def add_local_options(parser: argparse.ArgumentParser) -> None:
+    """What running the function locally takes, in every command that does."""
+    parser.add_argument("--stack", default="dev", help="the stack whose settings apply (default: dev)")
+    parser.add_argument("--concurrency", type=_positive, default=2,
+                        help="environments (containers) that may run at once (default: 2)")
+    parser.add_argument("--pinned-bases", action="store_true",
+                        help="build on the base images the Dockerfile pins (a registry must be reachable) instead "
+                             "of bases made here from Debian packages, as the tests do")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m commands.serve", description=__doc__.split("\n\n")[0])
+    add_local_options(parser)
+    parser.add_argument("--port", type=_port, default=8080, help="port on 127.0.0.1 (default: 8080)")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="rebuild the image when the function's folder changes; new requests get the new one")
+    return parser
+
+
+def function_dir(settings: StackSettings) -> Path:
+    return PROJECT_DIR / "functions" / settings.app
+
+
+def _build(settings: StackSettings, pinned_bases: bool) -> str:
+    return images.build_function_image(function_dir(settings), f"lambdakit-local/{settings.app}:local",
+                                       local_bases=not pinned_bases)
+
+
+def read_local_settings(stack: str) -> tuple[StackSettings, str]:
+    """The stack's settings and region; exits with EXIT_USAGE and one message when they are wrong."""
+    try:
+        return read_settings(PROJECT_DIR, stack)
+    except (StackConfigError, SettingsError) as wrong:
+        sys.exit(_usage_error(str(wrong)))
+
+
+def _usage_error(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+@contextmanager
+def local_function_url(settings: StackSettings, region: str, port: int, concurrency: int, pinned_bases: bool,
+                       report: Callable[[str], None],
+                       on_log_line: Callable[[int, str], None]) -> Iterator[tuple[str, EnvironmentPool]]:
+    """The function's image built and served on 127.0.0.1 while the block runs; every container stopped after."""
+    image = _build(settings, pinned_bases)
+    pool = EnvironmentPool(function_setup(settings, region, image), concurrency, on_log_line)
+    with serving(pool, port, region, report) as url:
+        yield url, pool
+
+
+def _rebuild_on_change(settings: StackSettings, region: str, pool: EnvironmentPool, pinned_bases: bool,
+                       stop: threading.Event) -> None:
+    """Poll the build context's content tag (the one the program tags pushed images with) once a second."""
+    built = content_tag(function_dir(settings), {})
+    while not stop.wait(1.0):
+        current = content_tag(function_dir(settings), {})
+        if current == built:
+            continue
+        built = current
+        say(f"change in functions/{settings.app}/: rebuilding")
+        try:
+            image = _build(settings, pinned_bases)
+        except subprocess.CalledProcessError as failed:
+            say(f"build failed, still serving the previous image:\n{failed.stderr.strip()}")
+            continue
+        pool.replace_setup(function_setup(settings, region, image))
+        say("rebuilt: the next request starts a new environment from the new image (cold)")
+
+
+_printing = threading.Lock()
+
+
+def say(line: str) -> None:
+    """One whole line to stdout: requests, environments' logs and the rebuilds print from their own threads."""
+    with _printing:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
+def _stop_on_sigterm() -> None:
+    def interrupt(*_args) -> None:
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def _architecture_line(settings: StackSettings) -> str:
+    machine = _MACHINE_ARCHITECTURE.get(platform.machine().lower(), platform.machine())
+    if machine == settings.architecture:
+        return f"image built for {machine}, as the stack deploys it"
+    return f"image built for this machine ({machine}); the stack deploys {settings.architecture}"
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    settings, region = read_local_settings(args.stack)
+    _stop_on_sigterm()
+    stop = threading.Event()
+    try:
+        images.ensure_engine()
+        with local_function_url(settings, region, args.port, args.concurrency, args.pinned_bases,
+                                report=say, on_log_line=lambda n, line: say(f"[environment {n}] {line}")) as (url, pool):
+            say(f"{settings.function_name} (stack {args.stack}) on {url}/ : no environment runs yet, the first "
+                f"request starts one (a cold start); {_architecture_line(settings)}. Ctrl-C stops it.")
+            if args.rebuild:
+                threading.Thread(target=_rebuild_on_change, args=(settings, region, pool, args.pinned_bases, stop),
+                                 daemon=True).start()
+            while True:
+                time.sleep(3600)
+    except KeyboardInterrupt:
+        say("stopping: every environment is being stopped")
+        return EXIT_OK
+    except images.DockerUnavailable as missing:
+        print(f"error: {missing}", file=sys.stderr)
+        return EXIT_FAILED
+    except subprocess.CalledProcessError as failed:
+        print(f"error: {' '.join(failed.cmd[:3])} failed:\n{(failed.stderr or '').strip()}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as unusable:  # the port is taken, most often
+        print(f"error: cannot serve on 127.0.0.1:{args.port}: {unusable.strerror or unusable}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        stop.set()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
