@@ -24,3 +24,10 @@ prices: $(VENV)/.installed
 PORT ?= 8080
 serve: $(VENV)/.installed
 	$(VENV)/bin/python -m commands.serve --stack $(STACK) --port $(PORT) $(ARGS)
+
+# Prove a function meets its promises (success rate, latency, cold starts): a deployed URL, or the local image.
+validate: $(VENV)/.installed
+	$(VENV)/bin/python -m commands.validate --url "$(URL)" $(ARGS)
+
+validate-local: $(VENV)/.installed
+	$(VENV)/bin/python -m commands.validate --local --stack $(STACK) $(ARGS)

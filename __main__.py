@@ -171,6 +171,7 @@ dashboard = StackDashboard("dashboard", StackDashboardArgs(dashboard_name=settin
                                                            functions=[monitoring, scan_gate_monitoring]))
 
 pulumi.export("functionUrl", function.function_url)
+pulumi.export("functionUrlAuthType", function.function_url_auth_type)
 pulumi.export("aliasArn", function.alias_arn)
 pulumi.export("functionVersion", function.function_version)
 pulumi.export("imageUri", image.image_uri)

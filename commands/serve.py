@@ -43,19 +43,14 @@ def _port(text: str) -> int:
     return value
 
 
-def add_local_options(parser: argparse.ArgumentParser) -> None:
-    """What running the function locally takes, in every command that does."""
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m commands.serve", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", default="dev", help="the stack whose settings apply (default: dev)")
     parser.add_argument("--concurrency", type=_positive, default=2,
                         help="environments (containers) that may run at once (default: 2)")
     parser.add_argument("--pinned-bases", action="store_true",
                         help="build on the base images the Dockerfile pins (a registry must be reachable) instead "
                              "of bases made here from Debian packages, as the tests do")
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m commands.serve", description=__doc__.split("\n\n")[0])
-    add_local_options(parser)
     parser.add_argument("--port", type=_port, default=8080, help="port on 127.0.0.1 (default: 8080)")
     parser.add_argument("--rebuild", action="store_true",
                         help="rebuild the image when the function's folder changes; new requests get the new one")

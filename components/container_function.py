@@ -54,6 +54,7 @@ class ContainerFunction(pulumi.ComponentResource):
     function_arn: pulumi.Output[str]
     alias_arn: pulumi.Output[str]
     function_url: pulumi.Output[str]
+    function_url_auth_type: pulumi.Output[str]
 
     def __init__(self, name: str, args: ContainerFunctionArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("lambdakit:function:ContainerFunction", name, None, opts)
@@ -113,9 +114,10 @@ class ContainerFunction(pulumi.ComponentResource):
         self.log_group_name = self.log_group.name
         self.alias_arn = self.alias.arn
         self.function_url = self.url.function_url
+        self.function_url_auth_type = self.url.authorization_type  # how `make validate --stack` knows to sign
         self.register_outputs({
             "functionArn": self.function_arn, "functionVersion": self.function_version, "aliasArn": self.alias_arn,
-            "functionUrl": self.function_url})
+            "functionUrl": self.function_url, "functionUrlAuthType": self.function_url_auth_type})
 
     def _allow_public_url(self, name: str) -> list[aws.lambda_.Permission]:
         """An unauthenticated URL needs both grants since AWS's 2025 change: the URL call and the invoke it makes."""

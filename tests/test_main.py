@@ -98,7 +98,7 @@ def test_exports_are_what_a_user_needs(any_stack_run):
     exports = any_stack_run.exports
     with_pipeline = bool(any_stack_run.of_type("aws:codepipeline/pipeline:Pipeline"))
     budgets = any_stack_run.of_type("aws:budgets/budget:Budget")
-    assert set(exports) == {"functionUrl", "aliasArn", "functionVersion", "imageUri", "repositoryUrl", "alarmTopicArn",
+    assert set(exports) == {"functionUrl", "functionUrlAuthType", "aliasArn", "functionVersion", "imageUri", "repositoryUrl", "alarmTopicArn",
                             "dashboardName", "scanGateFunctionName", *(PIPELINE_EXPORTS if with_pipeline else ()),
                             *(["budgetName"] if budgets else ())}
     assert [exports["budgetName"]] == [b.inputs["name"] for b in budgets] if budgets else "budgetName" not in exports
@@ -110,6 +110,8 @@ def test_exports_are_what_a_user_needs(any_stack_run):
     assert exports["dashboardName"] == any_stack_run.one("aws:cloudwatch/dashboard:Dashboard").inputs["dashboardName"]
     assert exports["imageUri"] == any_stack_run.under("api").one("aws:lambda/function:Function").inputs["imageUri"]
     assert exports["functionUrl"].startswith("https://")
+    assert exports["functionUrlAuthType"] == any_stack_run.one("aws:lambda/functionUrl:FunctionUrl").inputs[
+        "authorizationType"]
 
 
 def test_every_child_has_a_component_parent(any_stack_run):

@@ -1,0 +1,470 @@
+"""`make validate URL=...` / `make validate-local`: prove a function meets its promises (success rate, latency, cold
+starts) by calling it, and fail when a threshold is missed.
+
+Targets: a deployed function URL (`--url`, requests SigV4-signed by botocore with `--auth iam`), a deployed stack's
+URL read from its outputs (`--stack`, needs the Pulumi CLI), or the function's image on this machine (`--local`,
+served as its function URL by local_lambda/, as `make serve` does). Cold starts are known from the outside by the
+function's `Server-Timing` header: an `init` metric on an environment's first response (functions/api/app.py).
+
+HTTP client: urllib3 (botocore's own): one pool of keep-alive connections shared by the worker threads, each
+request a plain blocking call, so latency is what a caller waits; no retries, so every failure counts.
+"""
+
+import argparse
+import json
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass
+from typing import Any, Optional
+from urllib.parse import urlsplit
+
+import botocore.session
+import urllib3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from tqdm import tqdm
+
+from commands.serve import PROJECT_DIR, local_function_url, read_local_settings
+from local_lambda import images
+
+EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DEFAULT_CALLS = ("GET /", "GET /health", "GET /info")
+# The product's promises: the defaults of the thresholds.
+MIN_SUCCESS_PERCENT, MAX_AVERAGE_MS, MAX_P95_MS, MAX_COLD_START_PERCENT, MAX_INIT_MS = 95.0, 2000.0, 5000.0, 20.0, 2000.0
+_FUNCTION_URL_HOST = re.compile(r"^[a-z0-9]+\.lambda-url\.([a-z0-9-]+)\.on\.aws$")
+# Server-Timing (W3C): `name;dur=1.2;desc="text", other;dur=3`. Read by hand: the grammar is this one line, and no
+# kept library parses it.
+_TIMING_METRIC = re.compile(r'\s*([^\s;,=]+)((?:\s*;\s*[^\s;,=]+\s*(?:=\s*(?:"(?:[^"\\]|\\.)*"|[^\s;,]*))?)*)\s*(?:,|$)')
+_TIMING_PARAMETER = re.compile(r';\s*([^\s;,=]+)\s*(?:=\s*("(?:[^"\\]|\\.)*"|[^\s;,]*))?')
+COLD_INIT_TYPE = "on-demand"  # the init a request waited for; a provisioned one ran ahead of any request
+
+
+class UsageError(Exception):
+    """Bad arguments or a target that cannot be asked: exit 2 with this message."""
+
+
+class Unreachable(Exception):
+    """The first request could not get an answer that lets the run go on: exit 1 with this message."""
+
+
+def server_timing(header: str) -> dict[str, dict[str, str]]:
+    """{metric: {parameter: value}} of a Server-Timing header; quoted values unquoted."""
+    metrics: dict[str, dict[str, str]] = {}
+    for name, parameters in _TIMING_METRIC.findall(header or ""):
+        metrics[name] = {key: value[1:-1].replace('\\"', '"') if value.startswith('"') else value
+                         for key, value in _TIMING_PARAMETER.findall(parameters)}
+    return metrics
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: str
+
+    @classmethod
+    def parse(cls, text: str) -> "Call":
+        method, _, path = text.strip().rpartition(" ")
+        method = (method or "GET").upper()
+        if not path.startswith("/") or not method.isalpha():
+            raise argparse.ArgumentTypeError(f"{text!r} must be a path, or a method and a path: \"GET /health\"")
+        return cls(method, path)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One request: its answer (status) or why there was none (error), and what the function said of its init."""
+
+    call: Call
+    status: Optional[int] = None
+    error: Optional[str] = None
+    latency_ms: Optional[float] = None
+    timing_reported: bool = False
+    init_ms: Optional[float] = None
+    init_type: Optional[str] = None
+    message: str = ""  # the body's Message, for an error the URL service gives
+
+    @property
+    def cold(self) -> bool:
+        return self.init_ms is not None and self.init_type in (None, COLD_INIT_TYPE)
+
+
+class Signer:
+    """SigV4 with botocore's own signer, for a function URL whose auth type is AWS_IAM (service `lambda`)."""
+
+    def __init__(self, credentials: Any, region: str):
+        self._auth = SigV4Auth(credentials, "lambda", region)
+
+    def headers(self, method: str, url: str, body: bytes, headers: dict[str, str]) -> dict[str, str]:
+        request = AWSRequest(method=method, url=url, data=body, headers=headers)
+        self._auth.add_auth(request)
+        return dict(request.headers.items())
+
+
+def _caller_signer(url: str, region: Optional[str]) -> Signer:
+    credentials = botocore.session.Session().get_credentials()
+    if credentials is None:
+        raise UsageError("--auth iam signs with the caller's AWS credentials, and none were found (AWS_PROFILE, "
+                         "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO, or an instance role)")
+    if region is None:
+        host = urlsplit(url).hostname or ""
+        match = _FUNCTION_URL_HOST.match(host)
+        if not match:
+            raise UsageError(f"cannot tell the region from {host!r} (not <id>.lambda-url.<region>.on.aws): pass --region")
+        region = match.group(1)
+    return Signer(credentials, region)
+
+
+def _error_label(error: Exception) -> str:
+    if isinstance(error, urllib3.exceptions.SSLError):
+        return f"TLS failed: {error.__context__ or error}"
+    if isinstance(error, urllib3.exceptions.NameResolutionError):
+        return "host name does not resolve"
+    if isinstance(error, urllib3.exceptions.NewConnectionError):
+        return "connection refused" if "refused" in str(error).lower() else f"cannot connect: {error}"
+    if isinstance(error, (urllib3.exceptions.TimeoutError,)):
+        return "timed out"
+    return f"connection failed: {type(error).__name__}"
+
+
+class Client:
+    """Requests to one URL over pooled connections (as many as workers), signed when a signer is given."""
+
+    def __init__(self, url: str, concurrency: int, request_timeout: float, signer: Optional[Signer], body: bytes):
+        self.base, self.signer, self.body = url.rstrip("/"), signer, body
+        self._http = urllib3.PoolManager(maxsize=concurrency, block=True, retries=False,
+                                         timeout=urllib3.Timeout(connect=min(10.0, request_timeout),
+                                                                 read=request_timeout))
+
+    def send(self, call: Call) -> Sample:
+        url = self.base + call.path
+        body = self.body if call.method in ("POST", "PUT", "PATCH") else b""
+        headers = {"content-type": "application/json"} if body else {}
+        if self.signer:
+            headers = self.signer.headers(call.method, url, body, headers)
+        started = time.perf_counter()
+        try:
+            response = self._http.request(call.method, url, body=body or None, headers=headers, redirect=False)
+        except urllib3.exceptions.HTTPError as failed:
+            reason = failed.reason if isinstance(failed, urllib3.exceptions.MaxRetryError) else failed
+            return Sample(call, error=_error_label(reason))
+        latency_ms = (time.perf_counter() - started) * 1000
+        timing = response.headers.get("server-timing")
+        init = server_timing(timing).get("init", {})
+        return Sample(call, response.status, latency_ms=latency_ms, timing_reported=timing is not None,
+                      init_ms=float(init["dur"]) if "dur" in init else None, init_type=init.get("desc"),
+                      message=_message(response.data) if response.status >= 400 else "")
+
+
+def _message(body: bytes) -> str:
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return body[:200].decode("utf-8", "replace")
+    return str(answer.get("Message") or answer.get("message") or answer.get("error") or "") if isinstance(answer, dict) else ""
+
+
+@dataclass
+class Load:
+    requests: int
+    concurrency: int
+    ramp_seconds: float
+    time_limit_seconds: float
+    calls: list[Call]
+
+
+def _check_first(sample: Sample, url: str) -> None:
+    """A first request that cannot be answered, or is refused entry, ends the run with the reason."""
+    if sample.error:
+        raise Unreachable(f"no answer from {url}: {sample.error}")
+    if sample.status == 403:
+        raise Unreachable(f"403 Forbidden from {url} ({sample.message or 'no message'}): the function URL refused the "
+                          "request. With auth type AWS_IAM pass --auth iam and credentials allowed "
+                          "lambda:InvokeFunctionUrl for this function; a signature mismatch means wrong credentials "
+                          "or --region.")
+
+
+def run_load(client: Client, load: Load, url: str, progress: bool) -> tuple[list[Sample], bool]:
+    """Every request's sample, in order, and whether the time limit stopped the run early. The first request goes
+    alone (a dead target stops the run there); then `concurrency` workers, started across the ramp."""
+    deadline = time.monotonic() + load.time_limit_seconds
+    first = client.send(load.calls[0])
+    _check_first(first, url)
+    samples: list[Optional[Sample]] = [first] + [None] * (load.requests - 1)
+    next_index, taking = iter(range(1, load.requests)), threading.Lock()
+    bar = tqdm(total=load.requests, initial=1, unit="req", disable=not progress, file=sys.stderr, leave=False)
+
+    def work(worker: int) -> None:
+        time.sleep(load.ramp_seconds * worker / load.concurrency)
+        while time.monotonic() < deadline:
+            with taking:
+                index = next(next_index, None)
+            if index is None:
+                return
+            samples[index] = client.send(load.calls[index % len(load.calls)])
+            bar.update(1)
+
+    workers = [threading.Thread(target=work, args=(n,), daemon=True) for n in range(load.concurrency)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    bar.close()
+    done = [s for s in samples if s is not None]
+    return done, len(done) < load.requests
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    min_success_percent: float = MIN_SUCCESS_PERCENT
+    max_average_ms: float = MAX_AVERAGE_MS
+    max_p95_ms: float = MAX_P95_MS
+    max_cold_start_percent: float = MAX_COLD_START_PERCENT
+    max_init_ms: float = MAX_INIT_MS
+
+
+@dataclass(frozen=True)
+class Verdict:
+    check: str
+    threshold: str
+    measured: str
+    passed: bool
+    note: str = ""
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    if len(values) == 1:
+        return {"p50": values[0], "p95": values[0], "p99": values[0]}
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return {"p50": cuts[49], "p95": cuts[94], "p99": cuts[98]}
+
+
+def _latency(samples: list[Sample]) -> dict[str, float]:
+    values = [s.latency_ms for s in samples if s.latency_ms is not None]
+    if not values:
+        return {}
+    return {"min": min(values), "avg": statistics.fmean(values), **_percentiles(values), "max": max(values)}
+
+
+def measure(samples: list[Sample]) -> dict[str, Any]:
+    """What the run shows: counts, success rate, latency, cold starts and inits."""
+    answered = [s for s in samples if s.status is not None]
+    succeeded = sum(1 for s in answered if 200 <= s.status < 300)
+    inits = [s.init_ms for s in answered if s.init_ms is not None]
+    cold = sum(1 for s in answered if s.cold)
+    return {
+        "requests": len(samples), "answered": len(answered),
+        "successRatePercent": 100 * succeeded / len(samples) if samples else 0.0,
+        "statusCounts": dict(sorted(Counter(str(s.status) if s.status is not None else s.error
+                                            for s in samples).items())),
+        "latencyMs": _latency(answered),
+        "timingReported": any(s.timing_reported for s in answered),
+        "coldStarts": cold, "coldStartPercent": 100 * cold / len(answered) if answered else 0.0,
+        "initMs": {"count": len(inits), **({"min": min(inits), "avg": statistics.fmean(inits), "max": max(inits)}
+                                           if inits else {})},
+        "initTypes": dict(Counter(s.init_type or "unstated" for s in answered if s.init_ms is not None)),
+    }
+
+
+def judge(measured: dict[str, Any], limits: Thresholds) -> list[Verdict]:
+    latency, inits = measured["latencyMs"], measured["initMs"]
+    unreported = "" if measured["timingReported"] else "the function sends no Server-Timing header: cold starts unknown"
+    verdicts = [
+        Verdict("success rate", f">= {limits.min_success_percent:g} %", f"{measured['successRatePercent']:.1f} %",
+                measured["successRatePercent"] >= limits.min_success_percent),
+        _latency_verdict("average latency", "avg", latency, limits.max_average_ms),
+        _latency_verdict("p95 latency", "p95", latency, limits.max_p95_ms),
+        Verdict("cold-start rate", f"<= {limits.max_cold_start_percent:g} %", f"{measured['coldStartPercent']:.1f} %",
+                not unreported and measured["coldStartPercent"] <= limits.max_cold_start_percent, unreported),
+    ]
+    if inits["count"]:
+        verdicts.append(Verdict("init duration (max)", f"<= {limits.max_init_ms:g} ms", f"{inits['max']:.0f} ms",
+                                inits["max"] <= limits.max_init_ms))
+    else:
+        verdicts.append(Verdict("init duration (max)", f"<= {limits.max_init_ms:g} ms", "none seen",
+                                not unreported, unreported or "no environment started during the run"))
+    return verdicts
+
+
+def _latency_verdict(check: str, key: str, latency: dict[str, float], limit: float) -> Verdict:
+    if not latency:
+        return Verdict(check, f"<= {limit:g} ms", "no answers", False)
+    return Verdict(check, f"<= {limit:g} ms", f"{latency[key]:.1f} ms", latency[key] <= limit)
+
+
+def render(target: str, load: Load, seconds: float, stopped_early: bool, measured: dict, verdicts: list[Verdict]) -> str:
+    latency, inits = measured["latencyMs"], measured["initMs"]
+    lines = [f"validated {target}: {measured['requests']} requests ({', '.join(f'{c.method} {c.path}' for c in load.calls)}), "
+             f"concurrency {load.concurrency}, {seconds:.1f} s"
+             + (f"; stopped at the time limit ({load.time_limit_seconds:g} s) before {load.requests}" if stopped_early else ""),
+             f"  answered      {measured['answered']} of {measured['requests']}; success {measured['successRatePercent']:.1f} %",
+             "  status codes  " + ", ".join(f"{code}: {count}" for code, count in measured["statusCounts"].items())]
+    if latency:
+        lines.append("  latency ms    " + "  ".join(f"{k} {latency[k]:.1f}" for k in ("min", "avg", "p50", "p95", "p99", "max")))
+    lines.append(f"  cold starts   {measured['coldStarts']} of {measured['answered']} "
+                 f"({measured['coldStartPercent']:.1f} %)"
+                 + ("" if measured["timingReported"] else ": not reported by the function (no Server-Timing header)"))
+    if inits["count"]:
+        types = ", ".join(f"{t} {n}" for t, n in measured["initTypes"].items())
+        lines.append(f"  init ms       min {inits['min']:.0f}  avg {inits['avg']:.0f}  max {inits['max']:.0f}  ({types})")
+    width = max(len(v.check) for v in verdicts)
+    lines.append("")
+    lines += [f"  {'PASS' if v.passed else 'FAIL'}  {v.check:<{width}}  {v.measured:>10}  (threshold {v.threshold})"
+              + (f"  {v.note}" if v.note else "") for v in verdicts]
+    return "\n".join(lines)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m commands.validate", description=__doc__.split("\n\n")[0])
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--url", help="a deployed function URL")
+    target.add_argument("--local", action="store_true", help="the function's image on this machine "
+                        "(--stack picks the settings; default dev)")
+    parser.add_argument("--stack", help="without --local: the deployed stack whose functionUrl output to call "
+                        "(needs the Pulumi CLI); with --local: the stack whose settings apply")
+    parser.add_argument("--auth", choices=("none", "iam"), help="sign requests for an AWS_IAM URL (iam) or not; "
+                        "default: the stack's functionUrlAuthType output with --stack, else none")
+    parser.add_argument("--region", help="region to sign for (default: read from the URL)")
+    parser.add_argument("--requests", type=_count, default=100, help="requests to send (default 100)")
+    parser.add_argument("--concurrency", type=_count, default=4, help="requests in flight at once (default 4)")
+    parser.add_argument("--ramp", type=_seconds, default=0.0, metavar="SECONDS",
+                        help="start the workers evenly across this time (default 0: all at once)")
+    parser.add_argument("--call", type=Call.parse, action="append", dest="calls", metavar="'METHOD /PATH'",
+                        help=f"a request to make, in turn with the others; repeatable (default: {', '.join(DEFAULT_CALLS)})")
+    parser.add_argument("--body", default="{}", help="the JSON body of POST, PUT and PATCH calls (default {})")
+    parser.add_argument("--time-limit", type=_seconds, default=300.0, metavar="SECONDS",
+                        help="stop sending after this long and judge what was measured (default 300)")
+    parser.add_argument("--request-timeout", type=_seconds, default=30.0, metavar="SECONDS")
+    parser.add_argument("--min-success-rate", type=_percent, default=MIN_SUCCESS_PERCENT, metavar="PERCENT")
+    parser.add_argument("--max-average-ms", type=_seconds, default=MAX_AVERAGE_MS, metavar="MS")
+    parser.add_argument("--max-p95-ms", type=_seconds, default=MAX_P95_MS, metavar="MS")
+    parser.add_argument("--max-cold-start-rate", type=_percent, default=MAX_COLD_START_PERCENT, metavar="PERCENT")
+    parser.add_argument("--max-init-ms", type=_seconds, default=MAX_INIT_MS, metavar="MS")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures and verdicts as JSON ('-': stdout)")
+    parser.add_argument("--pinned-bases", action="store_true", help="with --local: build on the Dockerfile's pinned "
+                        "bases instead of bases made here (see make serve)")
+    return parser
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
+    return value
+
+
+def _percent(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"must be a percentage, 0..100, not {text}")
+    return value
+
+
+def _stack_outputs(stack: str) -> dict[str, Any]:
+    """The deployed stack's outputs, from the Pulumi CLI."""
+    if shutil.which("pulumi") is None:
+        raise UsageError(f"--stack {stack} reads the stack's outputs with the Pulumi CLI, which is not on PATH; "
+                         "pass --url (and --auth) instead")
+    done = subprocess.run(["pulumi", "stack", "output", "--json", "--stack", stack], cwd=PROJECT_DIR,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise UsageError(f"pulumi stack output --stack {stack} failed: {done.stderr.strip()}")
+    outputs = json.loads(done.stdout or "{}")
+    if not outputs.get("functionUrl"):
+        raise UsageError(f"stack {stack} has no functionUrl output: has it been deployed (pulumi up)?")
+    return outputs
+
+
+def _deployed_target(args: argparse.Namespace) -> tuple[str, str]:
+    """(url, auth type) of --url or of --stack's outputs."""
+    if args.url:
+        if urlsplit(args.url).scheme not in ("http", "https") or not urlsplit(args.url).hostname:
+            raise UsageError(f"--url {args.url!r} must be an http(s) URL")
+        return args.url, args.auth or "none"
+    outputs = _stack_outputs(args.stack)
+    auth = args.auth or {"AWS_IAM": "iam", "NONE": "none"}.get(outputs.get("functionUrlAuthType"), "none")
+    return outputs["functionUrl"], auth
+
+
+def _quiet(*_args) -> None:
+    pass
+
+
+def prepare(args: argparse.Namespace, stack: ExitStack) -> tuple[str, Client, Load]:
+    """The target's name, a client for it and the load to send; a local target is started on `stack`."""
+    calls = args.calls or [Call.parse(c) for c in DEFAULT_CALLS]
+    load = Load(args.requests, args.concurrency, args.ramp, args.time_limit, calls)
+    try:
+        body = json.dumps(json.loads(args.body)).encode()
+    except ValueError as bad:
+        raise UsageError(f"--body is not JSON: {bad}") from None
+    if args.local:
+        if args.auth == "iam":
+            raise UsageError("--auth iam has no meaning with --local: the local function URL checks no signature")
+        settings, region = read_local_settings(args.stack or "dev")
+        url, _pool = stack.enter_context(local_function_url(settings, region, 0, args.concurrency, args.pinned_bases,
+                                                            report=_quiet, on_log_line=_quiet))
+        return f"{url} (local image, stack {args.stack or 'dev'})", Client(url, args.concurrency, args.request_timeout, None, body), load
+    if not args.url and not args.stack:
+        raise UsageError("give a target: --url URL, --stack NAME or --local")
+    url, auth = _deployed_target(args)
+    signer = _caller_signer(url, args.region) if auth == "iam" else None
+    return f"{url} ({'signed, AWS_IAM' if signer else 'unsigned'})", Client(url, args.concurrency, args.request_timeout, signer, body), load
+
+
+def _write_json(path: str, report: dict) -> None:
+    text = json.dumps(report, indent=2)
+    if path == "-":
+        print(text)
+    else:
+        with open(path, "w") as out:
+            out.write(text + "\n")
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    limits = Thresholds(args.min_success_rate, args.max_average_ms, args.max_p95_ms, args.max_cold_start_rate,
+                        args.max_init_ms)
+    with ExitStack() as resources:
+        try:
+            target, client, load = prepare(args, resources)
+            started = time.perf_counter()
+            samples, stopped_early = run_load(client, load, target, progress=sys.stderr.isatty())
+        except UsageError as wrong:
+            print(f"error: {wrong}", file=sys.stderr)
+            return EXIT_USAGE
+        except Unreachable as dead:
+            print(f"error: {dead}", file=sys.stderr)
+            return EXIT_FAILED
+        except images.DockerUnavailable as missing:
+            print(f"error: --local runs the image with Docker: {missing}", file=sys.stderr)
+            return EXIT_FAILED
+        except subprocess.CalledProcessError as failed:
+            print(f"error: {' '.join(failed.cmd[:3])} failed:\n{(failed.stderr or '').strip()}", file=sys.stderr)
+            return EXIT_FAILED
+        seconds = time.perf_counter() - started
+    measured = measure(samples)
+    verdicts = judge(measured, limits)
+    print(render(target, load, seconds, stopped_early, measured, verdicts), file=sys.stderr if args.json == "-" else sys.stdout)
+    if args.json:
+        _write_json(args.json, {"target": target, "seconds": seconds, "stoppedEarly": stopped_early, **measured,
+                                "thresholds": asdict(limits), "verdicts": [asdict(v) for v in verdicts],
+                                "passed": all(v.passed for v in verdicts)})
+    return EXIT_PASSED if all(v.passed for v in verdicts) else EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
