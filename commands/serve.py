@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
+from commands.arguments import port, positive_int
 from components.container_image import content_tag
 from local_lambda import images
 from local_lambda.environments import EnvironmentPool, function_setup
@@ -29,29 +30,15 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _MACHINE_ARCHITECTURE = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
-    return value
-
-
-def _port(text: str) -> int:
-    value = int(text)
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be a port, 0..65535 (0: any free one), not {value}")
-    return value
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m commands.serve", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", default="dev", help="the stack whose settings apply (default: dev)")
-    parser.add_argument("--concurrency", type=_positive, default=2,
+    parser.add_argument("--concurrency", type=positive_int, default=2,
                         help="environments (containers) that may run at once (default: 2)")
     parser.add_argument("--pinned-bases", action="store_true",
                         help="build on the base images the Dockerfile pins (a registry must be reachable) instead "
                              "of bases made here from Debian packages, as the tests do")
-    parser.add_argument("--port", type=_port, default=8080, help="port on 127.0.0.1 (default: 8080)")
+    parser.add_argument("--port", type=port, default=8080, help="port on 127.0.0.1 (default: 8080)")
     parser.add_argument("--rebuild", action="store_true",
                         help="rebuild the image when the function's folder changes; new requests get the new one")
     return parser

@@ -31,6 +31,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from tqdm import tqdm
 
+from commands.arguments import non_negative, percent, positive_int
 from commands.serve import PROJECT_DIR, local_function_url, read_local_settings
 from local_lambda import images
 
@@ -322,7 +323,7 @@ def render(target: str, load: Load, seconds: float, stopped_early: bool, measure
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m commands.validate", description=__doc__.split("\n\n")[0])
-    target = parser.add_mutually_exclusive_group(required=True)
+    target = parser.add_mutually_exclusive_group()
     target.add_argument("--url", help="a deployed function URL")
     target.add_argument("--local", action="store_true", help="the function's image on this machine "
                         "(--stack picks the settings; default dev)")
@@ -331,46 +332,25 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--auth", choices=("none", "iam"), help="sign requests for an AWS_IAM URL (iam) or not; "
                         "default: the stack's functionUrlAuthType output with --stack, else none")
     parser.add_argument("--region", help="region to sign for (default: read from the URL)")
-    parser.add_argument("--requests", type=_count, default=100, help="requests to send (default 100)")
-    parser.add_argument("--concurrency", type=_count, default=4, help="requests in flight at once (default 4)")
-    parser.add_argument("--ramp", type=_seconds, default=0.0, metavar="SECONDS",
+    parser.add_argument("--requests", type=positive_int, default=100, help="requests to send (default 100)")
+    parser.add_argument("--concurrency", type=positive_int, default=4, help="requests in flight at once (default 4)")
+    parser.add_argument("--ramp", type=non_negative, default=0.0, metavar="SECONDS",
                         help="start the workers evenly across this time (default 0: all at once)")
     parser.add_argument("--call", type=Call.parse, action="append", dest="calls", metavar="'METHOD /PATH'",
                         help=f"a request to make, in turn with the others; repeatable (default: {', '.join(DEFAULT_CALLS)})")
     parser.add_argument("--body", default="{}", help="the JSON body of POST, PUT and PATCH calls (default {})")
-    parser.add_argument("--time-limit", type=_seconds, default=300.0, metavar="SECONDS",
+    parser.add_argument("--time-limit", type=non_negative, default=300.0, metavar="SECONDS",
                         help="stop sending after this long and judge what was measured (default 300)")
-    parser.add_argument("--request-timeout", type=_seconds, default=30.0, metavar="SECONDS")
-    parser.add_argument("--min-success-rate", type=_percent, default=MIN_SUCCESS_PERCENT, metavar="PERCENT")
-    parser.add_argument("--max-average-ms", type=_seconds, default=MAX_AVERAGE_MS, metavar="MS")
-    parser.add_argument("--max-p95-ms", type=_seconds, default=MAX_P95_MS, metavar="MS")
-    parser.add_argument("--max-cold-start-rate", type=_percent, default=MAX_COLD_START_PERCENT, metavar="PERCENT")
-    parser.add_argument("--max-init-ms", type=_seconds, default=MAX_INIT_MS, metavar="MS")
+    parser.add_argument("--request-timeout", type=non_negative, default=30.0, metavar="SECONDS")
+    parser.add_argument("--min-success-rate", type=percent, default=MIN_SUCCESS_PERCENT, metavar="PERCENT")
+    parser.add_argument("--max-average-ms", type=non_negative, default=MAX_AVERAGE_MS, metavar="MS")
+    parser.add_argument("--max-p95-ms", type=non_negative, default=MAX_P95_MS, metavar="MS")
+    parser.add_argument("--max-cold-start-rate", type=percent, default=MAX_COLD_START_PERCENT, metavar="PERCENT")
+    parser.add_argument("--max-init-ms", type=non_negative, default=MAX_INIT_MS, metavar="MS")
     parser.add_argument("--json", metavar="PATH", help="also write the figures and verdicts as JSON ('-': stdout)")
     parser.add_argument("--pinned-bases", action="store_true", help="with --local: build on the Dockerfile's pinned "
                         "bases instead of bases made here (see make serve)")
     return parser
-
-
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
-    return value
-
-
-def _percent(text: str) -> float:
-    value = float(text)
-    if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"must be a percentage, 0..100, not {text}")
-    return value
 
 
 def _stack_outputs(stack: str) -> dict[str, Any]:
@@ -418,8 +398,8 @@ def prepare(args: argparse.Namespace, stack: ExitStack) -> tuple[str, Client, Lo
         url, _pool = stack.enter_context(local_function_url(settings, region, 0, args.concurrency, args.pinned_bases,
                                                             report=_quiet, on_log_line=_quiet))
         return f"{url} (local image, stack {args.stack or 'dev'})", Client(url, args.concurrency, args.request_timeout, None, body), load
-    if not args.url and not args.stack:
-        raise UsageError("give a target: --url URL, --stack NAME or --local")
+    if bool(args.url) == bool(args.stack):
+        raise UsageError("give one target: --url URL, --stack NAME (a deployed stack) or --local [--stack NAME]")
     url, auth = _deployed_target(args)
     signer = _caller_signer(url, args.region) if auth == "iam" else None
     return f"{url} ({'signed, AWS_IAM' if signer else 'unsigned'})", Client(url, args.concurrency, args.request_timeout, signer, body), load

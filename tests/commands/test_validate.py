@@ -1,0 +1,280 @@
+"""`validate` against a local server that plays a function URL: each threshold passes and fails, the figures are
+computed right, requests are signed as Lambda checks them, and a dead, untrusted or refusing URL stops the run
+with a clear message."""
+
+import importlib.util
+import json
+import os
+import socket
+import ssl
+import stat
+import sys
+
+import pytest
+import trustme
+from botocore.credentials import Credentials
+
+from commands import validate
+from commands.validate import Call, Sample, measure, server_timing
+from tests.commands.fake_function_url import Answer, FakeFunctionUrl, sha256_hex
+from tests.conftest import PROJECT_DIR
+
+KEYS = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        "AWS_SESSION_TOKEN": "session-token-example"}
+
+
+@pytest.fixture(autouse=True)
+def no_ambient_aws(monkeypatch, tmp_path):
+    """Only the credentials a test gives: none from the machine's files or variables."""
+    for name in [*KEYS, "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"]:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+def run(capsys, tmp_path, *args: str) -> tuple[int, dict, str]:
+    """validate's exit code, its JSON report ({} when it wrote none) and what it said on stderr."""
+    report = tmp_path / "report.json"
+    code = validate.main([*args, "--json", str(report)])
+    return code, json.loads(report.read_text()) if report.exists() else {}, capsys.readouterr().err
+
+
+def verdict(report: dict, check: str) -> dict:
+    [found] = [v for v in report["verdicts"] if v["check"] == check]
+    return found
+
+
+def cold_first(count: int, init_ms: float = 300, init_type: str = "on-demand"):
+    """The first `count` answers come from new environments."""
+    def answer(index: int) -> Answer:
+        if index < count:
+            return Answer(server_timing=f'init;dur={init_ms};desc="{init_type}", handler;dur=0.5')
+        return Answer()
+    return answer
+
+
+# (what the fake function does, the threshold option, a value the run fails, the check, a value it passes)
+THRESHOLDS = [
+    (lambda i: Answer(status=500 if i % 10 == 9 else 200), "--min-success-rate", "95", "success rate", "85"),
+    (lambda i: Answer(delay_seconds=0.05), "--max-average-ms", "20", "average latency", "2000"),
+    (lambda i: Answer(delay_seconds=0.3 if i % 10 == 5 else 0), "--max-p95-ms", "150", "p95 latency", "2000"),
+    (cold_first(5), "--max-cold-start-rate", "20", "cold-start rate", "30"),
+    (cold_first(1, init_ms=2500), "--max-init-ms", "2000", "init duration (max)", "3000"),
+]
+
+
+@pytest.mark.parametrize("behaviour, option, failing, check, passing", THRESHOLDS, ids=[t[3] for t in THRESHOLDS])
+def test_each_threshold_fails_and_passes(capsys, tmp_path, behaviour, option, failing, check, passing):
+    for limit, expected_code in ((failing, 1), (passing, 0)):
+        with FakeFunctionUrl(behaviour) as server:
+            code, report, _ = run(capsys, tmp_path, "--url", server.url, "--requests", "20", "--concurrency", "2",
+                                  option, limit)
+        assert (code, verdict(report, check)["passed"]) == (expected_code, expected_code == 0), (check, limit, report)
+        assert report["requests"] == 20
+
+
+def test_the_defaults_are_the_products_promises():
+    limits = validate.Thresholds()
+    assert (limits.min_success_percent, limits.max_average_ms, limits.max_p95_ms, limits.max_cold_start_percent,
+            limits.max_init_ms) == (95, 2000, 5000, 20, 2000)
+
+
+def test_a_provisioned_init_is_not_a_cold_start_but_its_duration_is_judged(capsys, tmp_path):
+    with FakeFunctionUrl(cold_first(4, init_ms=2100, init_type="provisioned-concurrency")) as server:
+        code, report, _ = run(capsys, tmp_path, "--url", server.url, "--requests", "10")
+    assert (report["coldStarts"], report["initTypes"], report["initMs"]["count"]) == (0, {"provisioned-concurrency": 4}, 4)
+    assert verdict(report, "cold-start rate")["passed"] and not verdict(report, "init duration (max)")["passed"]
+    assert code == 1
+
+
+def test_a_function_that_reports_no_cold_starts_cannot_pass(capsys, tmp_path):
+    with FakeFunctionUrl(lambda i: Answer(server_timing=None)) as server:
+        code, report, _ = run(capsys, tmp_path, "--url", server.url, "--requests", "5")
+    cold = verdict(report, "cold-start rate")
+    assert code == 1 and not cold["passed"] and "no Server-Timing" in cold["note"]
+    assert verdict(report, "success rate")["passed"]
+
+
+def test_the_printed_table_names_every_figure_and_verdict(capsys):
+    with FakeFunctionUrl(cold_first(1)) as server:
+        code = validate.main(["--url", server.url, "--requests", "6", "--call", "GET /health", "--call", "POST /"])
+    out = capsys.readouterr().out
+    assert code == 0
+    for figure in ("success 100.0 %", "status codes  200: 6", "latency ms    min", "p95", "p99", "max",
+                   "cold starts   1 of 6 (16.7 %)", "init ms       min 300  avg 300  max 300  (on-demand 1)",
+                   "PASS  success rate", "PASS  cold-start rate", "(GET /health, POST /)"):
+        assert figure in out, figure
+    assert sorted((r.method, r.path) for r in server.received) == [("GET", "/health")] * 3 + [("POST", "/")] * 3
+
+
+def test_figures_are_computed_from_the_samples():
+    samples = [Sample(Call("GET", "/"), 200, latency_ms=float(n)) for n in range(1, 101)]
+    samples += [Sample(Call("GET", "/"), 502, latency_ms=1.0), Sample(Call("GET", "/"), error="timed out")]
+    figures = measure(samples)
+    assert figures["statusCounts"] == {"200": 100, "502": 1, "timed out": 1}
+    assert figures["successRatePercent"] == pytest.approx(100 * 100 / 102)
+    latency = figures["latencyMs"]
+    assert (latency["min"], latency["max"]) == (1.0, 100.0)
+    assert latency["avg"] == pytest.approx((5050 + 1) / 101)
+    assert latency["p50"] == pytest.approx(50.0) and latency["p95"] == pytest.approx(95.0)
+
+
+def _app():
+    spec = importlib.util.spec_from_file_location("api_app_for_validate", PROJECT_DIR / "functions" / "api" / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_reads_the_header_the_api_function_sends():
+    app = _app()
+    assert server_timing(app.server_timing(1.26, 456.7)) == {"init": {"dur": "457", "desc": "on-demand"},
+                                                              "handler": {"dur": "1.3"}}
+    assert server_timing(app.server_timing(0.4, None)) == {"handler": {"dur": "0.4"}}
+
+
+def test_reads_server_timing_as_the_standard_writes_it():
+    assert server_timing('cache;desc="Cache, Read";dur=23.2, db ;dur = 53, miss') == {
+        "cache": {"desc": "Cache, Read", "dur": "23.2"}, "db": {"dur": "53"}, "miss": {}}
+
+
+# --- signing ---------------------------------------------------------------------------------------------------
+
+def _caller_keys(monkeypatch, secret: str = KEYS["AWS_SECRET_ACCESS_KEY"]) -> None:
+    for name, value in {**KEYS, "AWS_SECRET_ACCESS_KEY": secret}.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_signed_requests_are_the_ones_lambda_accepts(capsys, tmp_path, monkeypatch):
+    _caller_keys(monkeypatch)
+    credentials = Credentials(KEYS["AWS_ACCESS_KEY_ID"], KEYS["AWS_SECRET_ACCESS_KEY"], KEYS["AWS_SESSION_TOKEN"])
+    with FakeFunctionUrl(credentials=credentials) as server:
+        code, report, _ = run(capsys, tmp_path, "--url", server.url, "--auth", "iam", "--region", "eu-west-1",
+                              "--requests", "4", "--call", "POST /orders?id=7", "--body", '{"n": 1}')
+    assert code == 0 and report["statusCounts"] == {"200": 4}
+    assert all(r.signature_matched for r in server.received)
+    first = server.received[0]
+    body = json.dumps({"n": 1}).encode()
+    assert first.body == body
+    date = first.headers["x-amz-date"]
+    host = server.url.removeprefix("http://")
+    # The canonical request as SigV4 defines it: method, path, query, signed headers, their names, payload hash.
+    assert first.canonical_request == "\n".join([
+        "POST", "/orders", "id=7",
+        "content-type:application/json", f"host:{host}", f"x-amz-date:{date}",
+        f"x-amz-security-token:{KEYS['AWS_SESSION_TOKEN']}", "",
+        "content-type;host;x-amz-date;x-amz-security-token", sha256_hex(body)])
+    assert first.headers["authorization"].startswith(
+        f"AWS4-HMAC-SHA256 Credential={KEYS['AWS_ACCESS_KEY_ID']}/{date[:8]}/eu-west-1/lambda/aws4_request, "
+        "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, Signature=")
+
+
+def test_a_wrong_signature_is_a_403_with_a_clear_message(capsys, tmp_path, monkeypatch):
+    _caller_keys(monkeypatch, secret="not-the-secret")
+    credentials = Credentials(KEYS["AWS_ACCESS_KEY_ID"], KEYS["AWS_SECRET_ACCESS_KEY"], KEYS["AWS_SESSION_TOKEN"])
+    with FakeFunctionUrl(credentials=credentials) as server:
+        code, report, err = run(capsys, tmp_path, "--url", server.url, "--auth", "iam", "--region", "eu-west-1")
+    assert code == 1 and report == {}
+    assert "403 Forbidden" in err and "Function URL authorization" in err and "lambda:InvokeFunctionUrl" in err
+    assert [r.signature_matched for r in server.received] == [False]  # the run stopped at the first refusal
+
+
+def test_an_unsigned_request_to_an_iam_url_is_told_to_sign(capsys, tmp_path):
+    credentials = Credentials(KEYS["AWS_ACCESS_KEY_ID"], KEYS["AWS_SECRET_ACCESS_KEY"])
+    with FakeFunctionUrl(credentials=credentials) as server:
+        code, _, err = run(capsys, tmp_path, "--url", server.url)
+    assert code == 1 and "pass --auth iam" in err
+
+
+def test_the_region_to_sign_for_is_read_from_a_function_url(monkeypatch):
+    _caller_keys(monkeypatch)
+    signer = validate._caller_signer("https://abcdefghij0123456789klmnopqrstuv.lambda-url.ap-southeast-2.on.aws/", None)
+    signed = signer.headers("GET", "https://abcdefghij0123456789klmnopqrstuv.lambda-url.ap-southeast-2.on.aws/", b"", {})
+    assert "/ap-southeast-2/lambda/aws4_request" in signed["Authorization"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--url", "http://127.0.0.1:9/", "--auth", "iam"], "cannot tell the region"),
+    (["--url", "ftp://example.com/"], "must be an http(s) URL"),
+    (["--url", "http://127.0.0.1:9/", "--body", "{not json"], "--body is not JSON"),
+    (["--local", "--auth", "iam"], "--auth iam has no meaning with --local"),
+    (["--requests", "5"], "give one target"),
+    (["--url", "http://127.0.0.1:9/", "--stack", "prod"], "give one target"),
+], ids=["no region", "not http", "bad body", "local signed", "no target", "two targets"])
+def test_bad_arguments_exit_2_with_the_reason(capsys, tmp_path, monkeypatch, args, message):
+    _caller_keys(monkeypatch)
+    code, _, err = run(capsys, tmp_path, *args)
+    assert code == 2 and message in err
+
+
+def test_signing_without_credentials_exits_2(capsys, tmp_path):
+    code, _, err = run(capsys, tmp_path, "--url", "https://x.lambda-url.eu-west-1.on.aws/", "--auth", "iam")
+    assert code == 2 and "none were found" in err
+
+
+@pytest.mark.parametrize("args", [["--url", "http://x/", "--requests", "0"], ["--url", "http://x/", "--max-cold-start-rate", "120"],
+                                  ["--url", "http://x/", "--call", "GET health"], ["--url", "http://x/", "--local"]],
+                         ids=["zero requests", "rate over 100", "path without slash", "url and local"])
+def test_argument_errors_exit_2(args):
+    with pytest.raises(SystemExit) as exited:
+        validate.main(args)
+    assert exited.value.code == 2
+
+
+# --- targets that cannot answer -----------------------------------------------------------------------------------
+
+def test_a_dead_url_stops_at_the_first_request(capsys, tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code, report, err = run(capsys, tmp_path, "--url", f"http://127.0.0.1:{port}/")
+    assert code == 1 and report == {}
+    assert f"no answer from http://127.0.0.1:{port}/" in err and "connection refused" in err
+
+
+def test_an_untrusted_certificate_is_a_tls_failure(capsys, tmp_path):
+    authority = trustme.CA()
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    authority.issue_cert("127.0.0.1").configure_cert(tls)
+    with FakeFunctionUrl(tls=tls) as server:
+        code, _, err = run(capsys, tmp_path, "--url", server.url)
+    assert code == 1 and "TLS failed" in err and "certificate verify failed" in err
+
+
+def test_a_slow_target_is_cut_at_the_time_limit(capsys, tmp_path):
+    with FakeFunctionUrl(lambda i: Answer(delay_seconds=0.1)) as server:
+        code, report, _ = run(capsys, tmp_path, "--url", server.url, "--requests", "200", "--concurrency", "1",
+                              "--time-limit", "0.5")
+    assert report["stoppedEarly"] and 2 <= report["requests"] < 200 and report["answered"] == report["requests"]
+
+
+# --- a deployed stack's outputs --------------------------------------------------------------------------------------
+
+def _fake_pulumi(tmp_path, outputs: dict) -> str:
+    """A `pulumi` on PATH that answers `pulumi stack output --json` as the CLI does."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    script = folder / "pulumi"
+    script.write_text(f"#!{sys.executable}\nimport json, sys\n"
+                      "assert sys.argv[1:4] == ['stack', 'output', '--json'], sys.argv\n"
+                      f"print(json.dumps({outputs!r}))\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return f"{folder}{os.pathsep}{os.environ['PATH']}"
+
+
+def test_a_stack_target_calls_its_url_and_signs_as_its_auth_type_says(capsys, tmp_path, monkeypatch):
+    _caller_keys(monkeypatch)
+    credentials = Credentials(KEYS["AWS_ACCESS_KEY_ID"], KEYS["AWS_SECRET_ACCESS_KEY"], KEYS["AWS_SESSION_TOKEN"])
+    with FakeFunctionUrl(credentials=credentials) as server:
+        monkeypatch.setenv("PATH", _fake_pulumi(tmp_path, {"functionUrl": server.url + "/",
+                                                           "functionUrlAuthType": "AWS_IAM"}))
+        code, report, _ = run(capsys, tmp_path, "--stack", "prod", "--region", "eu-west-1", "--requests", "3")
+    assert code == 0 and report["statusCounts"] == {"200": 3}
+    assert report["target"].endswith("(signed, AWS_IAM)") and all(r.signature_matched for r in server.received)
+
+
+def test_a_stack_target_needs_the_cli(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    code, _, err = run(capsys, tmp_path, "--stack", "prod")
+    assert code == 2 and "Pulumi CLI, which is not on PATH" in err
