@@ -20,14 +20,21 @@ FUNCTION_ENV = {"AWS_LAMBDA_FUNCTION_NAME": "lambdakit-test-api", "AWS_LAMBDA_FU
 
 
 @pytest.fixture
-def app(monkeypatch):
-    """A fresh import of functions/api/app.py, as a new execution environment would import it."""
-    for name, value in FUNCTION_ENV.items():
-        monkeypatch.setenv(name, value)
-    spec = importlib.util.spec_from_file_location("api_app", FUNCTION_DIR / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def load_app(monkeypatch):
+    """Import functions/api/app.py afresh, as a new execution environment would, with more variables set."""
+    def load(**variables: str):
+        for name, value in {**FUNCTION_ENV, **variables}.items():
+            monkeypatch.setenv(name, value)
+        spec = importlib.util.spec_from_file_location("api_app", FUNCTION_DIR / "app.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    return load
+
+
+@pytest.fixture
+def app(load_app):
+    return load_app()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from commands.validate import server_timing
 from tests.functions.api.cases import CASES, assert_answer, real_event, url_request
 
 
@@ -25,6 +26,25 @@ def test_logs_are_json_with_request_id_and_cold_start(app, context, log_lines):
     assert (first["coldStart"], second["coldStart"]) == (True, False)
     assert first["requestId"] == context.aws_request_id
     assert (first["level"], first["status"], first["path"]) == ("INFO", 200, "/")
+
+
+def _timing(response: dict) -> dict:
+    return server_timing(response["headers"]["server-timing"])
+
+
+def test_only_the_first_answer_of_an_environment_tells_its_init(app, context):
+    first, second = (_timing(app.handler(url_request("GET", path), context)) for path in ("/health", "/nope"))
+    assert first["init"] == {"dur": f"{app.INIT_MS:.0f}", "desc": "on-demand"} and float(first["handler"]["dur"]) >= 0
+    assert set(second) == {"handler"}  # an error answer is timed too
+
+
+def test_a_provisioned_environment_says_its_init_ran_before_any_request(load_app, context):
+    app = load_app(AWS_LAMBDA_INITIALIZATION_TYPE="provisioned-concurrency")
+    assert _timing(app.handler(real_event("codepipeline-job"), context))["init"]["desc"] == "provisioned-concurrency"
+
+
+def test_init_is_the_age_of_the_process(app):
+    assert 0 < app.INIT_MS < app._process_age_ms()
 
 
 def test_a_foreign_event_is_logged_as_an_error(app, context, log_lines):
