@@ -1,31 +1,19 @@
 """Argument types the commands share: each refuses a bad value with a message argparse prints (exit 2)."""
 
 import argparse
+from typing import Callable
 
 
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
-    return value
+def _bounded(convert: Callable[[str], float], low: float, high: float, allowed: str) -> Callable[[str], float]:
+    def parse(text: str):
+        value = convert(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be {allowed}, not {text}")
+        return value
+    return parse
 
 
-def port(text: str) -> int:
-    value = int(text)
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be a port, 0..65535 (0: any free one), not {value}")
-    return value
-
-
-def non_negative(text: str) -> float:
-    value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
-    return value
-
-
-def percent(text: str) -> float:
-    value = float(text)
-    if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"must be a percentage, 0..100, not {text}")
-    return value
+positive_int = _bounded(int, 1, float("inf"), "1 or more")
+port = _bounded(int, 0, 65535, "a port, 0..65535 (0: any free one)")
+non_negative = _bounded(float, 0, float("inf"), "0 or more")
+percent = _bounded(float, 0, 100, "a percentage, 0..100")

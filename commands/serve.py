@@ -66,6 +66,16 @@ def _usage_error(message: str) -> int:
     return EXIT_USAGE
 
 
+# What can stop the function running here: no Docker engine, or a build or `docker run` that fails.
+LOCAL_FAILURES = (images.DockerUnavailable, subprocess.CalledProcessError)
+
+
+def local_failure(error: Exception) -> str:
+    if isinstance(error, subprocess.CalledProcessError):
+        return f"{' '.join(map(str, error.cmd[:3]))} failed:\n{(error.stderr or '').strip()}"
+    return f"Docker runs the function here: {error}"
+
+
 @contextmanager
 def local_function_url(settings: StackSettings, region: str, port: int, concurrency: int, pinned_bases: bool,
                        report: Callable[[str], None],
@@ -138,11 +148,8 @@ def main(argv: list[str]) -> int:
     except KeyboardInterrupt:
         say("stopping: every environment is being stopped")
         return EXIT_OK
-    except images.DockerUnavailable as missing:
-        print(f"error: {missing}", file=sys.stderr)
-        return EXIT_FAILED
-    except subprocess.CalledProcessError as failed:
-        print(f"error: {' '.join(failed.cmd[:3])} failed:\n{(failed.stderr or '').strip()}", file=sys.stderr)
+    except LOCAL_FAILURES as failed:
+        print(f"error: {local_failure(failed)}", file=sys.stderr)
         return EXIT_FAILED
     except OSError as unusable:  # the port is taken, most often
         print(f"error: cannot serve on 127.0.0.1:{args.port}: {unusable.strerror or unusable}", file=sys.stderr)

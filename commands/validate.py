@@ -32,8 +32,7 @@ from botocore.awsrequest import AWSRequest
 from tqdm import tqdm
 
 from commands.arguments import non_negative, percent, positive_int
-from commands.serve import PROJECT_DIR, local_function_url, read_local_settings
-from local_lambda import images
+from commands.serve import LOCAL_FAILURES, PROJECT_DIR, local_failure, local_function_url, read_local_settings
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_CALLS = ("GET /", "GET /health", "GET /info")
@@ -429,11 +428,8 @@ def main(argv: list[str]) -> int:
         except Unreachable as dead:
             print(f"error: {dead}", file=sys.stderr)
             return EXIT_FAILED
-        except images.DockerUnavailable as missing:
-            print(f"error: --local runs the image with Docker: {missing}", file=sys.stderr)
-            return EXIT_FAILED
-        except subprocess.CalledProcessError as failed:
-            print(f"error: {' '.join(failed.cmd[:3])} failed:\n{(failed.stderr or '').strip()}", file=sys.stderr)
+        except LOCAL_FAILURES as failed:
+            print(f"error: {local_failure(failed)}", file=sys.stderr)
             return EXIT_FAILED
         seconds = time.perf_counter() - started
     measured = measure(samples)

@@ -12,6 +12,8 @@ from local_lambda import images
 from local_lambda.runtime_api import Invocation, LambdaRuntimeApi
 from settings import StackSettings
 
+# Lambda gives an on-demand environment's init 10 s of its own; the function's timeout covers the invoke only.
+INIT_LIMIT_SECONDS = 10
 # Where the container is as Lambda's: read-only but for /tmp, whose size is the function's ephemeral storage.
 _READ_ONLY = ("--read-only",)
 
@@ -68,9 +70,11 @@ class Environment:
     def invoke(self, event: dict, request_id: str) -> Invocation:
         """The function's answer; TimeoutError after the function's timeout, which leaves the environment broken
         (Lambda starts a new one for the next request)."""
+        # A cold environment's init has its own limit, before the function's timeout starts.
+        limit = self.setup.timeout_seconds + (INIT_LIMIT_SECONDS if self.invocations == 0 else 0)
         self.invocations += 1
         try:
-            invocation = self._api.invoke(event, self.setup.timeout_seconds, request_id)
+            invocation = self._api.invoke(event, limit, request_id)
         except TimeoutError:
             self.broken = True
             raise

@@ -52,6 +52,7 @@ FUNCTION_FAILED = HttpResponse(502, [("content-type", "text/plain")], b"Internal
 # Neither status nor text of these is documented: the request payload limit (6 MB) and a server going away.
 TOO_LARGE = _error(413, "Request must be smaller than 6291456 bytes for the InvokeFunction operation")
 SHUTTING_DOWN = _error(503, "Service Unavailable")
+BAD_REQUEST = _error(400, "Bad Request")
 
 
 def _is_text(content_type: str | None) -> bool:
@@ -103,10 +104,18 @@ def request_event(request: HttpRequest, request_id: str, url_id: str, region: st
     if raw_query:
         event["queryStringParameters"] = _query_parameters(raw_query)
     if request.body:
-        text = _is_text(headers.get("content-type"))
-        event["body"] = request.body.decode("utf-8", "replace") if text else base64.b64encode(request.body).decode()
-        event["isBase64Encoded"] = not text
+        text = _as_text(request.body) if _is_text(headers.get("content-type")) else None
+        event["body"] = text if text is not None else base64.b64encode(request.body).decode()
+        event["isBase64Encoded"] = text is None
     return event
+
+
+def _as_text(body: bytes) -> str | None:
+    """The body as text, or None when its bytes are not UTF-8 (it is then sent base64, so nothing is lost)."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _compact_json(value: Any) -> bytes:
@@ -120,14 +129,21 @@ def _inferred(answer: Any) -> HttpResponse:
     return HttpResponse(200, [("content-type", "application/json")], body)
 
 
+def _or_empty(value: Any, empty: Any) -> Any:
+    return empty if value is None else value
+
+
 def http_response(answer: Any) -> HttpResponse:
     """The HTTP response the URL service makes from the function's answer (the JSON it returned)."""
     if not isinstance(answer, dict) or "statusCode" not in answer:
         return _inferred(answer)
+    given_headers, cookies = _or_empty(answer.get("headers"), {}), _or_empty(answer.get("cookies"), [])
+    if not isinstance(given_headers, dict) or not isinstance(cookies, list):
+        return FUNCTION_FAILED
     try:
         status = int(answer["statusCode"])
-        headers = [(str(k).lower(), str(v)) for k, v in (answer.get("headers") or {}).items()]
-        headers += [("set-cookie", str(cookie)) for cookie in answer.get("cookies") or []]
+        headers = [(str(k).lower(), str(v)) for k, v in given_headers.items()]
+        headers += [("set-cookie", str(cookie)) for cookie in cookies]
         body = answer.get("body")
         if body is None:
             raw = b""

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Iterator
 
 from local_lambda.environments import EnvironmentPool
-from local_lambda.function_url import (FUNCTION_FAILED, MAX_REQUEST_BYTES, SHUTTING_DOWN, TOO_LARGE, HttpRequest,
+from local_lambda.function_url import (BAD_REQUEST, FUNCTION_FAILED, MAX_REQUEST_BYTES, SHUTTING_DOWN, TOO_LARGE, HttpRequest,
                                        HttpResponse, http_response, request_event, service_headers)
 
 LOCAL_URL_ID = "local"
@@ -71,11 +71,38 @@ class _Endpoint(BaseHTTPRequestHandler):
         pass  # the server reports each request its own way
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        request = HttpRequest(self.command, self.path, list(self.headers.items()), self.rfile.read(length),
-                              self.client_address[0], self.request_version)
+        try:
+            body = self._body()
+        except ValueError as unreadable:  # the rest of the connection cannot be read either
+            self.close_connection = True
+            self.server.report(f"{self.command} {self.path} -> 400: {unreadable}")
+            return self._send(BAD_REQUEST)
+        request = HttpRequest(self.command, self.path, list(self.headers.items()), body, self.client_address[0],
+                              self.request_version)
         response, how = self.server.answer(request)
         self.server.report(f"{self.command} {self.path} -> {how}")
+        self._send(response)
+
+    def _body(self) -> bytes:
+        """The request's body, sized by Content-Length or sent in chunks; ValueError when neither reads."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._chunks()
+        length = int(self.headers.get("Content-Length") or 0)
+        if length < 0:
+            raise ValueError(f"Content-Length {length}")
+        return self.rfile.read(length)
+
+    def _chunks(self) -> bytes:
+        # http.server leaves chunked bodies to its handlers; the framing is RFC 9112 section 7.1.
+        body = bytearray()
+        while size := int(self.rfile.readline().split(b";")[0].strip(), 16):  # a size line that is not hex: ValueError
+            body += self.rfile.read(size)
+            self.rfile.readline()  # the CRLF after each chunk
+        while self.rfile.readline().strip():  # trailer fields, up to the empty line
+            pass
+        return bytes(body)
+
+    def _send(self, response: HttpResponse) -> None:
         self.send_response_only(response.status)
         for name, value in response.headers:
             self.send_header(name, value)

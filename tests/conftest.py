@@ -1,6 +1,7 @@
 """Shared fixtures: the real program, run per stack on Pulumi's mock engine with simulated AWS."""
 
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
@@ -9,6 +10,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from local_lambda import images
 from offline.engine import ProgramRun, run_program
 from offline.simulated_aws import SimulatedCloud
 from offline.stack_config import StackConfig, load_stack_config
@@ -77,3 +79,15 @@ def moto_ecr(moto_endpoint):
     return boto3.client("ecr", region_name="eu-west-1", endpoint_url=moto_endpoint,
                         aws_access_key_id=MOTO_KEYS["AWS_ACCESS_KEY_ID"],
                         aws_secret_access_key=MOTO_KEYS["AWS_SECRET_ACCESS_KEY"])
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> None:
+    """A Docker engine for the tests that build or run the function's image (started when none runs): without one
+    they are skipped, except under CI, where they must run."""
+    try:
+        images.ensure_engine()
+    except images.DockerUnavailable as missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must build and run the function's image: {missing}")
+        pytest.skip(str(missing))

@@ -2,22 +2,13 @@
 Server-Timing header is what tells each cold start."""
 
 import json
-import os
 
 import pytest
 
 from commands import validate
-from local_lambda import images
 
 
-@pytest.fixture(scope="module", autouse=True)
-def docker_engine():
-    try:
-        images.ensure_engine()
-    except images.DockerUnavailable as missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the image: {missing}")
-        pytest.skip(str(missing))
+pytestmark = pytest.mark.usefixtures("docker_engine")  # every test here runs the image
 
 
 def _validate_local(capsys, tmp_path, *args: str) -> tuple[int, dict, str]:

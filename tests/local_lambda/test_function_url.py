@@ -268,8 +268,14 @@ def test_service_headers_carry_the_request_id_and_a_date():
     assert re.fullmatch(r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT", headers["date"])
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a `cookies` string is iterated character by character")
-def test_cookies_given_as_a_string_are_not_split_into_characters():
-    response = http_response({"statusCode": 200, "cookies": "a=1"})
-    cookies = [value for name, value in response.headers if name == "set-cookie"]
-    assert response == FUNCTION_FAILED or cookies == ["a=1"]
+@pytest.mark.parametrize("answer", [{"statusCode": 200, "cookies": "a=1"}, {"statusCode": 200, "headers": []},
+                                    {"statusCode": 200, "headers": ["a"]}], ids=["cookies a string", "headers a list",
+                                                                               "headers a non-empty list"])
+def test_cookies_and_headers_of_the_wrong_type_are_an_invalid_answer(answer):
+    assert http_response(answer) == FUNCTION_FAILED
+
+
+def test_a_text_body_that_is_not_utf8_arrives_base64_unchanged():
+    latin1 = "café".encode("latin-1")
+    event = request_event(HttpRequest("POST", "/", [("Content-Type", "text/plain")], latin1), "r", "u", "eu-west-1")
+    assert event["isBase64Encoded"] and base64.b64decode(event["body"]) == latin1

@@ -3,7 +3,6 @@
 import importlib.util
 import json
 import logging
-import os
 import uuid
 from typing import Iterator
 
@@ -63,14 +62,8 @@ def host_runtime() -> Iterator[LambdaRuntimeApi]:
 
 
 @pytest.fixture(scope="session")
-def function_image() -> str:
+def function_image(docker_engine) -> str:
     """The function's Dockerfile, built on bases made here from Debian packages."""
-    try:
-        local_images.ensure_engine()
-    except local_images.DockerUnavailable as missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must build the image: {missing}")
-        pytest.skip(str(missing))
     return local_images.build_function_image(FUNCTION_DIR, "lambdakit-local/api:test")
 
 

@@ -1,0 +1,314 @@
+"""`make serve` (commands/serve.py): the dev stack's function built and served on 127.0.0.1 as its function URL
+serves it, asked over real HTTP. Every route of the api function, its error answers, a binary (base64) body end to
+end, cold and warm starts told by the Server-Timing header, scaling out to two environments, and the logs of the
+environments. The URL server's failure answers (timeout, function error, too large, shutting down) use a fake
+pool, no Docker; so do the command-line errors.
+
+Query strings and cookies: the api function shows neither (it echoes only a POST's JSON), so their mapping into
+the event is tested against the real sample events in tests/local_lambda/test_function_url.py; here only that a
+request with both still reaches its route."""
+
+import json
+import re
+import socket
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
+
+import pytest
+import urllib3
+
+from commands.serve import PROJECT_DIR, local_function_url, main
+from local_lambda.environments import FunctionSetup
+from local_lambda.runtime_api import Invocation
+from local_lambda.url_server import serving
+from offline.stack_config import read_settings
+
+WAIT_SECONDS = 30  # only a bound for a hang, never an assertion on how long something took
+INIT_METRIC = re.compile(r'init;dur=(\d+);desc="on-demand", handler;dur=[\d.]+')
+WARM_METRIC = re.compile(r"handler;dur=[\d.]+")
+HTTP = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(total=WAIT_SECONDS))
+
+
+@dataclass
+class Served:
+    url: str
+    pool: object
+    settings: object
+    reports: list[str]
+    logs: list[tuple[int, str]]
+
+    def request(self, method: str, target: str, **kwargs) -> urllib3.BaseHTTPResponse:
+        return HTTP.request(method, self.url + target, **kwargs)
+
+    def fresh_environments(self) -> None:
+        """Retire the idle environments (the same setup, as after a rebuild): the next requests start cold."""
+        self.pool.replace_setup(self.pool.setup)
+
+    def report_for(self, target: str) -> str:
+        [line] = [line for line in self.reports if line.startswith(f"GET {target} -> ")]
+        return line
+
+
+@pytest.fixture(scope="module")
+def served(docker_engine) -> Iterator[Served]:
+    """The dev stack's function on a free port, at most two environments."""
+    settings, region = read_settings(PROJECT_DIR, "dev")
+    reports: list[str] = []
+    logs: list[tuple[int, str]] = []
+    with local_function_url(settings, region, 0, 2, False, report=reports.append,
+                            on_log_line=lambda number, line: logs.append((number, line))) as (url, pool):
+        yield Served(url, pool, settings, reports, logs)
+
+
+def _json(response: urllib3.BaseHTTPResponse) -> dict:
+    assert response.headers["content-type"] == "application/json"
+    return json.loads(response.data)
+
+
+def _eventually(condition, what: str) -> None:
+    """Wait for something another thread delivers (the containers' logs), up to WAIT_SECONDS."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.05)
+
+
+# --- the routes ----------------------------------------------------------------------------------------------------
+
+def test_get_root(served):
+    response = served.request("GET", "/")
+    body = _json(response)
+    assert response.status == 200
+    assert (body["message"], body["method"], body["path"]) == ("hello from lambdakit", "GET", "/")
+
+
+def test_post_root_echoes_its_json(served):
+    order = {"order": 42, "items": ["a", "b"], "note": "Zoë"}
+    response = served.request("POST", "/", json=order)
+    assert response.status == 200
+    assert _json(response)["echo"] == order
+
+
+def test_a_binary_body_reaches_the_function_base64_encoded(served):
+    """application/octet-stream is not a text type: the function gets it base64-encoded, decodes it, parses it."""
+    response = served.request("POST", "/", body=b'{"n": 1, "bytes": "\\u00ff"}',
+                              headers={"content-type": "application/octet-stream"})
+    assert response.status == 200
+    assert _json(response)["echo"] == {"n": 1, "bytes": "\u00ff"}
+
+
+def test_get_health(served):
+    response = served.request("GET", "/health")
+    assert response.status == 200
+    assert _json(response)["status"] == "healthy"
+    assert _json(response)["environment"] == "dev"
+
+
+def test_info_comes_from_the_dev_stack_s_settings(served):
+    response = served.request("GET", "/info")
+    assert response.status == 200
+    assert _json(response) == {"functionName": "lambdakit-dev-api", "functionVersion": "$LATEST",
+                               "memoryLimitMb": served.settings.memory_mb, "environment": "dev",
+                               "logLevel": served.settings.log_level,
+                               "requestId": response.headers["x-amzn-requestid"]}
+
+
+def test_every_response_carries_a_request_id_and_a_date(served):
+    response = served.request("GET", "/health")
+    assert uuid.UUID(response.headers["x-amzn-requestid"])
+    assert response.headers["date"].endswith(" GMT")
+    assert int(response.headers["content-length"]) == len(response.data)
+
+
+def test_an_unknown_path_is_a_json_404(served):
+    response = served.request("GET", "/nope")
+    assert response.status == 404
+    assert _json(response)["error"] == "no route for /nope"
+
+
+def test_a_wrong_method_is_a_json_405_naming_the_allowed_ones(served):
+    response = served.request("DELETE", "/")
+    assert response.status == 405
+    assert response.headers["allow"] == "GET, POST"
+    assert _json(response)["error"] == "DELETE is not allowed on /"
+
+
+def test_a_query_string_and_cookies_do_not_change_the_route(served):
+    response = served.request("GET", "/health?verbose=1&verbose=2", headers={"cookie": "a=1; b=2"})
+    assert response.status == 200
+    assert _json(response)["status"] == "healthy"
+
+
+def test_the_function_s_log_lines_reach_on_log_line(served):
+    response = served.request("GET", "/health")
+    request_id = response.headers["x-amzn-requestid"]
+
+    def logged() -> list[dict]:
+        lines = [json.loads(line) for _, line in list(served.logs) if line.startswith("{")]
+        return [line for line in lines if line.get("requestId") == request_id]
+
+    _eventually(logged, f"a log line of {request_id}")
+    [entry] = logged()
+    assert (entry["level"], entry["message"], entry["path"], entry["status"]) == ("INFO", "request", "/health", 200)
+
+
+# --- environments: cold, warm, scaling out -----------------------------------------------------------------------
+
+def test_a_fresh_environment_s_first_response_has_an_init_metric_and_the_next_not(served):
+    served.fresh_environments()
+    first = served.request("GET", "/health?cold")
+    second = served.request("GET", "/health?warm")
+    assert (first.status, second.status) == (200, 200)
+    cold = INIT_METRIC.fullmatch(first.headers["server-timing"])
+    assert cold and 0 < int(cold.group(1)) < 10000
+    assert WARM_METRIC.fullmatch(second.headers["server-timing"])
+    assert "cold: started for it" in served.report_for("/health?cold")
+    assert "warm" in served.report_for("/health?warm")
+
+
+def test_two_requests_at_once_are_served_by_two_environments(served):
+    served.fresh_environments()
+    together = threading.Barrier(2)
+    answers: dict[str, urllib3.BaseHTTPResponse] = {}
+
+    def ask(target: str) -> None:
+        together.wait(WAIT_SECONDS)
+        answers[target] = served.request("GET", target)
+
+    targets = ["/health?at-once=1", "/health?at-once=2"]
+    threads = [threading.Thread(target=ask, args=(target,)) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WAIT_SECONDS)
+    assert [answers[target].status for target in targets] == [200, 200]
+    assert all(INIT_METRIC.fullmatch(answers[target].headers["server-timing"]) for target in targets)
+    numbers = {re.search(r"environment (\d+), cold", served.report_for(target)).group(1) for target in targets}
+    assert len(numbers) == 2
+
+
+# --- the URL server's own failure answers, with a fake pool (no Docker) -----------------------------------------
+
+FAKE_SETUP = FunctionSetup("none", {}, 128, 512, 1, "arn:aws:lambda:eu-west-1:000000000000:function:f")
+
+
+class FakeEnvironment:
+    number, setup = 1, FAKE_SETUP
+
+    def __init__(self, outcome):
+        self.outcome, self.events = outcome, []
+
+    def invoke(self, event: dict, request_id: str) -> Invocation:
+        self.events.append(event)
+        if isinstance(self.outcome, Exception):
+            raise self.outcome
+        return Invocation(request_id, self.outcome[0], self.outcome[1], 0.0)
+
+
+class FakePool:
+    def __init__(self, outcome=None, refusal: Exception | None = None):
+        self.environment_, self.refusal, self.closed = FakeEnvironment(outcome), refusal, False
+
+    @contextmanager
+    def environment(self):
+        if self.refusal:
+            raise self.refusal
+        yield self.environment_, False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@contextmanager
+def _fake_served(pool: FakePool) -> Iterator[tuple[str, list[str]]]:
+    reports: list[str] = []
+    with serving(pool, 0, "eu-west-1", reports.append) as url:
+        yield url, reports
+    assert pool.closed
+
+
+FAILURES = {
+    "timeout": (TimeoutError("fake"), "timed out after 1 s, environment stopped"),
+    "function error": (("error", {"errorType": "ValueError"}), "error: ValueError"),
+    "init error": (("init-error", {"errorType": "Runtime.ImportModuleError"}),
+                   "init-error: Runtime.ImportModuleError"),
+}
+
+
+@pytest.mark.parametrize("outcome, reported", FAILURES.values(), ids=FAILURES.keys())
+def test_a_function_that_fails_is_a_502_internal_server_error(outcome, reported):
+    with _fake_served(FakePool(outcome)) as (url, reports):
+        response = HTTP.request("GET", f"{url}/slow")
+    assert (response.status, response.data) == (502, b"Internal Server Error")
+    assert response.headers["content-type"] == "text/plain"
+    assert uuid.UUID(response.headers["x-amzn-requestid"])
+    [line] = reports
+    assert line.startswith("GET /slow -> 502 ") and line.endswith(f"; {reported})")
+
+
+def test_the_event_handed_to_the_function_is_for_the_request():
+    pool = FakePool(("response", {"statusCode": 201, "body": "made"}))
+    with _fake_served(pool) as (url, _):
+        response = HTTP.request("PUT", f"{url}/orders?id=1", body=b"{}", headers={"content-type": "application/json"})
+    assert (response.status, response.data) == (201, b"made")
+    [event] = pool.environment_.events
+    assert (event["requestContext"]["http"]["method"], event["rawPath"], event["rawQueryString"], event["body"]) == \
+        ("PUT", "/orders", "id=1", "{}")
+    assert event["requestContext"]["requestId"] == response.headers["x-amzn-requestid"]
+
+
+def test_a_body_over_6_mb_is_refused_without_invoking():
+    pool = FakePool(("response", "never"))
+    with _fake_served(pool) as (url, reports):
+        response = HTTP.request("POST", f"{url}/", body=b"x" * (6 * 1024 * 1024 + 1))
+    assert response.status == 413
+    assert pool.environment_.events == []
+    assert reports == ["POST / -> refused: body over 6 MB"]
+
+
+def test_a_chunked_body_reaches_the_function_whole():
+    pool = FakePool(("response", {"statusCode": 200}))
+    with _fake_served(pool) as (url, _):
+        response = HTTP.request("POST", f"{url}/", body=iter([b'{"a": ', b"1}"]), chunked=True,
+                                headers={"content-type": "application/json"})
+        again = HTTP.request("GET", f"{url}/next")  # the connection is still in step
+    assert (response.status, again.status) == (200, 200)
+    assert [(e["rawPath"], e.get("body")) for e in pool.environment_.events] == [("/", '{"a": 1}'), ("/next", None)]
+
+
+def test_an_unreadable_content_length_is_a_400_and_the_connection_closes():
+    pool = FakePool(("response", {"statusCode": 200}))
+    with _fake_served(pool) as (url, reports):
+        with socket.create_connection(url.removeprefix("http://").split(":")) as raw:
+            raw.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n")
+            answer = raw.makefile("rb").read()
+    assert answer.startswith(b"HTTP/1.1 400 ") and pool.environment_.events == []
+    assert reports == ["POST / -> 400: invalid literal for int() with base 10: 'ten'"]
+
+
+def test_a_pool_that_cannot_serve_is_a_503():
+    with _fake_served(FakePool(refusal=RuntimeError("the local function is shutting down"))) as (url, reports):
+        response = HTTP.request("GET", f"{url}/")
+    assert response.status == 503
+    assert reports == ["GET / -> the local function is shutting down"]
+
+
+# --- the command line ----------------------------------------------------------------------------------------------
+
+def test_an_unknown_stack_exits_2_naming_its_stack_file(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["--stack", "nope"])
+    assert exited.value.code == 2
+    assert "Pulumi.nope.yaml" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--port", "70000"], ["--port", "-1"], ["--concurrency", "0"]])
+def test_a_bad_argument_exits_2(argv, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert argv[0] in capsys.readouterr().err
