@@ -49,7 +49,8 @@ def main() -> None:
     print(f"validate --local, {args.runs} runs of {args.requests} requests at concurrency {args.concurrency}: medians")
     for name, values in figures.items():
         print(f"  {name:<50} {statistics.median(values):9.1f}   (runs: {', '.join(f'{v:.1f}' for v in values)})")
-    p50, init = statistics.median(figures["latency p50 ms"]), statistics.median(figures["init ms (Server-Timing, median of the run's avg)"])
+    p50 = statistics.median(figures["latency p50 ms"])
+    init = statistics.median(figures["init ms (Server-Timing, median of the run's avg)"])
     print(f"  ratio: init / warm p50 {init / p50:.0f}x; cold-start share of requests "
           f"{statistics.median(figures['cold starts per run']) / args.requests:.1%}")
 

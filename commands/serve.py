@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from commands.arguments import port, positive_int
-from components.container_image import content_tag
+from components.container_image import content_tag, image_build
 from local_lambda import images
 from local_lambda.environments import EnvironmentPool, function_setup
 from local_lambda.url_server import serving
@@ -87,12 +87,17 @@ def local_function_url(settings: StackSettings, region: str, port: int, concurre
         yield url, pool
 
 
+def _context_tag(settings: StackSettings) -> str:
+    folder = function_dir(settings)
+    return content_tag(folder, image_build(folder, settings.platform, {}))
+
+
 def _rebuild_on_change(settings: StackSettings, region: str, pool: EnvironmentPool, pinned_bases: bool,
-                       stop: threading.Event) -> None:
-    """Poll the build context's content tag (the one the program tags pushed images with) once a second."""
-    built = content_tag(function_dir(settings), {})
+                       stop: threading.Event, built: str) -> None:
+    """Poll the build context's content tag (the one the program tags pushed images with; `built` is the served
+    image's) once a second."""
     while not stop.wait(1.0):
-        current = content_tag(function_dir(settings), {})
+        current = _context_tag(settings)
         if current == built:
             continue
         built = current
@@ -116,6 +121,10 @@ def say(line: str) -> None:
         sys.stdout.flush()
 
 
+def _say_logged(environment: int, line: str) -> None:
+    say(f"[environment {environment}] {line}")
+
+
 def _stop_on_sigterm() -> None:
     def interrupt(*_args) -> None:
         raise KeyboardInterrupt
@@ -136,13 +145,14 @@ def main(argv: list[str]) -> int:
     stop = threading.Event()
     try:
         images.ensure_engine()
+        sources = _context_tag(settings)  # taken before the build, so a change during it is seen
         with local_function_url(settings, region, args.port, args.concurrency, args.pinned_bases,
-                                report=say, on_log_line=lambda n, line: say(f"[environment {n}] {line}")) as (url, pool):
+                                report=say, on_log_line=_say_logged) as (url, pool):
             say(f"{settings.function_name} (stack {args.stack}) on {url}/ : no environment runs yet, the first "
                 f"request starts one (a cold start); {_architecture_line(settings)}. Ctrl-C stops it.")
             if args.rebuild:
-                threading.Thread(target=_rebuild_on_change, args=(settings, region, pool, args.pinned_bases, stop),
-                                 daemon=True).start()
+                watched = (settings, region, pool, args.pinned_bases, stop, sources)
+                threading.Thread(target=_rebuild_on_change, args=watched, daemon=True).start()
             while True:
                 time.sleep(3600)
     except KeyboardInterrupt:

@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Iterator
 
 from local_lambda.environments import EnvironmentPool
-from local_lambda.function_url import (BAD_REQUEST, FUNCTION_FAILED, MAX_REQUEST_BYTES, SHUTTING_DOWN, TOO_LARGE, HttpRequest,
-                                       HttpResponse, http_response, request_event, service_headers)
+from local_lambda.function_url import (BAD_REQUEST, FUNCTION_FAILED, MAX_REQUEST_BYTES, SHUTTING_DOWN, TOO_LARGE,
+                                       HttpRequest, HttpResponse, http_response, request_event, service_headers)
 
 LOCAL_URL_ID = "local"
 

@@ -10,7 +10,11 @@ request with both still reaches its route."""
 
 import json
 import re
+import shutil
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -21,7 +25,9 @@ from typing import Iterator
 import pytest
 import urllib3
 
+from commands import serve
 from commands.serve import PROJECT_DIR, local_function_url, main
+from local_lambda import images
 from local_lambda.environments import FunctionSetup
 from local_lambda.runtime_api import Invocation
 from local_lambda.url_server import serving
@@ -312,3 +318,49 @@ def test_a_bad_argument_exits_2(argv, capsys):
         main(argv)
     assert exited.value.code == 2
     assert argv[0] in capsys.readouterr().err
+
+
+# --- the command itself, as `make serve` runs it --------------------------------------------------------------------
+
+def _containers_of(image: str) -> set[str]:
+    return set(images.docker("ps", "--quiet", "--filter", f"ancestor={image}").stdout.split())
+
+
+def test_the_command_serves_health_and_ctrl_c_stops_its_containers(docker_engine):
+    others = _containers_of("lambdakit-local/api:local")  # this module's other server runs its own
+    command = subprocess.Popen([sys.executable, "-m", "commands.serve", "--port", "0"], cwd=PROJECT_DIR,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        first_line = command.stdout.readline()
+        url = re.search(r"on (http://127\.0\.0\.1:\d+)/ ", first_line).group(1)
+        assert "no environment runs yet" in first_line
+        response = HTTP.request("GET", f"{url}/health")
+        assert (response.status, json.loads(response.data)["status"]) == (200, "healthy")
+        assert _containers_of("lambdakit-local/api:local") - others
+    finally:
+        command.send_signal(signal.SIGINT)
+        rest = command.communicate(timeout=WAIT_SECONDS)[0]
+    assert command.returncode == 0 and "GET /health -> 200" in rest and "stopping" in rest
+    assert _containers_of("lambdakit-local/api:local") <= others
+
+
+def test_rebuild_builds_again_on_a_change_and_hands_new_requests_the_new_image(tmp_path, monkeypatch, capsys):
+    settings, region = read_settings(PROJECT_DIR, "dev")
+    copy = tmp_path / "api"
+    shutil.copytree(PROJECT_DIR / "functions" / "api", copy)
+    monkeypatch.setattr(serve, "function_dir", lambda _settings: copy)
+    monkeypatch.setattr(serve, "_build", lambda _settings, _pinned: "lambdakit-local/api:rebuilt")
+    handed: list[FunctionSetup] = []
+    pool = type("Pool", (), {"replace_setup": lambda self, setup: handed.append(setup)})()
+    stop = threading.Event()
+    watcher = threading.Thread(target=serve._rebuild_on_change,
+                               args=(settings, region, pool, False, stop, serve._context_tag(settings)))
+    watcher.start()
+    try:
+        (copy / "app.py").write_text((copy / "app.py").read_text() + "# changed\n")
+        _eventually(lambda: handed, "a rebuild after the change")
+    finally:
+        stop.set()
+        watcher.join(WAIT_SECONDS)
+    assert [setup.image for setup in handed] == ["lambdakit-local/api:rebuilt"]
+    assert "change in functions/api/: rebuilding" in capsys.readouterr().out

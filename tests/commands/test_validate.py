@@ -83,7 +83,8 @@ def test_the_defaults_are_the_products_promises():
 def test_a_provisioned_init_is_not_a_cold_start_but_its_duration_is_judged(capsys, tmp_path):
     with FakeFunctionUrl(cold_first(4, init_ms=2100, init_type="provisioned-concurrency")) as server:
         code, report, _ = run(capsys, tmp_path, "--url", server.url, "--requests", "10")
-    assert (report["coldStarts"], report["initTypes"], report["initMs"]["count"]) == (0, {"provisioned-concurrency": 4}, 4)
+    assert (report["coldStarts"], report["initMs"]["count"]) == (0, 4)
+    assert report["initTypes"] == {"provisioned-concurrency": 4}
     assert verdict(report, "cold-start rate")["passed"] and not verdict(report, "init duration (max)")["passed"]
     assert code == 1
 
@@ -189,8 +190,8 @@ def test_an_unsigned_request_to_an_iam_url_is_told_to_sign(capsys, tmp_path):
 
 def test_the_region_to_sign_for_is_read_from_a_function_url(monkeypatch):
     _caller_keys(monkeypatch)
-    signer = validate._caller_signer("https://abcdefghij0123456789klmnopqrstuv.lambda-url.ap-southeast-2.on.aws/", None)
-    signed = signer.headers("GET", "https://abcdefghij0123456789klmnopqrstuv.lambda-url.ap-southeast-2.on.aws/", b"", {})
+    url = "https://abcdefghij0123456789klmnopqrstuv.lambda-url.ap-southeast-2.on.aws/"
+    signed = validate._caller_signer(url, None).headers("GET", url, b"", {})
     assert "/ap-southeast-2/lambda/aws4_request" in signed["Authorization"]
 
 
@@ -213,7 +214,8 @@ def test_signing_without_credentials_exits_2(capsys, tmp_path):
     assert code == 2 and "none were found" in err
 
 
-@pytest.mark.parametrize("args", [["--url", "http://x/", "--requests", "0"], ["--url", "http://x/", "--max-cold-start-rate", "120"],
+@pytest.mark.parametrize("args", [["--url", "http://x/", "--requests", "0"],
+                                  ["--url", "http://x/", "--max-cold-start-rate", "120"],
                                   ["--url", "http://x/", "--call", "GET health"], ["--url", "http://x/", "--local"]],
                          ids=["zero requests", "rate over 100", "path without slash", "url and local"])
 def test_argument_errors_exit_2(args):
