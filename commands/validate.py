@@ -206,7 +206,8 @@ def run_load(client: Client, load: Load, url: str, progress: bool) -> tuple[list
     bar = tqdm(total=load.requests, initial=1, unit="req", disable=not progress, file=sys.stderr, leave=False)
 
     def work(worker: int) -> None:
-        time.sleep(load.ramp_seconds * worker / load.concurrency)
+        start_at = time.monotonic() + load.ramp_seconds * worker / load.concurrency
+        time.sleep(max(0.0, min(start_at, deadline) - time.monotonic()))  # a worker due after the limit never starts
         while time.monotonic() < deadline:
             with taking:
                 index = next(next_index, None)

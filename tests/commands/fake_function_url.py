@@ -47,6 +47,7 @@ class FakeFunctionUrl(ThreadingHTTPServer):
         """`answer(n)` answers the n-th request (from 0); `credentials`: check signatures (AWS_IAM) with these."""
         self.answer, self.credentials, self.region = answer, credentials, region
         self.received: list[Received] = []
+        self.in_flight = self.most_in_flight = 0  # requests being answered at once
         self._counting = threading.Lock()
         super().__init__(("127.0.0.1", 0), _Handler)
         if tls is not None:
@@ -67,7 +68,13 @@ class FakeFunctionUrl(ThreadingHTTPServer):
     def record(self, received: Received) -> int:
         with self._counting:
             self.received.append(received)
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
             return len(self.received) - 1
+
+    def answered(self) -> None:
+        with self._counting:
+            self.in_flight -= 1
 
     def verify(self, received: Received) -> bool:
         """Rebuild the canonical request from the signed headers as they arrived, sign it with botocore, compare."""
@@ -102,9 +109,11 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.credentials is not None:
             received.signature_matched = self.server.verify(received)
             if not received.signature_matched:
+                self.server.answered()
                 return self._reply(403, FORBIDDEN, None, {"x-amzn-ErrorType": "AccessDeniedException"})
         answer = self.server.answer(index)
         time.sleep(answer.delay_seconds)
+        self.server.answered()
         self._reply(answer.status, answer.body, answer.server_timing)
 
     def _reply(self, status: int, body: dict, server_timing: Optional[str], extra: Optional[dict] = None) -> None:

@@ -251,6 +251,15 @@ def test_a_slow_target_is_cut_at_the_time_limit(capsys, tmp_path):
     assert report["stoppedEarly"] and 2 <= report["requests"] < 200 and report["answered"] == report["requests"]
 
 
+@pytest.mark.parametrize("ramp, most_at_once", [("0", 4), ("60", 1)])
+def test_a_ramp_starts_the_workers_one_by_one(capsys, tmp_path, ramp, most_at_once):
+    """Workers due after the time limit never start: with a 60 s ramp over 4 workers and a 1 s limit, one works."""
+    with FakeFunctionUrl(lambda i: Answer(delay_seconds=0.05)) as server:
+        code, report, _ = run(capsys, tmp_path, "--url", server.url, "--requests", "400", "--concurrency", "4",
+                              "--time-limit", "1", "--ramp", ramp)
+    assert server.most_in_flight == most_at_once and report["stoppedEarly"]
+
+
 # --- a deployed stack's outputs --------------------------------------------------------------------------------------
 
 def _fake_pulumi(tmp_path, outputs: dict) -> str:
