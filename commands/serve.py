@@ -49,8 +49,9 @@ def function_dir(settings: StackSettings) -> Path:
 
 
 def _build(settings: StackSettings, pinned_bases: bool) -> str:
-    return images.build_function_image(function_dir(settings), f"lambdakit-local/{settings.app}:local",
-                                       local_bases=not pinned_bases)
+    """The built image's id: environments run it by id, so those of a previous build are told apart."""
+    return images.image_id(images.build_function_image(function_dir(settings), f"lambdakit-local/{settings.app}:local",
+                                                       local_bases=not pinned_bases))
 
 
 def read_local_settings(stack: str) -> tuple[StackSettings, str]:
@@ -162,7 +163,7 @@ def main(argv: list[str]) -> int:
         print(f"error: {local_failure(failed)}", file=sys.stderr)
         return EXIT_FAILED
     except OSError as unusable:  # the port is taken, most often
-        print(f"error: cannot serve on 127.0.0.1:{args.port}: {unusable.strerror or unusable}", file=sys.stderr)
+        print(f"error: cannot serve on 127.0.0.1:{args.port}: {unusable}", file=sys.stderr)
         return EXIT_FAILED
     finally:
         stop.set()

@@ -31,7 +31,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from tqdm import tqdm
 
-from commands.arguments import non_negative, percent, positive_int
+from commands.arguments import non_negative, percent, positive, positive_int
 from commands.serve import LOCAL_FAILURES, PROJECT_DIR, local_failure, local_function_url, read_local_settings
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -161,8 +161,23 @@ class Client:
         timing = response.headers.get("server-timing")
         init = server_timing(timing).get("init", {})
         return Sample(call, response.status, latency_ms=latency_ms, timing_reported=timing is not None,
-                      init_ms=float(init["dur"]) if "dur" in init else None, init_type=init.get("desc"),
+                      init_ms=_milliseconds(init.get("dur")), init_type=init.get("desc"),
                       message=_message(response.data) if response.status >= 400 else "")
+
+    def send_safely(self, call: Call) -> Sample:
+        """`send`, with anything else that goes wrong (a signer whose credentials fail to refresh) a failed
+        sample: a worker never dies and takes its share of the requests with it."""
+        try:
+            return self.send(call)
+        except Exception as failed:  # noqa: BLE001 - counted and shown, never hidden
+            return Sample(call, error=f"{type(failed).__name__}: {failed}")
+
+
+def _milliseconds(text: str | None) -> float | None:
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None
 
 
 def _message(body: bytes) -> str:
@@ -199,7 +214,7 @@ def run_load(client: Client, load: Load, url: str, progress: bool) -> tuple[list
     """Every request's sample, in order, and whether the time limit stopped the run early. The first request goes
     alone (a dead target stops the run there); then `concurrency` workers, started across the ramp."""
     deadline = time.monotonic() + load.time_limit_seconds
-    first = client.send(load.calls[0])
+    first = client.send_safely(load.calls[0])
     _check_first(first, url)
     samples: list[Optional[Sample]] = [first] + [None] * (load.requests - 1)
     next_index, taking = iter(range(1, load.requests)), threading.Lock()
@@ -213,7 +228,7 @@ def run_load(client: Client, load: Load, url: str, progress: bool) -> tuple[list
                 index = next(next_index, None)
             if index is None:
                 return
-            samples[index] = client.send(load.calls[index % len(load.calls)])
+            samples[index] = client.send_safely(load.calls[index % len(load.calls)])
             bar.update(1)
 
     workers = [threading.Thread(target=work, args=(n,), daemon=True) for n in range(load.concurrency)]
@@ -354,7 +369,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--body", default="{}", help="the JSON body of POST, PUT and PATCH calls (default {})")
     parser.add_argument("--time-limit", type=non_negative, default=300.0, metavar="SECONDS",
                         help="stop sending after this long and judge what was measured (default 300)")
-    parser.add_argument("--request-timeout", type=non_negative, default=30.0, metavar="SECONDS")
+    parser.add_argument("--request-timeout", type=positive, default=30.0, metavar="SECONDS")
     parser.add_argument("--min-success-rate", type=percent, default=MIN_SUCCESS_PERCENT, metavar="PERCENT")
     parser.add_argument("--max-average-ms", type=non_negative, default=MAX_AVERAGE_MS, metavar="MS")
     parser.add_argument("--max-p95-ms", type=non_negative, default=MAX_P95_MS, metavar="MS")

@@ -86,7 +86,10 @@ class Environment:
             return
         self._closed = True
         images.stop(self.container)
-        self._logs.wait(timeout=10)
+        try:
+            self._logs.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # a stuck `docker logs` must not keep the rest from stopping
+            self._logs.kill()
         self._api.__exit__(None, None, None)
 
 

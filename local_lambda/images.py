@@ -110,6 +110,11 @@ def build(context: Path, tag: str, build_args: dict[str, str], dockerfile: Path 
     return tag
 
 
+def image_id(tag: str) -> str:
+    """The image a tag names now: a rebuild under the same tag is a different image."""
+    return docker("image", "inspect", "--format", "{{.Id}}", tag).stdout.strip()
+
+
 def image_bytes(tag: str) -> int:
     return int(docker("image", "inspect", "--format", "{{.Size}}", tag).stdout)
 

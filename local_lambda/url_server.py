@@ -1,6 +1,7 @@
 """The function on http://127.0.0.1:<port>, as its function URL serves it: each request becomes an event for an
 environment of the pool, and the function's answer becomes the response."""
 
+import json
 import sys
 import threading
 import time
@@ -34,20 +35,20 @@ class FunctionUrlServer(ThreadingHTTPServer):
     def answer(self, request: HttpRequest) -> tuple[HttpResponse, str]:
         """The response to `request` and a line saying how it was served."""
         request_id = str(uuid.uuid4())
-        if len(request.body) > MAX_REQUEST_BYTES:
-            return self._with_ids(TOO_LARGE, request_id), "refused: body over 6 MB"
+        event = request_event(request, request_id, LOCAL_URL_ID, self.region)
+        if len(json.dumps(event)) > MAX_REQUEST_BYTES:  # the limit is the event's: a base64 body grows by a third
+            return self.with_ids(TOO_LARGE, request_id), "refused: event over 6 MB"
         started = time.perf_counter()
         try:
             with self.pool.environment() as (environment, cold):
-                response, outcome = self._invoke(environment, request, request_id)
+                response, outcome = self._invoke(environment, event, request_id)
                 served = f"environment {environment.number}, {'cold: started for it' if cold else 'warm'}"
         except RuntimeError as stopped:  # shutting down, or a container that would not start
-            return self._with_ids(SHUTTING_DOWN, request_id), str(stopped)
+            return self.with_ids(SHUTTING_DOWN, request_id), str(stopped)
         took = (time.perf_counter() - started) * 1000
-        return self._with_ids(response, request_id), f"{response.status} in {took:.0f} ms ({served}{outcome})"
+        return self.with_ids(response, request_id), f"{response.status} in {took:.0f} ms ({served}{outcome})"
 
-    def _invoke(self, environment, request: HttpRequest, request_id: str) -> tuple[HttpResponse, str]:
-        event = request_event(request, request_id, LOCAL_URL_ID, self.region)
+    def _invoke(self, environment, event: dict, request_id: str) -> tuple[HttpResponse, str]:
         try:
             invocation = environment.invoke(event, request_id)
         except TimeoutError:
@@ -57,7 +58,7 @@ class FunctionUrlServer(ThreadingHTTPServer):
         return http_response(invocation.payload), ""
 
     @staticmethod
-    def _with_ids(response: HttpResponse, request_id: str) -> HttpResponse:
+    def with_ids(response: HttpResponse, request_id: str) -> HttpResponse:
         return HttpResponse(response.status, [*response.headers, *service_headers(request_id)], response.body)
 
 
@@ -76,7 +77,7 @@ class _Endpoint(BaseHTTPRequestHandler):
         except ValueError as unreadable:  # the rest of the connection cannot be read either
             self.close_connection = True
             self.server.report(f"{self.command} {self.path} -> 400: {unreadable}")
-            return self._send(BAD_REQUEST)
+            return self._send(self.server.with_ids(BAD_REQUEST, str(uuid.uuid4())))
         request = HttpRequest(self.command, self.path, list(self.headers.items()), body, self.client_address[0],
                               self.request_version)
         response, how = self.server.answer(request)

@@ -273,7 +273,7 @@ def test_a_body_over_6_mb_is_refused_without_invoking():
         response = HTTP.request("POST", f"{url}/", body=b"x" * (6 * 1024 * 1024 + 1))
     assert response.status == 413
     assert pool.environment_.events == []
-    assert reports == ["POST / -> refused: body over 6 MB"]
+    assert reports == ["POST / -> refused: event over 6 MB"]
 
 
 def test_a_chunked_body_reaches_the_function_whole():

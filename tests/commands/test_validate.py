@@ -97,6 +97,13 @@ def test_a_function_that_reports_no_cold_starts_cannot_pass(capsys, tmp_path):
     assert verdict(report, "success rate")["passed"]
 
 
+def test_a_malformed_init_duration_does_not_stop_the_run(capsys, tmp_path):
+    with FakeFunctionUrl(lambda i: Answer(server_timing="init;dur=soon, handler;dur=1")) as server:
+        code, report, _ = run(capsys, tmp_path, "--url", server.url, "--requests", "20", "--concurrency", "3")
+    assert (report["requests"], report["stoppedEarly"], report["statusCounts"]) == (20, False, {"200": 20})
+    assert report["initMs"] == {"count": 0} and code == 0
+
+
 def test_the_printed_table_names_every_figure_and_verdict(capsys):
     with FakeFunctionUrl(cold_first(1)) as server:
         code = validate.main(["--url", server.url, "--requests", "6", "--call", "GET /health", "--call", "POST /"])
