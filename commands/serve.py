@@ -59,12 +59,8 @@ def read_local_settings(stack: str) -> tuple[StackSettings, str]:
     try:
         return read_settings(PROJECT_DIR, stack)
     except (StackConfigError, SettingsError) as wrong:
-        sys.exit(_usage_error(str(wrong)))
-
-
-def _usage_error(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return EXIT_USAGE
+        print(f"error: {wrong}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
 
 
 # What can stop the function running here: no Docker engine, or a build or `docker run` that fails.

@@ -32,6 +32,7 @@ from botocore.awsrequest import AWSRequest
 from tqdm import tqdm
 
 from commands.arguments import non_negative, percent, positive, positive_int
+from local_lambda.function_url import region_of_host
 from commands.serve import LOCAL_FAILURES, PROJECT_DIR, local_failure, local_function_url, read_local_settings
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -39,12 +40,11 @@ DEFAULT_CALLS = ("GET /", "GET /health", "GET /info")
 # The product's promises: the defaults of the thresholds.
 MIN_SUCCESS_PERCENT, MAX_COLD_START_PERCENT = 95.0, 20.0
 MAX_AVERAGE_MS, MAX_P95_MS, MAX_INIT_MS = 2000.0, 5000.0, 2000.0
-_FUNCTION_URL_HOST = re.compile(r"^[a-z0-9]+\.lambda-url\.([a-z0-9-]+)\.on\.aws$")
 # Server-Timing (W3C): `name;dur=1.2;desc="text", other;dur=3`. Read by hand: the grammar is this one line, and no
 # kept library parses it.
 _TIMING_VALUE = r'(?:"(?:[^"\\]|\\.)*"|[^\s;,]*)'
 _TIMING_METRIC = re.compile(r'\s*([^\s;,=]+)((?:\s*;\s*[^\s;,=]+\s*(?:=\s*' + _TIMING_VALUE + r')?)*)\s*(?:,|$)')
-_TIMING_PARAMETER = re.compile(r';\s*([^\s;,=]+)\s*(?:=\s*("(?:[^"\\]|\\.)*"|[^\s;,]*))?')
+_TIMING_PARAMETER = re.compile(r';\s*([^\s;,=]+)\s*(?:=\s*(' + _TIMING_VALUE + r'))?')
 COLD_INIT_TYPE = "on-demand"  # the init a request waited for; a provisioned one ran ahead of any request
 
 
@@ -116,11 +116,10 @@ def _caller_signer(url: str, region: Optional[str]) -> Signer:
                          "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO, or an instance role)")
     if region is None:
         host = urlsplit(url).hostname or ""
-        match = _FUNCTION_URL_HOST.match(host)
-        if not match:
+        region = region_of_host(host)
+        if region is None:
             raise UsageError(f"cannot tell the region from {host!r} (not <id>.lambda-url.<region>.on.aws): "
                              "pass --region")
-        region = match.group(1)
     return Signer(credentials, region)
 
 

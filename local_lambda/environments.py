@@ -14,8 +14,6 @@ from settings import StackSettings
 
 # Lambda gives an on-demand environment's init 10 s of its own; the function's timeout covers the invoke only.
 INIT_LIMIT_SECONDS = 10
-# Where the container is as Lambda's: read-only but for /tmp, whose size is the function's ephemeral storage.
-_READ_ONLY = ("--read-only",)
 
 
 @dataclass(frozen=True)
@@ -31,8 +29,9 @@ class FunctionSetup:
 
     @property
     def docker_options(self) -> tuple[str, ...]:
-        # Swap as large as memory: none, as in Lambda, where the memory setting is the hard limit.
-        return (*_READ_ONLY, f"--tmpfs=/tmp:rw,size={self.ephemeral_storage_mb}m", f"--memory={self.memory_mb}m",
+        # As Lambda's: read-only but for a /tmp of the function's ephemeral storage; swap as large as memory, so
+        # none: the memory setting is the hard limit.
+        return ("--read-only", f"--tmpfs=/tmp:rw,size={self.ephemeral_storage_mb}m", f"--memory={self.memory_mb}m",
                 f"--memory-swap={self.memory_mb}m")
 
 

@@ -8,6 +8,7 @@ response rules differ), and the rules are a page of AWS's documentation
 
 import base64
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
@@ -40,6 +41,19 @@ class HttpResponse:
 
     def header(self, name: str) -> str | None:
         return next((value for key, value in self.headers if key.lower() == name.lower()), None)
+
+
+_HOST = re.compile(r"^([a-z0-9]+)\.lambda-url\.([a-z0-9-]+)\.on\.aws$")
+
+
+def function_url_host(url_id: str, region: str) -> str:
+    return f"{url_id}.lambda-url.{region}.on.aws"
+
+
+def region_of_host(host: str) -> str | None:
+    """The region of a function URL's host name; None for any other host."""
+    match = _HOST.match(host)
+    return match.group(2) if match else None
 
 
 def _error(status: int, message: str) -> HttpResponse:
@@ -87,7 +101,7 @@ def request_event(request: HttpRequest, request_id: str, url_id: str, region: st
     path, _, raw_query = request.target.partition("?")
     pairs = [(name, value) for name, value in request.headers if name.lower() != "cookie"]
     headers = _joined_headers(pairs)
-    domain = f"{url_id}.lambda-url.{region}.on.aws"
+    domain = function_url_host(url_id, region)
     event: dict[str, Any] = {
         "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": raw_query,
         "headers": headers,

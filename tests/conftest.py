@@ -2,12 +2,14 @@
 
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from moto.server import ThreadedMotoServer
 
 from local_lambda import images
@@ -91,3 +93,13 @@ def docker_engine() -> None:
         if os.environ.get("CI"):
             pytest.fail(f"CI must build and run the function's image: {missing}")
         pytest.skip(str(missing))
+
+
+@contextmanager
+def stubbed_client(service: str, region: str) -> Iterator[tuple[Any, Stubber]]:
+    """A real boto3 client whose calls botocore's Stubber answers (nothing leaves the process); every answer given
+    must have been asked for."""
+    client = boto3.client(service, region_name=region, aws_access_key_id="testing", aws_secret_access_key="testing")
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()

@@ -11,12 +11,11 @@ from typing import Optional
 
 import boto3
 import pytest
-from botocore.stub import Stubber
 from botocore.validate import validate_parameters
 
 from commands.refresh_prices import main, request
 from policies.cost.prices import TABLE, read_table
-from tests.conftest import PROJECT_DIR
+from tests.conftest import PROJECT_DIR, stubbed_client
 
 PUBLISHED = "2026-10-01T17:24:58Z"
 SEEN = "Price List API, offer published 2026-10-01"
@@ -104,11 +103,8 @@ def one(usage_type: str, region: Optional[str], usd: str, unit: str) -> dict:
 
 @pytest.fixture
 def pricing():
-    """A real pricing client, its answers stubbed; every answer given must be asked for."""
-    client = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
+    with stubbed_client("pricing", "us-east-1") as stubbed:
+        yield stubbed
 
 
 def test_refreshes_the_figures_and_dates_the_table(pricing, tmp_path, capsys):

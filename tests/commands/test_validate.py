@@ -2,7 +2,6 @@
 computed right, requests are signed as Lambda checks them, and a dead, untrusted or refusing URL stops the run
 with a clear message."""
 
-import importlib.util
 import json
 import os
 import socket
@@ -17,7 +16,6 @@ from botocore.credentials import Credentials
 from commands import validate
 from commands.validate import Call, Sample, measure, server_timing
 from tests.commands.fake_function_url import Answer, FakeFunctionUrl, sha256_hex
-from tests.conftest import PROJECT_DIR
 
 KEYS = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
         "AWS_SESSION_TOKEN": "session-token-example"}
@@ -126,20 +124,6 @@ def test_figures_are_computed_from_the_samples():
     assert (latency["min"], latency["max"]) == (1.0, 100.0)
     assert latency["avg"] == pytest.approx((5050 + 1) / 101)
     assert latency["p50"] == pytest.approx(50.0) and latency["p95"] == pytest.approx(95.0)
-
-
-def _app():
-    spec = importlib.util.spec_from_file_location("api_app_for_validate", PROJECT_DIR / "functions" / "api" / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_reads_the_header_the_api_function_sends():
-    app = _app()
-    assert server_timing(app.server_timing(1.26, 456.7)) == {"init": {"dur": "457", "desc": "on-demand"},
-                                                              "handler": {"dur": "1.3"}}
-    assert server_timing(app.server_timing(0.4, None)) == {"handler": {"dur": "0.4"}}
 
 
 def test_reads_server_timing_as_the_standard_writes_it():

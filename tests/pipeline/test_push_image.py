@@ -14,13 +14,12 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
 import pipeline.push_image as push_image
 from components.container_image import content_tag, image_build
-from tests.conftest import PROJECT_DIR
+from tests.conftest import PROJECT_DIR, stubbed_client
 
 ACCOUNT = "123456789012"
 REGISTRY = f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com"
@@ -66,10 +65,8 @@ def authorization(stub: Stubber) -> None:
 
 @pytest.fixture
 def ecr():
-    client = boto3.client("ecr", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
-    with Stubber(client) as stub:
-        yield client, stub
-        stub.assert_no_pending_responses()
+    with stubbed_client("ecr", "eu-west-1") as stubbed:
+        yield stubbed
 
 
 class FakeDocker:

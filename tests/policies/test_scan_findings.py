@@ -6,12 +6,11 @@ The helpers at the top are the scan gate's tests' too (tests/functions/scan_gate
 """
 
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 
 from policies import scan_findings
 from policies.scan_findings import Finding, Outcome, Thresholds, judge, read_scan, scan_from_response
+from tests.conftest import stubbed_client
 from tests.ecr_answers import (DIGEST, basic, basic_finding, enhanced, enhanced_finding, findings_request, for_image,
                                listed_key, listing_none, pages, parsed, push, set_scan_result, stub_pages, wire,
                                with_findings, with_status)
@@ -283,12 +282,8 @@ def test_thresholds_refuse_an_unknown_severity_naming_key_value_and_the_allowed_
 
 @pytest.fixture
 def ecr():
-    """A real boto3 ECR client whose calls botocore's Stubber answers: nothing leaves the process."""
-    client = boto3.client("ecr", region_name="eu-west-1", aws_access_key_id="testing",
-                          aws_secret_access_key="testing")
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
+    with stubbed_client("ecr", "eu-west-1") as stubbed:
+        yield stubbed
 
 
 @pytest.mark.parametrize("sample, size, blocking", [

@@ -38,6 +38,12 @@ def test_only_the_first_answer_of_an_environment_tells_its_init(app, context):
     assert set(second) == {"handler"}  # an error answer is timed too
 
 
+def test_the_header_rounds_init_to_ms_and_the_handler_to_tenths(app):
+    assert server_timing(app.server_timing(1.26, 456.7)) == {"init": {"dur": "457", "desc": "on-demand"},
+                                                              "handler": {"dur": "1.3"}}
+    assert server_timing(app.server_timing(0.4, None)) == {"handler": {"dur": "0.4"}}
+
+
 def test_a_provisioned_environment_says_its_init_ran_before_any_request(load_app, context):
     app = load_app(AWS_LAMBDA_INITIALIZATION_TYPE="provisioned-concurrency")
     assert _timing(app.handler(real_event("codepipeline-job"), context))["init"]["desc"] == "provisioned-concurrency"
