@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := venv
 STACK ?= dev
 
-.PHONY: test preview prices serve validate validate-local
+.PHONY: test preview rehearse prices serve validate validate-local
 test: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -q tests
 
@@ -15,6 +15,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.
 # The main job: the offline preview of one stack with the policy pack (exit 1 when blocked).
 preview: $(VENV)/.installed
 	$(VENV)/bin/python -m offline preview --stack $(STACK) $(ARGS)
+
+# A release played through the simulated account, as each principal really calls, on a clock (exit 1 when a
+# scenario ends otherwise than it must). ARGS="--scenario all" plays every scenario.
+rehearse: $(VENV)/.installed
+	$(VENV)/bin/python -m offline rehearse --stack $(STACK) $(ARGS)
 
 # Refresh policies/cost/prices.json from the AWS Price List API (needs credentials allowed pricing:GetProducts).
 prices: $(VENV)/.installed

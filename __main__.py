@@ -15,6 +15,7 @@ from components.function_basics import FunctionLogs
 from components.monitoring import AlarmThresholds, FunctionMonitoring, FunctionMonitoringArgs
 from components.pipeline import DeliveredFunction, DeliveryPipeline, DeliveryPipelineArgs
 from components.registry_scanning import RegistryScanning, RegistryScanningArgs
+from components.role_boundary import RoleBoundary, RoleBoundaryArgs
 from components.scan_gate import TIMEOUT_SECONDS as GATE_TIMEOUT_SECONDS
 from components.scan_gate import ScanGate, ScanGateArgs
 from settings import read_stack_settings
@@ -22,6 +23,8 @@ from settings import read_stack_settings
 settings = read_stack_settings()
 # Every function of the stack keeps and formats its logs alike.
 function_logs = FunctionLogs(settings.log_retention_days, settings.log_level, settings.log_format)
+# Per stack: the most any role of the stack may do, whoever creates or changes it.
+role_boundary = RoleBoundary("roles", RoleBoundaryArgs(stack_prefix=settings.stack_prefix, tags=settings.fixed_tags))
 
 image = ContainerImage(settings.app, ContainerImageArgs(
     repository_name=settings.function_name,
@@ -51,6 +54,7 @@ function = ContainerFunction(settings.app, ContainerFunctionArgs(
     provisioned_concurrency=settings.provisioned_concurrency,
     logs=function_logs,
     url_auth_type=settings.function_url_auth_type,
+    role_boundary_arn=role_boundary.policy_arn,
     cors_allow_origins=settings.cors_allow_origins,
     environment=settings.function_environment,
     tags=settings.tags,
@@ -98,6 +102,7 @@ monitoring = FunctionMonitoring(settings.app, FunctionMonitoringArgs(
     provisioned_concurrency=settings.provisioned_concurrency,
     thresholds=alarm_thresholds,
     topic_arn=alarm_topic.topic_arn,
+    released_by_canary=settings.has_pipeline,
     tags=settings.tags,
 ))
 
@@ -109,6 +114,7 @@ scan_gate = ScanGate("scan-gate", ScanGateArgs(
     gate_defaults=settings.gate_defaults,
     logs=function_logs,
     read_enhanced_findings=settings.ecr_enhanced_scanning != "OFF",
+    role_boundary_arn=role_boundary.policy_arn,
     tags=settings.tags,
 ))
 scan_gate_monitoring = FunctionMonitoring("scan-gate", FunctionMonitoringArgs(
@@ -139,6 +145,7 @@ if settings.has_pipeline:
         canary_minutes=settings.pipeline_canary_minutes,
         alarm_names=monitoring.alarm_names,
         role_name=names.codedeploy_role,
+        role_boundary_arn=role_boundary.policy_arn,
         tags=settings.tags,
     ))
     pipeline = DeliveryPipeline("delivery", DeliveryPipelineArgs(
@@ -158,8 +165,9 @@ if settings.has_pipeline:
         scan_gate_function_name=scan_gate.function_name,
         scan_gate_function_arn=scan_gate.function_arn,
         topic_arn=alarm_topic.topic_arn,
-        enhanced_scanning=settings.ecr_enhanced_scanning != "OFF",
+        role_boundary_arn=role_boundary.policy_arn,
         tags=settings.tags,
+        own_tags=settings.fixed_tags,
     ), opts=pulumi.ResourceOptions(depends_on=[alarm_topic]))  # its failures may publish once the topic lets them
     pulumi.export("pipelineName", pipeline.pipeline_name)
     pulumi.export("connectionArn", pipeline.connection_arn)

@@ -150,6 +150,9 @@ PIPELINE_MAX_PUSH_FILTERS = 3
 PIPELINE_MAX_PATTERNS = 8
 PIPELINE_MAX_PATTERN_LENGTH = 255
 PIPELINE_EXECUTION_MODES = ("QUEUED", "SUPERSEDED", "PARALLEL")
+# EventBridge PutRule, Name.
+EVENT_RULE_NAME = NameRule("EventBridge rule name", re.compile(r"[\.\-_A-Za-z0-9]+"), 1, 64,
+                           "letters, digits, . - and _")
 CODEBUILD_PROJECT_NAME = NameRule("CodeBuild project name", re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_]{1,149}"), 2, 150,
                                   "a letter or digit, then letters, digits, - and _")
 CODEBUILD_TIMEOUT_MINUTES = (5, 2160)

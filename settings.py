@@ -16,11 +16,12 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, StrictBool, Validati
 from pydantic.alias_generators import to_camel
 
 from aws_limits import (BUDGET_NAME, CODEBUILD_PROJECT_NAME, CODEDEPLOY_NAME, CONNECTION_NAME, CONNECTION_PROVIDERS,
-                        DASHBOARD_NAME, ECR_REPOSITORY_NAME, IAM_ROLE_NAME, LAMBDA_ARCHITECTURES,
+                        DASHBOARD_NAME, ECR_REPOSITORY_NAME, EVENT_RULE_NAME, IAM_ROLE_NAME, LAMBDA_ARCHITECTURES,
                         LAMBDA_EPHEMERAL_STORAGE_MB, LAMBDA_FUNCTION_NAME, LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_SECONDS,
                         LOG_RETENTION_DAYS, NOTIFICATION_RULE_NAME, PIPELINE_NAME, S3_BUCKET_NAME,
                         SECRET_NAME, SNS_TOPIC_NAME, URL_CORS_MAX_ITEMS,
                         URL_CORS_MAX_ORIGIN_LENGTH, NameRule)
+from components.monitoring import MIN_CANARY_MINUTES
 from lambda_logs import LOG_FORMATS
 from policies.cost.usage import SETTINGS as USAGE_SETTINGS
 from policies.scan_findings import FAIL_ON, FAIL_ON_FIXABLE, IGNORED, MAX_WAIT, MAX_WAIT_MINUTES, SEVERITIES
@@ -109,6 +110,27 @@ def _valid_origins(origins: list[str]) -> list[str]:
     return origins
 
 
+# Tags the program sets itself; a user's tag may not take their keys (AWS tag rules: 128/256 characters, no aws: prefix).
+_STACK_TAG_KEYS = ("project", "stack", "app", "managed-by")
+_TAG_KEY = re.compile(r"^[\w .:/=+@-]{1,128}$")
+_TAG_VALUE = re.compile(r"^[\w .:/=+@-]{0,256}$")
+
+
+def _parse_tags(pairs: list[str]) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not _TAG_KEY.match(key) or not _TAG_VALUE.match(value):
+            raise ValueError(f"entry {pair!r} must be KEY=value, a key of 1..128 and a value of 0..256 letters, "
+                             "digits, spaces or _.:/=+-@")
+        if key.lower().startswith("aws:") or key in _STACK_TAG_KEYS:
+            raise ValueError(f"{key} is reserved by AWS or set by this program ({', '.join(_STACK_TAG_KEYS)})")
+        if key in tags:
+            raise ValueError(f"{key} is given twice")
+        tags[key] = value
+    return tags
+
+
 def _severities(values: list[str]) -> list[str]:
     if unknown := [v for v in values if v not in SEVERITIES]:
         raise ValueError(f"{', '.join(map(repr, unknown))} is not a severity ECR reports; allowed: {', '.join(SEVERITIES)}")
@@ -167,6 +189,8 @@ class StackSettings(BaseModel):
     ecr_keep_last_images: Annotated[int, _at_least(2, " (one image to run, one to roll back to)")]
     ecr_force_delete: StrictBool
     environment: dict[str, str]
+    # The user's own tags on every taggable resource, beside the stack's (cost centre, owner, ...).
+    extra_tags: dict[str, str]
     alarm_email: Annotated[str, AfterValidator(_email_or_empty)]
     # Lambda stops an on-demand init at 10 s, so a threshold above that could never be crossed.
     alarm_init_duration_ms: Annotated[int, _within(100, 10000, "ms")]
@@ -216,6 +240,11 @@ class StackSettings(BaseModel):
     def _environment_pairs(cls, value: Any) -> Any:
         return _parse_environment(value) if isinstance(value, list) else value
 
+    @field_validator("extra_tags", mode="before")
+    @classmethod
+    def _tag_pairs(cls, value: Any) -> Any:
+        return _parse_tags(value) if isinstance(value, list) else value
+
     @field_validator("provisioned_concurrency")
     @classmethod
     def _provisioned_within_reserved(cls, value: int, info: ValidationInfo) -> int:
@@ -237,6 +266,15 @@ class StackSettings(BaseModel):
     def _connection_needs_pipeline(cls, value: str, info: ValidationInfo) -> str:
         if value and not info.data.get("pipeline_repository"):
             raise ValueError("names a connection for a pipeline, but lambdakit:pipelineRepository is empty")
+        return value
+
+    @field_validator("pipeline_canary_minutes")
+    @classmethod
+    def _canary_outlasts_the_rollback_alarms(cls, value: int, info: ValidationInfo) -> int:
+        if info.data.get("pipeline_repository") and value < MIN_CANARY_MINUTES:
+            raise ValueError(f"must be at least {MIN_CANARY_MINUTES} minutes: the rollback alarms need that long "
+                             "(their periods of evidence, CloudWatch's delay, one evaluation) to stop a failing "
+                             "version before it takes all the traffic")
         return value
 
     @property
@@ -307,6 +345,12 @@ class StackSettings(BaseModel):
 
     @property
     def tags(self) -> dict[str, str]:
+        return {**self.extra_tags, **self.fixed_tags}
+
+    @property
+    def fixed_tags(self) -> dict[str, str]:
+        """The tags no setting changes: the pipeline's own roles carry only these, so that a tag setting changed
+        through the pipeline never asks it to retag a role it may not change."""
         return {**self.cost_tags, "app": self.app, "managed-by": "pulumi"}
 
     @property
@@ -344,6 +388,11 @@ class DeliveryNames:
         return f"{self.stack_prefix}/pulumi-access-token"
 
     @property
+    def restart_rule(self) -> str:
+        """The EventBridge rule that starts the pipeline again after a run its own Deploy cancelled."""
+        return f"{self.stack_prefix}-restart"
+
+    @property
     def codedeploy_role(self) -> str:
         return f"{self.function_name}-codedeploy"
 
@@ -358,6 +407,8 @@ class DeliveryNames:
                 (CODEDEPLOY_NAME, self.function_name, "project-stack-app"),
                 (IAM_ROLE_NAME, self.codedeploy_role, "project-stack-app-codedeploy"),
                 (IAM_ROLE_NAME, self.stage_role("pipeline"), "project-stack-pipeline"),
+                (IAM_ROLE_NAME, self.stage_role("restart"), "project-stack-restart"),
+                (EVENT_RULE_NAME, self.restart_rule, "project-stack-restart"),
                 *[(rule, self.stage_role(stage), f"project-stack-{stage}") for stage in BUILD_STAGES
                   for rule in (IAM_ROLE_NAME, CODEBUILD_PROJECT_NAME)]]
 

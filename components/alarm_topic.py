@@ -30,18 +30,21 @@ _SOURCE_ARNS = {BUDGET_NOTIFICATIONS: "arn:{partition}:budgets::{account_id}:*"}
 _SIDS = {PIPELINE_NOTIFICATIONS: "PipelineNotificationsPublish", BUDGET_NOTIFICATIONS: "BudgetNotificationsPublish"}
 
 
-def key_policy(partition: str, account_id: str, publishers: tuple[str, ...] = ()) -> str:
-    # What a publish needs of the key: SNS asks for a data key under the publisher's authority.
+def key_policy(partition: str, region: str, account_id: str, publishers: tuple[str, ...] = ()) -> str:
+    # What a publish needs of the key: SNS asks for a data key under the publisher's authority. Each service may
+    # use the key only through SNS in this Region (kms:ViaService, as the Developer Tools guide's key policy for
+    # notification topics writes it), never directly.
     publish = ["kms:Decrypt", "kms:GenerateDataKey"]
+    through_sns = {"StringEquals": {"kms:ViaService": f"sns.{region}.amazonaws.com"}}
     return json.dumps({"Version": "2012-10-17", "Statement": [
         # The key's default policy: the account administers it through IAM (without this statement
         # nobody could, and KMS refuses a policy that locks the caller out).
         {"Sid": "AccountAdministersTheKeyThroughIam", "Effect": "Allow",
          "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"}, "Action": "kms:*", "Resource": "*"},
         {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
-         "Action": publish, "Resource": "*"},
+         "Action": publish, "Resource": "*", "Condition": through_sns},
         *[{"Sid": _SIDS[service], "Effect": "Allow", "Principal": {"Service": service}, "Action": publish,
-           "Resource": "*"} for service in publishers],
+           "Resource": "*", "Condition": through_sns} for service in publishers],
     ]})
 
 
@@ -91,7 +94,7 @@ class AlarmTopic(pulumi.ComponentResource):
 
         self.key = aws.kms.Key(
             name, description=f"Encrypts the alarm topic {args.topic_name}", enable_key_rotation=True,
-            deletion_window_in_days=30, policy=pulumi.Output.all(partition, caller.account_id).apply(
+            deletion_window_in_days=30, policy=pulumi.Output.all(partition, region, caller.account_id).apply(
                 lambda values: key_policy(*values, args.publishers)),
             tags=args.tags, opts=child)
         aws.kms.Alias(name, name=f"alias/{args.topic_name}", target_key_id=self.key.key_id, opts=child)

@@ -13,7 +13,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import policy_document, trust_policy
+from components.iam import policy_document, service_role
 
 # The alarms that stop a release: what the new version itself does wrong. Cold starts, init time, concurrency
 # and spillover are left out: a new version starts cold and takes traffic from warm environments, so those
@@ -34,6 +34,7 @@ class CanaryReleaseArgs:
     canary_minutes: int
     alarm_names: dict[str, pulumi.Input[str]]  # the function's alarms by key (FunctionMonitoring's)
     role_name: str
+    role_boundary_arn: pulumi.Input[str]  # the stack's RoleBoundary
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -57,6 +58,12 @@ def deployment_config_name(application_name: str, percent: int, minutes: int) ->
     return f"{application_name}-canary-{percent}pct-{minutes}min"
 
 
+def deployment_configs_of(application_name: str) -> str:
+    """Every canary configuration the application may have (a pattern of deployment_config_name): what reads
+    it is granted this, so a new canary setting changes no role's policy."""
+    return f"{application_name}-canary-*"
+
+
 def alarms_of(function_arn: str) -> str:
     """Every alarm of the function (all are named <function>-<key>), in its account and Region."""
     partition, _, region, account, _, name = function_arn.split(":")[1:7]
@@ -72,8 +79,10 @@ class CanaryRelease(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         watched = [key for key in ROLLBACK_ALARMS if key in args.alarm_names]
 
-        role = aws.iam.Role(name, name=args.role_name, assume_role_policy=trust_policy("codedeploy"),
-                            tags=args.tags, opts=child)
+        # CodeDeploy assumes the role for a deployment group, named in aws:SourceArn.
+        role = service_role(name, args.role_name, "codedeploy", args.tags, self, args.role_boundary_arn,
+                            source_arn="arn:${Partition}:codedeploy:${Region}:${Account}:deploymentgroup:"
+                                       f"{args.application_name}/*")
         role_policy = aws.iam.RolePolicy(
             name, role=role.id,
             policy=pulumi.Output.from_input(args.function_arn).apply(

@@ -43,6 +43,7 @@ class ContainerFunctionArgs:
     provisioned_concurrency: int
     logs: FunctionLogs
     url_auth_type: str
+    role_boundary_arn: pulumi.Input[str]  # the stack's RoleBoundary
     cors_allow_origins: list[str] = field(default_factory=list)
     environment: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
@@ -61,7 +62,8 @@ class ContainerFunction(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         self.log_group = function_log_group(name, args.function_name, args.logs, args.tags, self)
-        self.role, role_policy = function_role(name, args.function_name, self.log_group, args.tags, self)
+        self.role, role_policy = function_role(name, args.function_name, self.log_group, args.tags, self,
+                                               args.role_boundary_arn)
 
         self.function = aws.lambda_.Function(
             name,

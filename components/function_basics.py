@@ -8,7 +8,7 @@ from typing import Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import policy_document, trust_policy
+from components.iam import policy_document, service_role
 
 from lambda_logs import SYSTEM_LOG_LEVEL
 
@@ -42,10 +42,11 @@ def function_log_group(name: str, function_name: str, logs: FunctionLogs, tags: 
 
 
 def function_role(name: str, function_name: str, log_group: aws.cloudwatch.LogGroup, tags: dict[str, str],
-                  parent: pulumi.Resource, statements: pulumi.Input[list] = ()) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
-    """The function's role, named after it, and its inline policy (the function must wait for both)."""
-    role = aws.iam.Role(name, name=function_name, assume_role_policy=trust_policy("lambda"), tags=tags,
-                        opts=pulumi.ResourceOptions(parent=parent))
+                  parent: pulumi.Resource, boundary_arn: pulumi.Input[str],
+                  statements: pulumi.Input[list] = ()) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+    """The function's role, named after it, under the stack's boundary, and its inline policy (the function must
+    wait for both)."""
+    role = service_role(name, function_name, "lambda", tags, parent, boundary_arn)
     policy = aws.iam.RolePolicy(
         name, role=role.id,
         policy=pulumi.Output.all(log_group.arn, statements).apply(lambda parts: execution_policy(*parts)),

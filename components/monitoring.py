@@ -27,6 +27,10 @@ MIN_EVENTS = 3
 # hold them, so an outage of a quiet function would never page.
 _FAST = dict(period=60, evaluation_periods=5, datapoints=3)
 _SLOW = dict(period=300, evaluation_periods=3, datapoints=2)
+# How long after the metrics arrive CloudWatch may take to show them (Lambda publishes each minute's
+# metrics within about a minute), and how often an alarm is evaluated: once a minute.
+METRIC_DELAY_MINUTES = 1
+EVALUATION_MINUTES = 1
 # What only people waiting on a function URL feel (see FunctionMonitoringArgs.serves_url).
 _URL_CALLERS_ONLY = ("cold-start-rate", "url-5xx-rate")
 
@@ -89,6 +93,8 @@ class FunctionMonitoringArgs:
     # People wait on a URL's answers: its 5xx and its cold-start rate matter. A function that machines call
     # now and then (the scan gate) is cold on most calls by design, so a cold-start rate would only cry wolf.
     serves_url: bool = True
+    # CodeDeploy shifts the alias's traffic and rolls back on these alarms: its rates must fire within a canary.
+    released_by_canary: bool = False
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -119,6 +125,19 @@ def _rate(key: str, title: str, events: Metric, total: Metric, percent: int, wha
         **timing)
 
 
+def minutes_to_alarm(timing: dict) -> int:
+    """The least time, from the first failing call, until an alarm with this timing can be in ALARM: its
+    datapoints' periods must end, their metrics arrive, and one evaluation run."""
+    return timing["datapoints"] * timing["period"] // 60 + METRIC_DELAY_MINUTES + EVALUATION_MINUTES
+
+
+# A canary is judged by its rollback alarms (canary_release.ROLLBACK_ALARMS) while it runs: on an alias whose
+# traffic CodeDeploy shifts, the rates are judged minute by minute too, so that a failing version is rolled back
+# while it holds only the canary's share (five-minute periods need ten minutes and more).
+RELEASE_TIMING = _FAST
+MIN_CANARY_MINUTES = minutes_to_alarm(RELEASE_TIMING)
+
+
 def _minutes(timing: dict) -> str:
     minutes = timing["period"] // 60
     return f"{timing['datapoints']} of {timing['evaluation_periods']} periods of {minutes} min"
@@ -136,6 +155,7 @@ def alarm_specs(args: FunctionMonitoringArgs) -> list[AlarmSpec]:
 
     invocations = lam("Invocations")
     timeout_ms = args.timeout_seconds * 1000
+    failure_timing = RELEASE_TIMING if args.released_by_canary else _SLOW
     specs = [
         AlarmSpec(
             key="init-duration", title="Cold start: init time (p95)", threshold=limits.init_duration_ms, unit="ms",
@@ -153,7 +173,7 @@ def alarm_specs(args: FunctionMonitoringArgs) -> list[AlarmSpec]:
               f"invocations of {target} failed (unhandled error, timeout or crash)",
               "Find the failing requests in the saved query errors; roll back the live alias if a new version did it."
               if args.alias_name else "Find the failing requests in the saved query errors.",
-              _SLOW),
+              failure_timing),
         AlarmSpec(
             key="throttles", title="Throttled invocations", threshold=limits.throttles, unit="calls/min",
             metric=lam("Throttles"),
@@ -173,7 +193,7 @@ def alarm_specs(args: FunctionMonitoringArgs) -> list[AlarmSpec]:
         _rate("url-5xx-rate", "Function URL 5xx per request", lam("Url5xxCount", label="5xx"),
               lam("UrlRequestCount", label="requests"), limits.url5xx_percent,
               "function URL requests got a 5xx answer (failed invocations, and 500s the handler returned)",
-              "The handler answers 500 for a bug it caught: see the saved query errors.", _SLOW),
+              "The handler answers 500 for a bug it caught: see the saved query errors.", failure_timing),
     ]
     if not args.serves_url:
         specs = [spec for spec in specs if spec.key not in _URL_CALLERS_ONLY]

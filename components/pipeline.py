@@ -24,8 +24,8 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from components.canary_release import CanaryRelease
-from components.iam import policy_document, trust_policy
+from components.canary_release import CanaryRelease, deployment_configs_of
+from components.iam import policy_document, service_role
 from components.pipeline_permissions import (Artifacts, DeployReach, StackScope, build_statements, deploy_statements,
                                              pipeline_statements, release_statements)
 from settings import DeliveryNames
@@ -35,8 +35,14 @@ BUILD_IMAGE = "aws/codebuild/amazonlinux-aarch64-standard:3.0"
 BUILDSPECS = {"build": "pipeline/buildspec-build.yml", "deploy": "pipeline/buildspec-deploy.yml",
               "release": "pipeline/buildspec-release.yml"}
 SOURCE_ARTIFACT = "source"
-# The event CodeStar Notifications sends for a run that failed at any stage.
-FAILURE_EVENTS = ["codepipeline-pipeline-pipeline-execution-failed"]
+# What CodeStar Notifications tells the alarm topic of: a run that failed at any stage, and one cancelled
+# because the run itself changed the pipeline's definition (RESTART_PATTERN then starts the next).
+NOTIFIED_EVENTS = ["codepipeline-pipeline-pipeline-execution-failed",
+                   "codepipeline-pipeline-pipeline-execution-canceled"]
+# A run whose Deploy changed the pipeline ends CANCELED ("the pipeline's definition was updated before the
+# pipeline execution could be completed"): its new version was published but never released. A new run of the
+# same commit, on the new definition, releases it.
+RESTART_STATE = "CANCELED"
 # A build waits at most this long; the release waits for the canary on top of it.
 BUILD_TIMEOUT_MINUTES = 60
 
@@ -82,8 +88,10 @@ class DeliveryPipelineArgs:
     scan_gate_function_name: pulumi.Input[str]
     scan_gate_function_arn: pulumi.Input[str]
     topic_arn: pulumi.Input[str]
-    enhanced_scanning: bool
+    role_boundary_arn: pulumi.Input[str]  # the stack's RoleBoundary, for the roles the deploy role may change
     tags: dict[str, str] = field(default_factory=dict)
+    # The pipeline's own roles and their policies carry only these: the deploy role may not retag them.
+    own_tags: dict[str, str] = field(default_factory=dict)
 
 
 def tls_only_bucket_policy(bucket_arn: str) -> str:
@@ -120,25 +128,30 @@ class DeliveryPipeline(pulumi.ComponentResource):
         function, release = args.function, args.function.release
         artifacts = pulumi.Output.all(self.bucket.arn, self.key.arn).apply(lambda values: Artifacts(*values))
         projects = {
-            "build": self._project("build", privileged=True, inline=pulumi.Output.all(
+            "build": self._project("build", privileged=True, layer_cache=True, inline=pulumi.Output.all(
                 self._scope, artifacts, function.repository_arn).apply(
                 lambda v: build_statements(v[0], v[1], args.names.stage_role("build"), v[2])),
                 variables={"REPOSITORY_URL": function.repository_url}),
-            "deploy": self._project("deploy", managed=self._deploy_policies(artifacts),
+            # Privileged too: pulumi-docker's provider connects to a Docker daemon whenever the state holds an
+            # image (a stack's first `up` from a laptop builds one), even when nothing is built
+            # (pulumi/pulumi-docker#1106); CodeBuild starts the daemon only in privileged mode.
+            "deploy": self._project("deploy", privileged=True, managed=self._deploy_policies(artifacts),
                                     variables={"PULUMI_STACK": args.pulumi_stack},
                                     secrets={"PULUMI_ACCESS_TOKEN": self.token_secret.arn}),
             "release": self._project("release", timeout=BUILD_TIMEOUT_MINUTES + release.canary_minutes,
                                      inline=pulumi.Output.all(
                                          self._scope, artifacts, release.application_arn, release.deployment_group_arn,
-                                         release.deployment_config_name, function.function_arn).apply(
+                                         function.function_arn).apply(
                                          lambda v: release_statements(
                                              v[0], v[1], args.names.stage_role("release"), v[2], v[3],
-                                             v[0].arn("codedeploy", f"deploymentconfig:{v[4]}"), v[5]))),
+                                             v[0].arn("codedeploy", "deploymentconfig:"
+                                                      + deployment_configs_of(function.function_name)), v[4]))),
         }
         self.pipeline = self._pipeline(projects, artifacts)
+        self._restart_when_cancelled()
         aws.codestarnotifications.NotificationRule(
             name, name=args.names.pipeline, resource=self.pipeline.arn, detail_type="FULL",
-            event_type_ids=FAILURE_EVENTS,
+            event_type_ids=NOTIFIED_EVENTS,
             targets=[aws.codestarnotifications.NotificationRuleTargetArgs(address=args.topic_arn, type="SNS")],
             tags=args.tags, opts=pulumi.ResourceOptions(parent=self))
 
@@ -202,24 +215,22 @@ class DeliveryPipeline(pulumi.ComponentResource):
               managed: Optional[dict[str, pulumi.Output[list]]] = None) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
         """The stage's role with its inline policy, or with managed policies by concern (too much for one inline)."""
         role_name, child = self._args.names.stage_role(stage), pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(f"{self._name}-{stage}", name=role_name, assume_role_policy=trust_policy(service),
-                            tags=self._args.tags, opts=child)
+        role = service_role(f"{self._name}-{stage}", role_name, service, self._args.own_tags, self, None)
         attached: list[pulumi.Resource] = []
         if inline is not None:
             attached.append(aws.iam.RolePolicy(f"{self._name}-{stage}", role=role.id, policy=inline.apply(policy_document),
                                                opts=child))
         for concern, statements in (managed or {}).items():
             policy = aws.iam.Policy(f"{self._name}-{stage}-{concern}", name=f"{role_name}-{concern}",
-                                    policy=statements.apply(policy_document), tags=self._args.tags, opts=child)
+                                    policy=statements.apply(policy_document), tags=self._args.own_tags, opts=child)
             attached.append(aws.iam.RolePolicyAttachment(f"{self._name}-{stage}-{concern}", role=role.name,
                                                          policy_arn=policy.arn, opts=child))
         return role, attached
 
     def _deploy_policies(self, artifacts: pulumi.Output[Artifacts]) -> dict[str, pulumi.Output[list]]:
         args = self._args
-        reach = pulumi.Output.all(self.connection_arn, self.token_secret.arn).apply(
-            lambda v: DeployReach(v[0], v[1], ("lambda", "codebuild", "codepipeline", "codedeploy"),
-                                  args.enhanced_scanning))
+        reach = pulumi.Output.all(self.connection_arn, self.token_secret.arn, args.role_boundary_arn).apply(
+            lambda v: DeployReach(v[0], v[1], ("lambda", "codebuild", "codepipeline", "codedeploy", "events"), v[2]))
         by_concern = pulumi.Output.all(self._scope, artifacts, reach).apply(
             lambda v: deploy_statements(v[0], v[1], args.names.stage_role("deploy"), v[2]))
         return {concern: by_concern.apply(lambda policies, c=concern: policies[c])
@@ -227,6 +238,7 @@ class DeliveryPipeline(pulumi.ComponentResource):
 
     def _project(self, stage: str, inline: Optional[pulumi.Output[list]] = None,
                  managed: Optional[dict[str, pulumi.Output[list]]] = None, privileged: bool = False,
+                 layer_cache: bool = False,
                  variables: Optional[dict] = None, secrets: Optional[dict] = None,
                  timeout: int = BUILD_TIMEOUT_MINUTES) -> aws.codebuild.Project:
         args = self._args
@@ -250,7 +262,7 @@ class DeliveryPipeline(pulumi.ComponentResource):
                 privileged_mode=privileged, environment_variables=environment),
             # Docker's layers stay on the build host between builds: an unchanged dependency layer is not rebuilt.
             cache=aws.codebuild.ProjectCacheArgs(type="LOCAL", modes=["LOCAL_DOCKER_LAYER_CACHE", "LOCAL_SOURCE_CACHE"])
-            if privileged else None,
+            if layer_cache else None,
             logs_config=aws.codebuild.ProjectLogsConfigArgs(
                 cloudwatch_logs=aws.codebuild.ProjectLogsConfigCloudwatchLogsArgs(group_name=log_group.name)),
             tags=args.tags,
@@ -314,3 +326,24 @@ class DeliveryPipeline(pulumi.ComponentResource):
                         file_paths=aws.codepipeline.PipelineTriggerGitConfigurationPushFilePathsArgs(
                             includes=trigger_paths(args.stack)))]))],
             tags=args.tags, opts=pulumi.ResourceOptions(parent=self, depends_on=role_policies))
+
+    def _restart_when_cancelled(self) -> None:
+        """EventBridge starts a new run when one ends CANCELED, with a role that may do only that."""
+        args, child = self._args, pulumi.ResourceOptions(parent=self)
+        rule_name = args.names.restart_rule
+        role = service_role(f"{self._name}-restart", args.names.stage_role("restart"), "events", args.tags, self,
+                            args.role_boundary_arn, source_arn=f"arn:${{Partition}}:events:${{Region}}:${{Account}}:"
+                                                               f"rule/{rule_name}")
+        role_policy = aws.iam.RolePolicy(
+            f"{self._name}-restart", role=role.id, policy=self.pipeline.arn.apply(lambda arn: policy_document([
+                {"Sid": "RestartThePipeline", "Effect": "Allow", "Action": ["codepipeline:StartPipelineExecution"],
+                 "Resource": arn}])), opts=child)
+        rule = aws.cloudwatch.EventRule(
+            f"{self._name}-restart", name=rule_name,
+            description=f"Start {args.names.pipeline} again when a run ends cancelled by its own definition change",
+            event_pattern=json.dumps({
+                "source": ["aws.codepipeline"], "detail-type": ["CodePipeline Pipeline Execution State Change"],
+                "detail": {"pipeline": [args.names.pipeline], "state": [RESTART_STATE]}}),
+            tags=args.tags, opts=child)
+        aws.cloudwatch.EventTarget(f"{self._name}-restart", rule=rule.name, arn=self.pipeline.arn, role_arn=role.arn,
+                                   opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]))

@@ -75,7 +75,9 @@ def pipeline_statements(scope: StackScope, artifacts: Artifacts, connection_arn:
         # with "Upload to S3 failed with the following error: Access Denied" (aws/aws-cdk#13557).
         _allow("WriteAndReadArtifacts", ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:PutObjectAcl",
                                          "s3:PutObjectVersionAcl"], f"{artifacts.bucket_arn}/*"),
-        _allow("ReadArtifactBucket", ["s3:GetBucketVersioning", "s3:GetBucketLocation"], artifacts.bucket_arn),
+        # As AWS's documented CodePipeline service-role policy holds: S3 checks the bucket's owner with it.
+        _allow("ReadArtifactBucket", ["s3:GetBucketVersioning", "s3:GetBucketLocation", "s3:GetBucketAcl"],
+               artifacts.bucket_arn),
         _allow("EncryptArtifacts", ["kms:Decrypt", "kms:GenerateDataKey"], artifacts.key_arn),
         _allow("RunTheBuilds", ["codebuild:StartBuild", "codebuild:BatchGetBuilds"], project_arns),
         _allow("InvokeTheScanGate", ["lambda:InvokeFunction"], gate_arn),
@@ -98,7 +100,7 @@ def build_statements(scope: StackScope, artifacts: Artifacts, project: str, repo
 
 
 def release_statements(scope: StackScope, artifacts: Artifacts, project: str, application_arn: str,
-                       deployment_group_arn: str, config_arn: str, function_arn: str) -> list[dict]:
+                       deployment_group_arn: str, configs_arn: str, function_arn: str) -> list[dict]:
     """The release project: start one CodeDeploy deployment of the function's alias, follow it, and stop it
     (rolling back) when it outlasts its wait."""
     return [
@@ -107,7 +109,8 @@ def release_statements(scope: StackScope, artifacts: Artifacts, project: str, ap
         # IAM checks GetAlias against the function's own ARN, not the alias's.
         _allow("ReadTheAlias", ["lambda:GetAlias"], function_arn),
         _allow("StartTheRelease", ["codedeploy:CreateDeployment", "codedeploy:GetDeployment"], deployment_group_arn),
-        _allow("ReadTheCanary", ["codedeploy:GetDeploymentConfig"], config_arn),
+        # Every canary configuration of the application: a new canary setting must not change this policy.
+        _allow("ReadTheCanary", ["codedeploy:GetDeploymentConfig"], configs_arn),
         # StopDeployment has no resource-level permission.
         _allow("StopAnOverdueRelease", ["codedeploy:StopDeployment"], "*"),
         _allow("RegisterTheRevision", ["codedeploy:RegisterApplicationRevision", "codedeploy:GetApplicationRevision"],
@@ -129,13 +132,27 @@ _ECR = ["ecr:CreateRepository", "ecr:DeleteRepository", "ecr:DescribeRepositorie
         "ecr:PutImageTagMutability", "ecr:PutLifecyclePolicy", "ecr:GetLifecyclePolicy", "ecr:DeleteLifecyclePolicy",
         "ecr:SetRepositoryPolicy", "ecr:GetRepositoryPolicy", "ecr:DeleteRepositoryPolicy", "ecr:TagResource",
         "ecr:UntagResource", "ecr:ListTagsForResource", "ecr:DescribeImages", "ecr:DescribeImageScanFindings"]
-_ROLES = ["iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy",
-          "iam:TagRole", "iam:UntagRole", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
-          "iam:ListInstanceProfilesForRole", "iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy"]
+_ROLES = ["iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:TagRole", "iam:UntagRole",
+          "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
+          "iam:GetRolePolicy"]
+# What gives a role its permissions: allowed only on a role that carries the stack's boundary (IAM checks
+# iam:PermissionsBoundary against the role's boundary, or the one CreateRole sets).
+_ROLE_GRANTS = ["iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy",
+                "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary"]
+# A refresh reads the managed policies of the state (the deploy role's own, the boundary); none may change here.
+_POLICY_READS = ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:ListPolicyTags"]
+_POLICY_CHANGES = ["iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion",
+                   "iam:DeletePolicy", "iam:TagPolicy", "iam:UntagPolicy"]
 # Changing a role's permissions: refused on the pipeline's own roles, whatever else allows it.
 _ROLE_CHANGES = ["iam:DeleteRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy",
                  "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:TagRole",
                  "iam:UntagRole", "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary"]
+# Registry-wide enhanced scanning: ECR enables Inspector with the caller's own permissions ("IAM permissions
+# required for enhanced scanning", Amazon ECR User Guide). Held whether the stack scans so or not, so that switching
+# it on through the pipeline changes no policy of the pipeline's.
+_ENHANCED_SCANNING = ["ecr:PutRegistryScanningConfiguration", "ecr:GetRegistryScanningConfiguration",
+                      "inspector2:Enable", "inspector2:Disable", "inspector2:ListAccountPermissions",
+                      "inspector2:ListCoverage", "inspector2:ListFindings"]
 _LOG_GROUPS = ["logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy",
                "logs:TagResource", "logs:UntagResource", "logs:ListTagsForResource", "logs:PutMetricFilter",
                "logs:DeleteMetricFilter", "logs:DescribeMetricFilters"]
@@ -171,6 +188,9 @@ _NOTIFICATIONS = ["codestar-notifications:CreateNotificationRule", "codestar-not
                   "codestar-notifications:DeleteNotificationRule", "codestar-notifications:DescribeNotificationRule",
                   "codestar-notifications:TagResource", "codestar-notifications:UntagResource",
                   "codestar-notifications:ListTagsForResource"]
+_EVENT_RULES = ["events:PutRule", "events:DescribeRule", "events:DeleteRule", "events:EnableRule",
+                "events:DisableRule", "events:PutTargets", "events:RemoveTargets", "events:ListTargetsByRule",
+                "events:TagResource", "events:UntagResource", "events:ListTagsForResource"]
 _SECRET = ["secretsmanager:CreateSecret", "secretsmanager:DescribeSecret", "secretsmanager:DeleteSecret",
            "secretsmanager:GetResourcePolicy", "secretsmanager:TagResource", "secretsmanager:UntagResource"]
 
@@ -182,7 +202,7 @@ class DeployReach:
     connection_arn: str
     token_secret_arn: str
     service_roles: tuple[str, ...]  # services the stack's roles are passed to
-    enhanced_scanning: bool  # the stack sets the registry's scanning configuration
+    boundary_arn: str  # the boundary every role the deploy role creates or changes must carry
 
 
 def deploy_statements(scope: StackScope, artifacts: Artifacts, project: str, reach: DeployReach) -> dict[str, list]:
@@ -190,6 +210,8 @@ def deploy_statements(scope: StackScope, artifacts: Artifacts, project: str, rea
     IAM caps a role's inline policies at 10,240 characters together)."""
     p = scope.prefix
     pipeline_roles = [scope.role(f"{p}-{stage}") for stage in ("pipeline", *BUILD_STAGES)]
+    # The boundary and the deploy role's own policies: what holds the pipeline's power in place.
+    held_policies = [reach.boundary_arn, scope.arn("iam", f"policy/{project}-*", region=False)]
     functions = [
         _own_logs(scope, project),
         *_read_artifacts(artifacts),
@@ -199,15 +221,24 @@ def deploy_statements(scope: StackScope, artifacts: Artifacts, project: str, rea
         _allow("ListFunctions", ["lambda:ListFunctions"], "*"),
         _allow("Repositories", _ECR, scope.arn("ecr", f"repository/{p}-*")),
         _allow("Roles", _ROLES, scope.role(f"{p}-*")),
+        _allow("RolesWithinTheBoundary", _ROLE_GRANTS, scope.role(f"{p}-*"),
+               {"StringEquals": {"iam:PermissionsBoundary": reach.boundary_arn}}),
+        _allow("ReadPolicies", _POLICY_READS, scope.arn("iam", f"policy/{p}-*", region=False)),
         _allow("PassRoles", ["iam:PassRole"], scope.role(f"{p}-*"),
                {"StringEquals": {"iam:PassedToService": [f"{s}.amazonaws.com" for s in reach.service_roles]}}),
         {"Sid": "NotThePipelinesRoles", "Effect": "Deny", "Action": _ROLE_CHANGES, "Resource": pipeline_roles},
+        # A role keeps its boundary, and who may use a role is a person's change.
+        {"Sid": "TheBoundaryStays", "Effect": "Deny",
+         "Action": ["iam:DeleteRolePermissionsBoundary", "iam:UpdateAssumeRolePolicy"], "Resource": "*"},
+        {"Sid": "NotThePipelinesPolicies", "Effect": "Deny", "Action": _POLICY_CHANGES, "Resource": held_policies},
+        # The registry's configuration is one per account and Region, and Inspector's calls have no
+        # resource-level permissions.
+        _allow("RegistryScanning", _ENHANCED_SCANNING, "*"),
+        _allow("InspectorsServiceLinkedRole", ["iam:CreateServiceLinkedRole"],
+               scope.arn("iam", "role/aws-service-role/inspector2.amazonaws.com/AWSServiceRoleForAmazonInspector2",
+                         region=False),
+               {"StringEquals": {"iam:AWSServiceName": "inspector2.amazonaws.com"}}),
     ]
-    if reach.enhanced_scanning:
-        # The registry's configuration is one per account and Region: it has no resource-level permissions.
-        functions.append(_allow("RegistryScanning", ["ecr:PutRegistryScanningConfiguration",
-                                                     "ecr:GetRegistryScanningConfiguration",
-                                                     "inspector2:ListFindings"], "*"))
     groups = [scope.arn("logs", f"log-group:/aws/{service}/{p}-*") for service in ("lambda", "codebuild")]
     monitoring = [
         _allow("LogGroups", _LOG_GROUPS, groups),
@@ -244,5 +275,6 @@ def deploy_statements(scope: StackScope, artifacts: Artifacts, project: str, rea
                               ("GetConnection", "PassConnection", "ListTagsForResource", "TagResource")],
                reach.connection_arn),
         _allow("TokenSecret", _SECRET, reach.token_secret_arn),
+        _allow("RestartRule", _EVENT_RULES, scope.arn("events", f"rule/{p}-*")),
     ]
     return {"functions": functions, "monitoring": monitoring, "delivery": delivery}

@@ -36,6 +36,7 @@ class ScanGateArgs:
     gate_defaults: dict  # thresholds and maxWaitMinutes (scan_findings's keys) for what UserParameters omits
     logs: FunctionLogs
     read_enhanced_findings: bool  # Inspector's findings come through ECR only with inspector2:ListFindings
+    role_boundary_arn: pulumi.Input[str]  # the stack's RoleBoundary
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -69,7 +70,8 @@ class ScanGate(pulumi.ComponentResource):
         self.log_group = function_log_group(name, args.function_name, args.logs, args.tags, self)
         statements = pulumi.Output.from_input(args.repository_arn).apply(
             lambda arn: gate_statements(arn, args.read_enhanced_findings))
-        self.role, role_policy = function_role(name, args.function_name, self.log_group, args.tags, self, statements)
+        self.role, role_policy = function_role(name, args.function_name, self.log_group, args.tags, self,
+                                               args.role_boundary_arn, statements)
         defaults = pulumi.Output.from_input(args.repository_name).apply(
             lambda repository: json.dumps({"repositoryName": repository, **args.gate_defaults}, sort_keys=True))
         self.function = aws.lambda_.Function(

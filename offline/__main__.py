@@ -1,9 +1,11 @@
-"""Entry point: `python -m offline preview --stack dev`."""
+"""Entry point: `python -m offline preview --stack dev`, `python -m offline rehearse --stack prod`."""
 
 import sys
 
-from offline.preview import main
+from offline import preview, rehearse
 
-if len(sys.argv) < 2 or sys.argv[1] != "preview":
-    sys.exit("usage: python -m offline preview [--stack STACK] [options]; see python -m offline preview --help")
-sys.exit(main(sys.argv[2:]))
+COMMANDS = {"preview": preview.main, "rehearse": rehearse.main}
+
+if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+    sys.exit("usage: python -m offline {preview,rehearse} [options]; see python -m offline preview --help")
+sys.exit(COMMANDS[sys.argv[1]](sys.argv[2:]))

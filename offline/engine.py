@@ -10,6 +10,7 @@ declares (the engine deletes them at the end of an update).
 
 import contextlib
 import os
+import sys
 import runpy
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from offline.simulated_aws import SimulatedCloud
+from aws_account.account import SimulatedCloud
 from offline.stack_config import StackConfig
 
 
@@ -133,6 +134,30 @@ def _copy(struct: struct_pb2.Struct) -> struct_pb2.Struct:
     return copied
 
 
+# The tools that drive the program, not part of it: they stay loaded while it runs.
+_DRIVERS = ("offline", "aws_account")
+
+
+@contextlib.contextmanager
+def _fresh_program_modules(project_dir: Path) -> Iterator[None]:
+    """The program's own modules (components, settings, ...) loaded from `project_dir`, afresh, as each `pulumi up`
+    runs the program in a new process: a checkout of another commit runs its own code, not what an earlier run
+    loaded. The modules loaded before are back afterwards."""
+    tops = {p.stem for p in project_dir.glob("*.py")} | {p.parent.name for p in project_dir.glob("*/__init__.py")}
+    tops -= {"__main__", *_DRIVERS}
+    saved = {name: module for name, module in sys.modules.items() if name.split(".")[0] in tops}
+    for name in saved:
+        del sys.modules[name]
+    sys.path.insert(0, str(project_dir))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(project_dir))
+        for name in [n for n in sys.modules if n.split(".")[0] in tops]:
+            del sys.modules[name]
+        sys.modules.update(saved)
+
+
 @contextlib.contextmanager
 def _working_directory(path: Path) -> Iterator[None]:
     previous = Path.cwd()
@@ -154,7 +179,7 @@ def run_program(project_dir: Path, config: StackConfig, cloud: SimulatedCloud) -
     # set_mocks keeps the root stack of the run before, and with it that run's exports: each update starts
     # with none, as each `pulumi up` does.
     pulumi.runtime.get_root_resource().outputs.clear()
-    with _working_directory(project_dir):
+    with _working_directory(project_dir), _fresh_program_modules(project_dir):
         _sync_await(run_pulumi_func(lambda: runpy.run_path(str(project_dir), run_name="__main__")))
     cloud.delete_all_but({r.urn for r in monitor.registrations})
     # The mock engine finishes the root stack before the program runs, so its exports are

@@ -15,11 +15,12 @@ import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import rpc
 
+from aws_account.account import SimulatedCloud
+from aws_account.refusals import AwsRefusal
 from offline.cost_report import planned_resources, render_cost
 from offline.engine import ProgramRun, run_program
 from offline.policy_engine import (PolicyPackError, PolicyPackProcess, PolicyReport, analyze, configure,
                                    parse_policy_config)
-from offline.simulated_aws import AwsRefusal, SimulatedCloud
 from offline.stack_config import StackConfig, StackConfigError, load_stack_config
 from policies.cost.model import project
 from policies.cost.stack import stack_inputs

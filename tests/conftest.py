@@ -12,9 +12,9 @@ import pytest
 from botocore.stub import Stubber
 from moto.server import ThreadedMotoServer
 
+from aws_account.account import SimulatedCloud
 from local_lambda import images
 from offline.engine import ProgramRun, run_program
-from offline.simulated_aws import SimulatedCloud
 from offline.stack_config import StackConfig, load_stack_config
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent

@@ -1,12 +1,12 @@
 """The metric filters that count and time cold starts, run over real Lambda log lines in both formats,
-with the evaluator that tests/offline/test_filter_pattern.py checks against AWS's own examples."""
+with the evaluator that tests/aws_account/test_filter_pattern.py checks against AWS's own examples."""
 
 import json
 
 import pytest
 
+from aws_account.filter_pattern import FilterPattern
 from lambda_logs import COLD_STARTS, INIT_DURATION, LOG_FORMATS, PROVISIONED_INITS, log_metrics, saved_queries
-from offline.filter_pattern import FilterPattern
 from tests.conftest import DATA_DIR
 
 

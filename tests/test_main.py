@@ -119,7 +119,7 @@ def test_every_child_has_a_component_parent(any_stack_run):
     assert {r.type for r in any_stack_run.resources if not r.custom} == {
         "lambdakit:image:ContainerImage", "lambdakit:function:ContainerFunction",
         "lambdakit:notifications:AlarmTopic", "lambdakit:monitoring:FunctionMonitoring",
-        "lambdakit:dashboard:StackDashboard", "lambdakit:scan:ScanGate",
+        "lambdakit:dashboard:StackDashboard", "lambdakit:scan:ScanGate", "lambdakit:iam:RoleBoundary",
         *(("lambdakit:delivery:CanaryRelease", "lambdakit:delivery:DeliveryPipeline")
           if any_stack_run.of_type("aws:codepipeline/pipeline:Pipeline") else ()),
         *(("lambdakit:cost:StackBudget",) if any_stack_run.of_type("aws:budgets/budget:Budget") else ())}

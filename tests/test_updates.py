@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from offline.simulated_aws import SimulatedCloud
+from aws_account.account import SimulatedCloud
 from tests.conftest import PROJECT_DIR, PUSHED_IMAGE_BYTES, run_stack
 
 

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
+from aws_account.account import SimulatedCloud
+from aws_account.refusals import AwsRefusal
 from components.canary_release import ROLLBACK_ALARMS
-from offline.refusals import AwsRefusal
-from offline.simulated_aws import SimulatedCloud
 from tests.conftest import PUSHED_IMAGE_BYTES, run_stack
 
 GROUP = "aws:codedeploy/deploymentGroup:DeploymentGroup"

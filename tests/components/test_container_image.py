@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from aws_account.ecr import pulumi_docker_context_digest
 from components.container_image import content_tag
-from offline.simulated_aws import pulumi_docker_context_digest
 from tests.conftest import PROJECT_DIR
 
 

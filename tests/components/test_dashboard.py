@@ -5,8 +5,8 @@ import json
 
 import pytest
 
+from aws_account.monitoring import dashboard_problems
 from components.dashboard import layout
-from offline.simulated_monitoring import dashboard_problems
 
 DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 

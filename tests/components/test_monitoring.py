@@ -16,10 +16,11 @@ PROD_ALARMS = {
     "init-duration": (["OWN/InitDuration[p95]"], None, 300, 2000, "GreaterThanThreshold"),
     "cold-start-rate": (["OWN/ColdStarts[Sum]", "AWS/Lambda/Invocations[Sum]"], True, 300, 20,
                         "GreaterThanThreshold"),
-    "error-rate": (["AWS/Lambda/Errors[Sum]", "AWS/Lambda/Invocations[Sum]"], True, 300, 1, "GreaterThanThreshold"),
+    # A canary's rollback alarms are judged minute by minute on a stack whose alias CodeDeploy shifts.
+    "error-rate": (["AWS/Lambda/Errors[Sum]", "AWS/Lambda/Invocations[Sum]"], True, 60, 1, "GreaterThanThreshold"),
     "throttles": (["AWS/Lambda/Throttles[Sum]"], True, 60, 0, "GreaterThanThreshold"),
     "duration": (["AWS/Lambda/Duration[p95]"], True, 60, 12000, "GreaterThanThreshold"),  # 80% of 15 s
-    "url-5xx-rate": (["AWS/Lambda/Url5xxCount[Sum]", "AWS/Lambda/UrlRequestCount[Sum]"], True, 300, 1,
+    "url-5xx-rate": (["AWS/Lambda/Url5xxCount[Sum]", "AWS/Lambda/UrlRequestCount[Sum]"], True, 60, 1,
                      "GreaterThanThreshold"),
     # The reservation covers every version: judged on the function. 80% of 50.
     "concurrency": (["AWS/Lambda/ConcurrentExecutions[Maximum]"], False, 60, 40, "GreaterThanOrEqualToThreshold"),

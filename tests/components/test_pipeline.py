@@ -122,14 +122,15 @@ def test_each_action_passes_on_what_the_next_one_needs(delivery, prod_run):
     assert set(projects) == {"lambdakit-prod-build", "lambdakit-prod-deploy", "lambdakit-prod-release"}
 
 
-def test_every_build_runs_natively_on_arm64_and_only_the_image_build_is_privileged(delivery):
+def test_every_build_runs_natively_on_arm64_and_only_the_image_build_and_the_deploy_are_privileged(delivery):
+    """The deploy is privileged for pulumi-docker's provider, which needs a daemon once the state holds an image."""
     projects = _projects(delivery)
     for stage, project in projects.items():
         environment = project["environment"]
         assert (environment["type"], environment["image"], environment["computeType"]) == (
             "ARM_CONTAINER", BUILD_IMAGE, "BUILD_GENERAL1_SMALL")
         assert "aarch64" in environment["image"]
-        assert environment["privilegedMode"] is (stage == "build")
+        assert environment["privilegedMode"] is (stage in ("build", "deploy"))
         assert project["source"] == {"type": "CODEPIPELINE", "buildspec": BUILDSPECS[stage]}
         assert project["artifacts"] == {"type": "CODEPIPELINE"}
         assert project["logsConfig"]["cloudwatchLogs"]["groupName"] == f"/aws/codebuild/{project['name']}"
@@ -237,7 +238,8 @@ def test_the_deploy_role_reaches_only_this_stacks_resources_and_not_the_pipeline
     pass_role = next(s for s in statements if s["Sid"] == "PassRoles")
     assert pass_role["Resource"] == f"arn:aws:iam::{ACCOUNT}:role/{prefix}-*"
     assert sorted(pass_role["Condition"]["StringEquals"]["iam:PassedToService"]) == [
-        "codebuild.amazonaws.com", "codedeploy.amazonaws.com", "codepipeline.amazonaws.com", "lambda.amazonaws.com"]
+        "codebuild.amazonaws.com", "codedeploy.amazonaws.com", "codepipeline.amazonaws.com", "events.amazonaws.com",
+        "lambda.amazonaws.com"]
     deny = next(s for s in statements if s["Effect"] == "Deny")
     assert sorted(deny["Resource"]) == sorted(f"arn:aws:iam::{ACCOUNT}:role/{prefix}-{stage}"
                                               for stage in ("pipeline", "build", "deploy", "release"))
@@ -251,7 +253,12 @@ def test_the_deploy_role_may_read_the_token_and_the_scan_findings_the_pack_check
     statements = {s["Sid"]: s for s in _role_statements(delivery, "lambdakit-prod-deploy")}
     assert statements["PulumiAccessToken"]["Resource"] == delivery.one("aws:secretsmanager/secret:Secret").state["arn"]
     assert "ecr:DescribeImageScanFindings" in statements["Repositories"]["Action"]
-    assert "inspector2:ListFindings" not in json.dumps(statements)  # only with enhanced scanning
+    # Enhanced scanning's permissions are held whatever the setting, so that switching it on changes no policy of the
+    # pipeline's own ("IAM permissions required for enhanced scanning", Amazon ECR User Guide).
+    assert {"inspector2:Enable", "inspector2:ListAccountPermissions", "inspector2:ListCoverage",
+            "inspector2:ListFindings", "ecr:PutRegistryScanningConfiguration"} <= set(statements["RegistryScanning"]["Action"])
+    assert statements["InspectorsServiceLinkedRole"]["Condition"] == {
+        "StringEquals": {"iam:AWSServiceName": "inspector2.amazonaws.com"}}
 
 
 def test_the_deploy_role_may_manage_the_stacks_budget_and_no_other(delivery, prod_run):
@@ -266,7 +273,8 @@ def test_the_deploy_role_may_manage_the_stacks_budget_and_no_other(delivery, pro
 def test_pipeline_failures_are_sent_to_the_alarm_topic(delivery, prod_run):
     rule = delivery.one("aws:codestarnotifications/notificationRule:NotificationRule").inputs
     assert rule["resource"] == delivery.one(PIPELINE).state["arn"]
-    assert rule["eventTypeIds"] == ["codepipeline-pipeline-pipeline-execution-failed"]
+    assert rule["eventTypeIds"] == ["codepipeline-pipeline-pipeline-execution-failed",
+                                    "codepipeline-pipeline-pipeline-execution-canceled"]
     assert rule["targets"] == [{"address": prod_run.one("aws:sns/topic:Topic").state["arn"], "type": "SNS"}]
 
 

@@ -137,7 +137,8 @@ def test_the_command_line_exits_non_zero_when_blocked():
 
 
 def test_what_aws_would_refuse_stops_the_preview_with_its_message(tmp_path, capsys, monkeypatch):
-    from offline.simulated_aws import AwsRefusal, SimulatedCloud
+    from aws_account.account import SimulatedCloud
+    from aws_account.refusals import AwsRefusal
 
     def refuse(self, *args):
         raise AwsRefusal("ResourceConflictException: The statement id (X) provided already exists.")

@@ -1,15 +1,15 @@
-"""The simulated account refuses what AWS refuses (each service's API reference), so a program that
-asks for it fails its tests here rather than its first real `pulumi up`."""
+"""Lambda in the simulated account refuses what Lambda (or the AWS provider) refuses: limits, a function created
+before it may pull its image, statement ids used twice, CORS beyond its limits, provisioned concurrency on
+$LATEST, reservations that leave too little unreserved, a .zip Lambda would not run."""
 
 import os
 from pathlib import Path
-from types import SimpleNamespace
 
 import pulumi
 import pytest
 
-from offline.simulated_aws import ACCOUNT_ID, AwsRefusal, SimulatedCloud
-from tests.offline.steps import register
+from aws_account.refusals import AwsRefusal
+from tests.aws_account.steps import done, register
 
 REPOSITORY = "aws:ecr/repository:Repository"
 PULL_GRANT = "aws:ecr/repositoryPolicy:RepositoryPolicy"
@@ -22,38 +22,6 @@ PULL_POLICY = ('{"Statement": [{"Effect": "Allow", "Principal": {"Service": "lam
                '"Condition": {"StringLike": {"aws:sourceArn": ["' + FUNCTION_ARN + '", "' + FUNCTION_ARN + ':*"]}}}]}')
 
 
-
-def done(typ, inputs, state=None):
-    """A step the next one waited for."""
-    return SimpleNamespace(type=typ, inputs=inputs, state=state or {})
-
-
-@pytest.fixture
-def cloud():
-    return SimulatedCloud(image_size_bytes=1000)
-
-
-@pytest.mark.parametrize("typ, name", [
-    (REPOSITORY, "Lambdakit-dev-api"), (REPOSITORY, "a"), (REPOSITORY, "a___b"), (REPOSITORY, "a.-b"),
-    (REPOSITORY, "-app"), ("aws:iam/role:Role", "rôle"), ("aws:cloudwatch/logGroup:LogGroup", "aws/lambda/f"),
-    (FUNCTION, "app.prod-api"), (FUNCTION, "f" * 65),
-    ("aws:iam/role:Role", "r" * 65), ("aws:iam/role:Role", "role with space"),
-    ("aws:cloudwatch/logGroup:LogGroup", "/aws/lambda/f:1"), ("aws:lambda/alias:Alias", "12"),
-])
-def test_names_aws_refuses(cloud, typ, name):
-    with pytest.raises(AwsRefusal, match="ValidationException"):
-        register(cloud, typ, name, {"name": name, "functionName": "fn", "packageType": "Image"})
-
-
-@pytest.mark.parametrize("typ, name", [
-    (REPOSITORY, "project-a/nginx-web-app"), (REPOSITORY, "lambdakit-prod-api"), (REPOSITORY, "app--api"),
-    (REPOSITORY, "a__b"), (FUNCTION, "lambdakit-Prod_api"),
-    ("aws:iam/role:Role", "lambdakit-eu.prod-api"), ("aws:lambda/alias:Alias", "live"),
-])
-def test_names_aws_accepts(cloud, typ, name):
-    assert register(cloud, typ, name, {"name": name, "functionName": "fn", "packageType": "Image"})["name"] == name
-
-
 @pytest.mark.parametrize("inputs, refused", [
     ({"memorySize": 64}, "MemorySize 64"), ({"memorySize": 10241}, "MemorySize 10241"),
     ({"timeout": 901}, "Timeout 901"), ({"ephemeralStorage": {"size": 256}}, "EphemeralStorage 256"),
@@ -62,29 +30,6 @@ def test_names_aws_accepts(cloud, typ, name):
 def test_function_limits(cloud, inputs, refused):
     with pytest.raises(AwsRefusal, match=refused):
         register(cloud, FUNCTION, "f", {"packageType": "Image", "name": "fn", **inputs})
-
-
-def test_lifecycle_any_rule_must_be_evaluated_last(cloud):
-    register(cloud, REPOSITORY, "r", {"name": "repo"})
-    rules = ('{"rules": [{"rulePriority": 1, "selection": {"tagStatus": "any"}, "action": {"type": "expire"}}, '
-             '{"rulePriority": 2, "selection": {"tagStatus": "untagged"}, "action": {"type": "expire"}}]}')
-    with pytest.raises(AwsRefusal, match="tagStatus 'any' must have the highest"):
-        register(cloud, "aws:ecr/lifecyclePolicy:LifecyclePolicy", "l", {"repository": "repo", "policy": rules})
-
-
-@pytest.mark.parametrize("again", ["a", "b"], ids=["the same digest", "another digest"])
-def test_an_immutable_repository_refuses_any_push_of_a_tag_it_holds(cloud, again):
-    register(cloud, REPOSITORY, "r", {"name": "repo", "imageTagMutability": "IMMUTABLE"})
-    cloud.push_image("repo", "v1", "sha256:" + "a" * 64)
-    with pytest.raises(AwsRefusal, match="already exists in the 'repo' repository and cannot be overwritten"):
-        cloud.push_image("repo", "v1", "sha256:" + again * 64)
-
-
-def test_a_mutable_repository_moves_the_tag(cloud):
-    register(cloud, REPOSITORY, "r", {"name": "repo", "imageTagMutability": "MUTABLE"})
-    cloud.push_image("repo", "v1", "sha256:" + "a" * 64)
-    cloud.push_image("repo", "v1", "sha256:" + "b" * 64)
-    assert cloud.repositories["repo"].tags["v1"] == "sha256:" + "b" * 64
 
 
 @pytest.fixture
@@ -164,11 +109,6 @@ def test_reservations_leave_100_unreserved_in_the_account(cloud):
     assert register(cloud, FUNCTION, "b", {"packageType": "Image", "name": "b", "reservedConcurrentExecutions": 300})["name"] == "b"
 
 
-def test_log_retention_must_be_one_cloudwatch_offers(cloud):
-    with pytest.raises(AwsRefusal, match="retentionInDays 10"):
-        register(cloud, "aws:cloudwatch/logGroup:LogGroup", "g", {"name": "/aws/lambda/fn", "retentionInDays": 10})
-
-
 ZIP_FUNCTION = {"name": "gate", "packageType": "Zip", "runtime": "python3.13", "handler": "app.handler"}
 
 
@@ -201,32 +141,3 @@ def test_a_zip_larger_than_lambda_takes_is_refused(cloud, tmp_path):
 def test_an_image_function_takes_no_runtime_or_handler(cloud):
     with pytest.raises(AwsRefusal, match="Please don't provide Handler or Runtime"):
         register(cloud, FUNCTION, "f", {"name": "fn", "packageType": "Image", "runtime": "python3.13"})
-
-
-SCANNING = "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration"
-
-
-def scanning_rule(frequency: str, *filters: str, filter_type: str = "WILDCARD") -> dict:
-    return {"scanFrequency": frequency, "repositoryFilters": [{"filter": f, "filterType": filter_type} for f in filters]}
-
-
-@pytest.mark.parametrize("scan_type, rules, refused", [
-    ("BASIC", [scanning_rule("CONTINUOUS_SCAN", "api")], "not supported with scanType BASIC"),
-    ("ENHANCED", [scanning_rule("MANUAL", "api")], "not supported with scanType ENHANCED"),
-    ("ENHANCED", [scanning_rule("SCAN_ON_PUSH", "a")] * 3, "at most 2"),
-    ("ENHANCED", [scanning_rule("SCAN_ON_PUSH", *(f"r{n}" for n in range(101)))], "at most 100"),
-    ("ENHANCED", [scanning_rule("SCAN_ON_PUSH", "Upper-Case")], "ECR scanning filter"),
-    ("ENHANCED", [scanning_rule("SCAN_ON_PUSH", "a" * 256)], "ECR scanning filter"),
-    ("ENHANCED", [scanning_rule("SCAN_ON_PUSH", "api", filter_type="PREFIX")], "must be WILDCARD"),
-    ("ADVANCED", [], "scanType 'ADVANCED'"),
-])
-def test_registry_scanning_refuses_what_ecr_refuses(cloud, scan_type, rules, refused):
-    with pytest.raises(AwsRefusal, match=refused):
-        register(cloud, SCANNING, "registry", {"scanType": scan_type, "rules": rules})
-
-
-def test_the_registry_has_one_scanning_configuration(cloud):
-    rules = [scanning_rule("SCAN_ON_PUSH", "lambdakit-*"), scanning_rule("CONTINUOUS_SCAN", "lambdakit-prod-*")]
-    assert register(cloud, SCANNING, "first", {"scanType": "ENHANCED", "rules": rules})["registryId"] == ACCOUNT_ID
-    with pytest.raises(AwsRefusal, match="one scanning configuration"):
-        register(cloud, SCANNING, "second", {"scanType": "BASIC", "rules": []})

@@ -4,7 +4,7 @@ event, before it is trusted with the project's own patterns."""
 
 import pytest
 
-from offline.filter_pattern import FilterPattern, InvalidPattern, UnsupportedPattern
+from aws_account.filter_pattern import FilterPattern, InvalidPattern, UnsupportedPattern
 
 # "Matching terms in unstructured log events".
 TERM_EVENTS = ["[ERROR 400] BAD REQUEST", "[ERROR 401] UNAUTHORIZED REQUEST", "[ERROR 419] MISSING ARGUMENTS",

@@ -28,6 +28,21 @@ def check_range(what: str, value: Any, bounds: tuple[int, int]) -> None:
         raise AwsRefusal(f"InvalidParameterValueException: {what} {value} is outside {bounds[0]}..{bounds[1]}")
 
 
+def check_one_of(what: str, value: Any, allowed, error: str = "ValidationException") -> None:
+    if known(value) and value not in allowed:
+        raise AwsRefusal(f"{error}: {what} {value!r} must be one of {', '.join(allowed)}")
+
+
+def check_length(path: str, value: Any, bounds: tuple[int, int]) -> None:
+    """A length outside the API model's constraint, refused in AWS's own words (paths count from 1)."""
+    if not known(value) or bounds[0] <= len(value) <= bounds[1]:
+        return
+    constraint = (f"less than or equal to {bounds[1]}" if len(value) > bounds[1] else
+                  f"greater than or equal to {bounds[0]}")
+    raise AwsRefusal(f"ValidationException: 1 validation error detected: Value '{value}' at '{path}' failed to "
+                     f"satisfy constraint: Member must have length {constraint}")
+
+
 def as_list(value: Any) -> list:
     return [value] if isinstance(value, str) else list(value or [])
 

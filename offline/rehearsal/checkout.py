@@ -1,0 +1,61 @@
+"""A commit to rehearse: a copy of the project as the pipeline's Source stage would check it out, with the commit's
+changes applied (settings in the stack file, the function's code, the program itself)."""
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from offline.stack_config import StackConfig, load_stack_config
+
+# What a checkout of the project needs to run the program and the pack (not the venv, the tests, the history).
+_LEFT_OUT = shutil.ignore_patterns(".git", "venv", "tests", "bench", "docs", "__pycache__", ".pytest_cache")
+
+
+@dataclass(frozen=True)
+class Commit:
+    """What one push changes."""
+
+    title: str
+    settings: dict[str, Any] = field(default_factory=dict)  # keys of the project's namespace -> new values
+    changes_code: bool = True  # the function's code changes: a new image, a new version
+    program_lines: str = ""  # appended to __main__.py
+    edits: tuple[tuple[str, str, str], ...] = ()  # (file, text, its replacement) in the project's own files
+
+
+def check_out(project_dir: Path, stack: str, commit: Commit, number: int, into: Path) -> Path:
+    """The project as of `commit` in a new folder under `into`."""
+    checkout = Path(tempfile.mkdtemp(prefix=f"commit{number}-", dir=into))
+    shutil.copytree(project_dir, checkout, ignore=_LEFT_OUT, dirs_exist_ok=True)
+    if commit.settings:
+        stack_file = checkout / f"Pulumi.{stack}.yaml"
+        document = yaml.safe_load(stack_file.read_text())
+        project = yaml.safe_load((checkout / "Pulumi.yaml").read_text())["name"]
+        document["config"].update({f"{project}:{key}": value for key, value in commit.settings.items()})
+        stack_file.write_text(yaml.safe_dump(document, sort_keys=False))
+    if commit.changes_code:
+        app = load_stack_config(checkout, stack).values[f"{project_name(checkout)}:app"]
+        with (checkout / "functions" / app / "app.py").open("a") as code:
+            code.write(f"\n# {commit.title} (commit {number})\n")
+    for relative, text, replacement in commit.edits:
+        edited = checkout / relative
+        if text not in edited.read_text():
+            raise ValueError(f"{relative} no longer holds {text!r}: the rehearsal's commit needs updating")
+        edited.write_text(edited.read_text().replace(text, replacement))
+    if commit.program_lines:
+        with (checkout / "__main__.py").open("a") as program:
+            program.write("\n" + commit.program_lines)
+    return checkout
+
+
+def project_name(project_dir: Path) -> str:
+    return yaml.safe_load((project_dir / "Pulumi.yaml").read_text())["name"]
+
+
+def stack_config(checkout: Path, stack: str, **extra: str) -> StackConfig:
+    config = load_stack_config(checkout, stack)
+    config.values.update({f"{config.project}:{key}": value for key, value in extra.items()})
+    return config
