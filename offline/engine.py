@@ -138,14 +138,20 @@ def _copy(struct: struct_pb2.Struct) -> struct_pb2.Struct:
 _DRIVERS = ("offline", "aws_account")
 
 
+def _loaded_from_elsewhere(module: Any, project_dir: Path) -> bool:
+    file = getattr(module, "__file__", None)
+    return file is None or not Path(file).resolve().is_relative_to(project_dir.resolve())
+
+
 @contextlib.contextmanager
 def _fresh_program_modules(project_dir: Path) -> Iterator[None]:
-    """The program's own modules (components, settings, ...) loaded from `project_dir`, afresh, as each `pulumi up`
-    runs the program in a new process: a checkout of another commit runs its own code, not what an earlier run
-    loaded. The modules loaded before are back afterwards."""
+    """The program's own modules (components, settings, ...) as `project_dir` holds them, as each `pulumi up` runs
+    the program in a new process: a checkout of another commit runs its own code, not what an earlier run loaded
+    from another folder. Modules already loaded from `project_dir` are kept; the others are back afterwards."""
     tops = {p.stem for p in project_dir.glob("*.py")} | {p.parent.name for p in project_dir.glob("*/__init__.py")}
     tops -= {"__main__", *_DRIVERS}
-    saved = {name: module for name, module in sys.modules.items() if name.split(".")[0] in tops}
+    saved = {name: module for name, module in sys.modules.items()
+             if name.split(".")[0] in tops and _loaded_from_elsewhere(module, project_dir)}
     for name in saved:
         del sys.modules[name]
     sys.path.insert(0, str(project_dir))
@@ -153,9 +159,10 @@ def _fresh_program_modules(project_dir: Path) -> Iterator[None]:
         yield
     finally:
         sys.path.remove(str(project_dir))
-        for name in [n for n in sys.modules if n.split(".")[0] in tops]:
-            del sys.modules[name]
-        sys.modules.update(saved)
+        if saved:
+            for name in [n for n in sys.modules if n.split(".")[0] in tops]:
+                del sys.modules[name]
+            sys.modules.update(saved)
 
 
 @contextlib.contextmanager

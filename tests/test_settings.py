@@ -78,6 +78,20 @@ INVALID_SETTINGS = [
      "lambdakit:pipelineCanaryPercent = 100: must be 1..99 % (the rest follows after pipelineCanaryMinutes)"),
     ({"pipelineCanaryMinutes": 0}, "lambdakit:pipelineCanaryMinutes = 0: must be 1..120 minutes"),
     ({"pipelineArtifactDays": 0}, "lambdakit:pipelineArtifactDays = 0: must be 1..365 days"),
+    # A canary shorter than its rollback alarms' evidence would hand a failing version all the traffic.
+    ({"pipelineRepository": "o/r", "pipelineCanaryMinutes": 4},
+     "lambdakit:pipelineCanaryMinutes = 4: must be at least 5 minutes: the rollback alarms need that long (their "
+     "periods of evidence, CloudWatch's delay, one evaluation) to stop a failing version before it takes all the "
+     "traffic"),
+    ({"extraTags": ["stack=other"]},
+     'lambdakit:extraTags = ["stack=other"]: stack is reserved by AWS or set by this program (project, stack, app, '
+     "managed-by)"),
+    ({"extraTags": ["aws:owner=me"]},
+     'lambdakit:extraTags = ["aws:owner=me"]: aws:owner is reserved by AWS or set by this program (project, stack, '
+     "app, managed-by)"),
+    ({"extraTags": ["owner"]},
+     "lambdakit:extraTags = [\"owner\"]: entry 'owner' must be KEY=value, a key of 1..128 and a value of 0..256 "
+     "letters, digits, spaces or _.:/=+-@"),
     # The cost estimate's usage (bounds from policies/cost/usage.py) and the stack's budget.
     ({"usageRequestsPerMonth": -1}, "lambdakit:usageRequestsPerMonth = -1: must be 0..1000000000000"),
     ({"usageRequestsPerMonth": 1.5}, "lambdakit:usageRequestsPerMonth = 1.5: must be a whole number"),

@@ -119,6 +119,10 @@ class PipelineRun:
         connection = configuration["ConnectionArn"]
         self._as(stage, pipeline_role, f"{connection.split(':')[2]}:UseConnection", connection)
         source, key = self._artifacts()
+        bucket = source.split("/", 1)[0]
+        # CodePipeline checks the artifact bucket (its owner, its Region, its versioning) before it writes to it.
+        for action in ("s3:GetBucketAcl", "s3:GetBucketLocation", "s3:GetBucketVersioning"):
+            self._as(stage, pipeline_role, action, bucket)
         self._as(stage, pipeline_role, "kms:GenerateDataKey", key)
         for action in ("s3:PutObject", "s3:PutObjectAcl"):
             self._as(stage, pipeline_role, action, source)

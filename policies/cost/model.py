@@ -44,6 +44,8 @@ FREE = {
     "aws:sns/topicSubscription:TopicSubscription": "no charge; e-mail past 1,000 a month is $2 per 100,000",
     "aws:sqs/queue:Queue": "no monthly charge; requests past the free million are $0.40 per million",
     "aws:kms/alias:Alias": "no charge",
+    "aws:cloudwatch/eventRule:EventRule": "no charge: events AWS services send to the default bus are free",
+    "aws:cloudwatch/eventTarget:EventTarget": "no charge; the pipeline run it starts is the pipeline's",
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": "no charge; it bounds the bucket's storage",
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": "no charge",
     "aws:s3/bucketPolicy:BucketPolicy": "no charge",

@@ -27,6 +27,10 @@ def test_cloudwatch_may_use_the_key_for_exactly_what_publishing_needs(any_stack_
     cloudwatch = statements["CloudWatchAlarmsPublish"]
     assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert sorted(cloudwatch["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    # Only through SNS in the stack's Region: a service cannot use the key for anything else (the confused deputy).
+    for statement in statements.values():
+        if "Service" in statement["Principal"]:
+            assert statement["Condition"] == {"StringEquals": {"kms:ViaService": "sns.eu-west-1.amazonaws.com"}}
     root = statements["AccountAdministersTheKeyThroughIam"]
     assert root["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"} and root["Action"] == "kms:*"
 

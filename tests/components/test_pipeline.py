@@ -181,6 +181,11 @@ def test_the_artifact_store_is_encrypted_versioned_private_tls_only_and_expires(
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
+def test_the_pipeline_role_holds_what_awss_documented_service_role_policy_holds_on_the_bucket(delivery):
+    bucket = next(s for s in _role_statements(delivery, "lambdakit-prod-pipeline") if s["Sid"] == "ReadArtifactBucket")
+    assert {"s3:GetBucketAcl", "s3:GetBucketLocation", "s3:GetBucketVersioning"} <= set(bucket["Action"])
+
+
 def test_the_pipeline_role_does_only_what_the_pipeline_does(delivery, prod_run):
     statements = {s["Sid"]: s for s in _role_statements(delivery, "lambdakit-prod-pipeline")}
     bucket = delivery.one("aws:s3/bucket:Bucket").state["arn"]

@@ -246,6 +246,16 @@ def test_the_dockerfile_the_build_uses_is_the_programs_and_exists(prod_run):
     assert prod_run.one("docker:index/image:Image").inputs["build"] == build
 
 
+def test_every_base_image_comes_from_ecr_public_pinned_by_digest():
+    """Docker Hub limits anonymous pulls per address and CodeBuild's builds share addresses (HTTP 429 now and then);
+    ECR Public mirrors Docker's official images under the same digests."""
+    for dockerfile in sorted(PROJECT_DIR.glob("functions/*/Dockerfile")):
+        bases = re.findall(r"^ARG \w+_IMAGE=(\S+)$", dockerfile.read_text(), re.MULTILINE)
+        assert bases, dockerfile
+        for base in bases:
+            assert re.fullmatch(r"public\.ecr\.aws/docker/library/[a-z0-9.-]+:[\w.-]+@sha256:[0-9a-f]{64}", base), base
+
+
 # --- Variables: what each buildspec reads is set, what the pipeline references is exported -------------------
 
 @pytest.mark.parametrize("stage", sorted(BUILDSPECS))
