@@ -9,7 +9,7 @@ from typing import Optional
 from aws_account.alarm_evaluation import ALARM, INSUFFICIENT_DATA, MetricStore, evaluate_alarm
 from aws_account.authority import Authority, Principal
 from aws_account.refusals import AwsRefusal
-from offline.rehearsal.timeline import Timeline
+from offline.rehearsal.timeline import Timeline, clock
 
 STAGE = "Canary"
 LAMBDA = "AWS/Lambda"
@@ -56,11 +56,10 @@ def _shares(calls: int, percent: int, failure_percent: int) -> tuple[int, int]:
     return new, round(new * failure_percent / 100)
 
 
-def _emit(store: MetricStore, release: Release, traffic: Traffic, percent: int, minute: float) -> None:
+def _emit(store: MetricStore, release: Release, traffic: Traffic, percent: int, at: float) -> None:
     """One minute of Lambda's metrics on the alias (FunctionName, Resource = function:alias), as Lambda publishes
     them: an invocation and a URL request per call, an error and a 5xx per failed one."""
     dimensions = {"FunctionName": release.function_name, "Resource": f"{release.function_name}:{release.alias}"}
-    at = minute * 60
     new, failed = _shares(traffic.calls_per_minute, percent, traffic.new_version_failure_percent)
     calls = traffic.calls_per_minute
     for name, value, count in (("Invocations", 1, calls), ("UrlRequestCount", 1, calls), ("Errors", 1, failed),
@@ -91,7 +90,7 @@ class CanaryRun:
 
     def _poll_alarms(self, outcome: CanaryOutcome) -> bool:
         """CodeDeploy reads the group's alarms; True when one is in ALARM."""
-        now = self.timeline.minute * 60
+        now = self.timeline.epoch_seconds
         for alarm in self.release.alarms:
             self._call("cloudwatch:DescribeAlarms", alarm["arn"])
             state = evaluate_alarm(alarm, self.store, now, self.states[alarm["name"]])
@@ -113,11 +112,15 @@ class CanaryRun:
             self._call("lambda:GetProvisionedConcurrencyConfig", f"{release.function_arn}:{release.alias}")
             self._shift(release.old_version, {release.new_version: release.percent / 100})
             timeline.event(STAGE, "codedeploy", f"version {release.new_version} takes {release.percent:g}% of "
-                                                f"{release.alias}", f"the canary ends at +{release.minutes} min")
+                                                f"{release.alias}", f"the canary ends at {clock(outcome.canary_end)}")
             while timeline.minute < outcome.canary_end:
-                _emit(self.store, release, self.traffic, release.percent, timeline.minute)
+                _emit(self.store, release, self.traffic, release.percent, timeline.epoch_seconds)
                 timeline.advance(POLL_MINUTES)
                 if self._poll_alarms(outcome):
+                    for name, minute in outcome.alarms_fired.items():
+                        timeline.event(STAGE, "codedeploy", f"{name} fired at {clock(minute)}, "
+                                                            f"{clock(outcome.canary_end - minute)[1:]} before the "
+                                                            f"canary's end ({clock(outcome.canary_end)})")
                     self._shift(release.old_version, None)
                     timeline.event(STAGE, "codedeploy", f"rolled back: {release.alias} is version "
                                                         f"{release.old_version} again", "DEPLOYMENT_STOP_ON_ALARM")

@@ -2,6 +2,7 @@
 came to."""
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Optional
 
 from aws_account.authority import Verdict
@@ -17,10 +18,18 @@ class Entry:
     by: str = ""  # the statement (or the lack of one) that decided, or the event's detail
 
 
+# When the rehearsed push happens, for what reads absolute times (CloudWatch's datapoints and state reasons).
+PUSHED_AT = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc).timestamp()
+
+
 @dataclass
 class Timeline:
     entries: list[Entry] = field(default_factory=list)
-    minute: float = 0.0  # the clock
+    minute: float = 0.0  # the clock: minutes since the push
+
+    @property
+    def epoch_seconds(self) -> float:
+        return PUSHED_AT + self.minute * 60
 
     def advance(self, minutes: float) -> None:
         self.minute += minutes
@@ -54,12 +63,12 @@ class Timeline:
         return "\n".join(lines)
 
 
-def _clock(minute: float) -> str:
+def clock(minute: float) -> str:
     return f"+{int(minute) // 60:d}:{int(minute) % 60:02d}:{round(minute % 1 * 60):02d}"
 
 
 def _line(entry: Entry) -> str:
-    head = f"{_clock(entry.minute):>8}  {entry.stage:<8}  {entry.principal:<44}"
+    head = f"{clock(entry.minute):>8}  {entry.stage:<8}  {entry.principal:<44}"
     if entry.outcome:
         return f"{head}  {entry.outcome:<7} {entry.what}\n{'':>64}by {entry.by}"
     return f"{head}  {entry.what}" + (f": {entry.by}" if entry.by else "")
