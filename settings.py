@@ -5,13 +5,10 @@ under every stack's own values; this module only types and checks what arrives.
 """
 
 import json
-import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any
 
 import pulumi
-from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, StrictBool, ValidationError, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
@@ -19,28 +16,13 @@ from aws_limits import (BUDGET_NAME, CODEBUILD_PROJECT_NAME, CODEDEPLOY_NAME, CO
                         DASHBOARD_NAME, ECR_REPOSITORY_NAME, EVENT_RULE_NAME, IAM_ROLE_NAME, LAMBDA_ARCHITECTURES,
                         LAMBDA_EPHEMERAL_STORAGE_MB, LAMBDA_FUNCTION_NAME, LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_SECONDS,
                         LOG_RETENTION_DAYS, NOTIFICATION_RULE_NAME, PIPELINE_NAME, S3_BUCKET_NAME,
-                        SECRET_NAME, SNS_TOPIC_NAME, URL_CORS_MAX_ITEMS,
-                        URL_CORS_MAX_ORIGIN_LENGTH, NameRule)
+                        SECRET_NAME, SNS_TOPIC_NAME, NameRule)
 from components.monitoring import MIN_CANARY_MINUTES
 from lambda_logs import LOG_FORMATS
-from policies.cost.usage import SETTINGS as USAGE_SETTINGS
-from policies.scan_findings import FAIL_ON, FAIL_ON_FIXABLE, IGNORED, MAX_WAIT, MAX_WAIT_MINUTES, SEVERITIES
+from policies.scan_findings import FAIL_ON, FAIL_ON_FIXABLE, IGNORED, MAX_WAIT, MAX_WAIT_MINUTES
+from setting_checks import (at_least, email_or_empty, has_dockerfile, matching, one_of, parse_environment, parse_tags,
+                            severities, usage, valid_origins, within)
 
-
-# Names Lambda reserves for itself, and the ones this program sets from other settings.
-_RESERVED_ENV_NAMES = frozenset({
-    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
-    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
-    "ENVIRONMENT", "LOG_LEVEL",
-})
-_ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-# Plain-text environment variables are visible to anyone who can read the function's
-# configuration, so names that announce a secret are refused outright.
-_SECRET_LOOKING_NAME = re.compile(r"(^|_)(SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|PRIVATE_KEY|CREDENTIALS?)(_|$)")
-_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 _IMAGE_DIGEST = r"^(sha256:[0-9a-f]{64})?$"
 # CodeConnections' FullRepositoryId: owner/name, or group/subgroup/name on GitLab.
 _REPOSITORY_ID = r"^([A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+)?$"
@@ -53,116 +35,6 @@ class SettingsError(pulumi.RunError):
     """A stack setting is wrong; the message names the key, the value and what is allowed."""
 
 
-def _within(low: int, high: int, unit: str) -> AfterValidator:
-    def check(value: int) -> int:
-        if not low <= value <= high:
-            raise ValueError(f"must be {low}..{high} {unit}".rstrip())
-        return value
-    return AfterValidator(check)
-
-
-def _one_of(allowed: tuple) -> AfterValidator:
-    def check(value: Any) -> Any:
-        if value not in allowed:
-            raise ValueError(f"must be one of {', '.join(str(a) for a in allowed)}")
-        return value
-    return AfterValidator(check)
-
-
-def _matching(pattern: str, meaning: str) -> AfterValidator:
-    def check(value: str) -> str:
-        if not re.match(pattern, value):
-            raise ValueError(f"must be {meaning}")
-        return value
-    return AfterValidator(check)
-
-
-def _usage(key: str) -> AfterValidator:
-    """The bounds the cost model gives a usage setting (policies/cost/usage.py)."""
-    _, least, most = USAGE_SETTINGS[key]
-    return _within(least, most, "")
-
-
-def _has_dockerfile(app: str) -> str:
-    # The CLI runs the program from the project folder, so the path is relative to it.
-    if not Path("functions", app, "Dockerfile").is_file():
-        known = sorted(p.parent.name for p in Path("functions").glob("*/Dockerfile"))
-        raise ValueError(f"must name a folder under functions/ with a Dockerfile; there are: {', '.join(known)}")
-    return app
-
-
-def _at_least(low: int, meaning: str = "") -> AfterValidator:
-    def check(value: int) -> int:
-        if value < low:
-            raise ValueError(f"must be {low} or more{meaning}")
-        return value
-    return AfterValidator(check)
-
-
-def _valid_origins(origins: list[str]) -> list[str]:
-    if len(origins) > URL_CORS_MAX_ITEMS:
-        raise ValueError(f"must list at most {URL_CORS_MAX_ITEMS} origins")
-    for origin in origins:
-        if origin != "*" and not _ORIGIN.match(origin):
-            raise ValueError(f"origin {origin!r} must be \"*\" or scheme://host[:port] with no path")
-        if len(origin) > URL_CORS_MAX_ORIGIN_LENGTH:
-            raise ValueError(f"origin {origin[:40]!r}… is longer than {URL_CORS_MAX_ORIGIN_LENGTH} characters")
-    return origins
-
-
-# Tags the program sets itself; a user's tag may not take their keys (AWS tag rules: 128/256 characters, no aws: prefix).
-_STACK_TAG_KEYS = ("project", "stack", "app", "managed-by")
-_TAG_KEY = re.compile(r"^[\w .:/=+@-]{1,128}$")
-_TAG_VALUE = re.compile(r"^[\w .:/=+@-]{0,256}$")
-
-
-def _parse_tags(pairs: list[str]) -> dict[str, str]:
-    tags: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not _TAG_KEY.match(key) or not _TAG_VALUE.match(value):
-            raise ValueError(f"entry {pair!r} must be KEY=value, a key of 1..128 and a value of 0..256 letters, "
-                             "digits, spaces or _.:/=+-@")
-        if key.lower().startswith("aws:") or key in _STACK_TAG_KEYS:
-            raise ValueError(f"{key} is reserved by AWS or set by this program ({', '.join(_STACK_TAG_KEYS)})")
-        if key in tags:
-            raise ValueError(f"{key} is given twice")
-        tags[key] = value
-    return tags
-
-
-def _severities(values: list[str]) -> list[str]:
-    if unknown := [v for v in values if v not in SEVERITIES]:
-        raise ValueError(f"{', '.join(map(repr, unknown))} is not a severity ECR reports; allowed: {', '.join(SEVERITIES)}")
-    return values
-
-
-def _email_or_empty(address: str) -> str:
-    """An address SNS can send to, or "" for no subscription (DNS is not asked: the check runs offline)."""
-    if not address:
-        return address
-    try:
-        return validate_email(address, check_deliverability=False).normalized
-    except EmailNotValidError as invalid:
-        raise ValueError(f"must be an e-mail address or empty ({invalid})") from None
-
-
-def _parse_environment(pairs: list[str]) -> dict[str, str]:
-    variables: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not _ENV_NAME.match(name):
-            raise ValueError(f"entry {pair!r} must be NAME=value with NAME made of letters, digits and _")
-        if name in _RESERVED_ENV_NAMES:
-            raise ValueError(f"{name} is reserved by Lambda or set by this program")
-        if _SECRET_LOOKING_NAME.search(name.upper()):
-            raise ValueError(f"{name} looks like a secret; keep secrets in Secrets Manager or SSM, not in plain text")
-        if name in variables:
-            raise ValueError(f"{name} is given twice")
-        variables[name] = value
-    return variables
-
-
 class StackSettings(BaseModel):
     """Everything the components need to know about one stack, typed and checked."""
 
@@ -170,80 +42,80 @@ class StackSettings(BaseModel):
 
     project: str
     stack: str
-    app: Annotated[str, _matching(r"^[a-z0-9][a-z0-9-]{0,30}$", "a lower-case folder name under functions/"),
-                   AfterValidator(_has_dockerfile)]
-    architecture: Annotated[str, _one_of(LAMBDA_ARCHITECTURES)]
-    memory_mb: Annotated[int, _within(*LAMBDA_MEMORY_MB, "MB")]
-    timeout_seconds: Annotated[int, _within(*LAMBDA_TIMEOUT_SECONDS, "seconds")]
-    ephemeral_storage_mb: Annotated[int, _within(*LAMBDA_EPHEMERAL_STORAGE_MB, "MB")]
-    reserved_concurrency: Annotated[int, _at_least(-1, " (-1 reserves none)")]
-    provisioned_concurrency: Annotated[int, _at_least(0)]
-    log_retention_days: Annotated[int, _one_of(LOG_RETENTION_DAYS)]
-    log_level: Annotated[str, _one_of(("DEBUG", "INFO", "WARN", "ERROR"))]
-    log_format: Annotated[str, _one_of(LOG_FORMATS)]
-    function_url_auth_type: Annotated[str, _one_of(("AWS_IAM", "NONE"))]
-    cors_allow_origins: Annotated[list[str], AfterValidator(_valid_origins)]
+    app: Annotated[str, matching(r"^[a-z0-9][a-z0-9-]{0,30}$", "a lower-case folder name under functions/"),
+                   AfterValidator(has_dockerfile)]
+    architecture: Annotated[str, one_of(LAMBDA_ARCHITECTURES)]
+    memory_mb: Annotated[int, within(*LAMBDA_MEMORY_MB, "MB")]
+    timeout_seconds: Annotated[int, within(*LAMBDA_TIMEOUT_SECONDS, "seconds")]
+    ephemeral_storage_mb: Annotated[int, within(*LAMBDA_EPHEMERAL_STORAGE_MB, "MB")]
+    reserved_concurrency: Annotated[int, at_least(-1, " (-1 reserves none)")]
+    provisioned_concurrency: Annotated[int, at_least(0)]
+    log_retention_days: Annotated[int, one_of(LOG_RETENTION_DAYS)]
+    log_level: Annotated[str, one_of(("DEBUG", "INFO", "WARN", "ERROR"))]
+    log_format: Annotated[str, one_of(LOG_FORMATS)]
+    function_url_auth_type: Annotated[str, one_of(("AWS_IAM", "NONE"))]
+    cors_allow_origins: Annotated[list[str], AfterValidator(valid_origins)]
     ecr_scan_on_push: StrictBool  # true or false, as Pulumi's Config.get_bool reads them
-    ecr_tag_mutability: Annotated[str, _one_of(("MUTABLE", "IMMUTABLE"))]
-    ecr_expire_untagged_days: Annotated[int, _at_least(1)]
-    ecr_keep_last_images: Annotated[int, _at_least(2, " (one image to run, one to roll back to)")]
+    ecr_tag_mutability: Annotated[str, one_of(("MUTABLE", "IMMUTABLE"))]
+    ecr_expire_untagged_days: Annotated[int, at_least(1)]
+    ecr_keep_last_images: Annotated[int, at_least(2, " (one image to run, one to roll back to)")]
     ecr_force_delete: StrictBool
     environment: dict[str, str]
     # The user's own tags on every taggable resource, beside the stack's (cost centre, owner, ...).
     extra_tags: dict[str, str]
-    alarm_email: Annotated[str, AfterValidator(_email_or_empty)]
+    alarm_email: Annotated[str, AfterValidator(email_or_empty)]
     # Lambda stops an on-demand init at 10 s, so a threshold above that could never be crossed.
-    alarm_init_duration_ms: Annotated[int, _within(100, 10000, "ms")]
-    alarm_cold_start_percent: Annotated[int, _within(1, 100, "%")]
-    alarm_error_percent: Annotated[int, _within(1, 100, "%")]
-    alarm_throttles: Annotated[int, _at_least(0)]
-    alarm_duration_percent_of_timeout: Annotated[int, _within(1, 100, "%")]
-    alarm_concurrency_percent_of_reserved: Annotated[int, _within(1, 100, "%")]
-    alarm_spillover_percent: Annotated[int, _within(1, 100, "%")]
-    alarm_url_server_error_percent: Annotated[int, _within(1, 100, "%")]
-    scan_fail_on_severities: Annotated[list[str], AfterValidator(_severities)]
-    scan_fail_on_fixable_severities: Annotated[list[str], AfterValidator(_severities)]
+    alarm_init_duration_ms: Annotated[int, within(100, 10000, "ms")]
+    alarm_cold_start_percent: Annotated[int, within(1, 100, "%")]
+    alarm_error_percent: Annotated[int, within(1, 100, "%")]
+    alarm_throttles: Annotated[int, at_least(0)]
+    alarm_duration_percent_of_timeout: Annotated[int, within(1, 100, "%")]
+    alarm_concurrency_percent_of_reserved: Annotated[int, within(1, 100, "%")]
+    alarm_spillover_percent: Annotated[int, within(1, 100, "%")]
+    alarm_url_server_error_percent: Annotated[int, within(1, 100, "%")]
+    scan_fail_on_severities: Annotated[list[str], AfterValidator(severities)]
+    scan_fail_on_fixable_severities: Annotated[list[str], AfterValidator(severities)]
     scan_ignored_vulnerabilities: list[str]
-    scan_max_wait_minutes: Annotated[int, _within(*MAX_WAIT_MINUTES, "minutes (CodePipeline ends a Lambda action "
+    scan_max_wait_minutes: Annotated[int, within(*MAX_WAIT_MINUTES, "minutes (CodePipeline ends a Lambda action "
                                                                      "after 24 hours)")]
     # Registry-wide (Inspector) scanning for the stack's repository: OFF, SCAN_ON_PUSH or CONTINUOUS_SCAN.
-    ecr_enhanced_scanning: Annotated[str, _one_of(("OFF", "SCAN_ON_PUSH", "CONTINUOUS_SCAN"))]
+    ecr_enhanced_scanning: Annotated[str, one_of(("OFF", "SCAN_ON_PUSH", "CONTINUOUS_SCAN"))]
     # Deploy this image of the stack's repository instead of building one (the pipeline's Deploy stage sets it).
-    image_digest: Annotated[str, _matching(_IMAGE_DIGEST, "sha256: and 64 lower-case hex digits, or empty")]
+    image_digest: Annotated[str, matching(_IMAGE_DIGEST, "sha256: and 64 lower-case hex digits, or empty")]
     # The delivery pipeline: none when the repository is empty.
-    pipeline_repository: Annotated[str, _matching(_REPOSITORY_ID, "owner/name of the source repository, or empty "
+    pipeline_repository: Annotated[str, matching(_REPOSITORY_ID, "owner/name of the source repository, or empty "
                                                                   "for no pipeline")]
-    pipeline_branch: Annotated[str, _matching(_BRANCH, "a git branch name")]
-    pipeline_provider: Annotated[str, _one_of(CONNECTION_PROVIDERS)]
-    pipeline_connection_arn: Annotated[str, _matching(_CONNECTION_ARN, "a CodeConnections connection ARN, or empty "
+    pipeline_branch: Annotated[str, matching(_BRANCH, "a git branch name")]
+    pipeline_provider: Annotated[str, one_of(CONNECTION_PROVIDERS)]
+    pipeline_connection_arn: Annotated[str, matching(_CONNECTION_ARN, "a CodeConnections connection ARN, or empty "
                                                                        "for one the stack creates")]
-    pipeline_canary_percent: Annotated[int, _within(1, 99, "% (the rest follows after pipelineCanaryMinutes)")]
+    pipeline_canary_percent: Annotated[int, within(1, 99, "% (the rest follows after pipelineCanaryMinutes)")]
     # The release waits in a CodeBuild build, billed by the minute, for the whole canary: two hours at most.
-    pipeline_canary_minutes: Annotated[int, _within(1, 120, "minutes")]
-    pipeline_artifact_days: Annotated[int, _within(1, 365, "days")]
+    pipeline_canary_minutes: Annotated[int, within(1, 120, "minutes")]
+    pipeline_artifact_days: Annotated[int, within(1, 365, "days")]
     # What the plan cannot know, for the cost estimate (the preview's and the pack's stack-monthly-budget).
-    usage_requests_per_month: Annotated[int, _usage("usageRequestsPerMonth")]
-    usage_average_duration_ms: Annotated[int, _usage("usageAverageDurationMs")]
-    usage_log_bytes_per_request: Annotated[int, _usage("usageLogBytesPerRequest")]
-    usage_pipeline_runs_per_month: Annotated[int, _usage("usagePipelineRunsPerMonth")]
-    usage_build_minutes_per_run: Annotated[int, _usage("usageBuildMinutesPerRun")]
-    usage_build_log_bytes_per_minute: Annotated[int, _usage("usageBuildLogBytesPerMinute")]
-    usage_artifact_mb_per_run: Annotated[int, _usage("usageArtifactMbPerRun")]
+    usage_requests_per_month: Annotated[int, usage("usageRequestsPerMonth")]
+    usage_average_duration_ms: Annotated[int, usage("usageAverageDurationMs")]
+    usage_log_bytes_per_request: Annotated[int, usage("usageLogBytesPerRequest")]
+    usage_pipeline_runs_per_month: Annotated[int, usage("usagePipelineRunsPerMonth")]
+    usage_build_minutes_per_run: Annotated[int, usage("usageBuildMinutesPerRun")]
+    usage_build_log_bytes_per_minute: Annotated[int, usage("usageBuildLogBytesPerMinute")]
+    usage_artifact_mb_per_run: Annotated[int, usage("usageArtifactMbPerRun")]
     usage_free_tier: StrictBool
     # The stack's AWS budget: none at 0.
-    budget_monthly_usd: Annotated[int, _within(0, 1_000_000_000, "USD (0 for no budget)")]
-    budget_actual_percent: Annotated[int, _within(1, 1000, "% of the budget")]
-    budget_forecast_percent: Annotated[int, _within(1, 1000, "% of the budget")]
+    budget_monthly_usd: Annotated[int, within(0, 1_000_000_000, "USD (0 for no budget)")]
+    budget_actual_percent: Annotated[int, within(1, 1000, "% of the budget")]
+    budget_forecast_percent: Annotated[int, within(1, 1000, "% of the budget")]
 
     @field_validator("environment", mode="before")
     @classmethod
     def _environment_pairs(cls, value: Any) -> Any:
-        return _parse_environment(value) if isinstance(value, list) else value
+        return parse_environment(value) if isinstance(value, list) else value
 
     @field_validator("extra_tags", mode="before")
     @classmethod
     def _tag_pairs(cls, value: Any) -> Any:
-        return _parse_tags(value) if isinstance(value, list) else value
+        return parse_tags(value) if isinstance(value, list) else value
 
     @field_validator("provisioned_concurrency")
     @classmethod

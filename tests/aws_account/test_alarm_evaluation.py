@@ -8,7 +8,8 @@ from typing import Optional
 import pytest
 
 from aws_account.alarm_evaluation import (ALARM, INSUFFICIENT_DATA, OK, MetricStore, evaluate_alarm, evaluation_range,
-                                          first_alarm_time, low_sample_minimum, metric_math)
+                                          first_alarm_time, low_sample_minimum)
+from aws_account.metric_math import metric_math
 from components.canary_release import ROLLBACK_ALARMS
 
 NAMESPACE, METRIC, DIMENSIONS = "Rehearsal", "Latency", {"Service": "api"}
