@@ -209,6 +209,12 @@ def test_the_build_runs_the_readme_tests_in_a_container_before_it_pushes():
     assert any("pipeline.push_image" in c for c in phases["build"]["commands"])
 
 
+def test_the_build_runs_the_tests_with_the_guard_that_fails_rather_than_skips_the_image_tests():
+    """tests/conftest.py skips the image tests where Docker cannot run them, except under CI: the Build is a gate."""
+    run = docker_run("build")
+    assert "CI=true" in [run[i + 1] for i, word in enumerate(run[:-1]) if word in ("--env", "-e")]
+
+
 def test_the_test_container_mounts_the_checkout_and_hides_the_hosts_venvs():
     """The install phase makes venvs on Amazon Linux inside the checkout; their interpreter links and script
     shebangs name paths that do not exist in the Debian container, so each must be hidden there."""
