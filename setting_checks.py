@@ -57,7 +57,14 @@ def usage(key: str) -> AfterValidator:
     return within(least, most, "")
 
 
+# The stack's own roles and functions are named <project>-<stack>-<this>: a function named so would take their name.
+RESERVED_APP_NAMES = ("pipeline", "build", "deploy", "release", "restart", "scan-gate")
+
+
 def has_dockerfile(app: str) -> str:
+    if app in RESERVED_APP_NAMES:
+        raise ValueError(f"names one of the stack's own roles or functions ({', '.join(RESERVED_APP_NAMES)}); "
+                         "rename the folder under functions/")
     # The CLI runs the program from the project folder, so the path is relative to it.
     if not Path("functions", app, "Dockerfile").is_file():
         known = sorted(p.parent.name for p in Path("functions").glob("*/Dockerfile"))

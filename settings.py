@@ -145,8 +145,8 @@ class StackSettings(BaseModel):
     def _canary_outlasts_the_rollback_alarms(cls, value: int, info: ValidationInfo) -> int:
         if info.data.get("pipeline_repository") and value < MIN_CANARY_MINUTES:
             raise ValueError(f"must be at least {MIN_CANARY_MINUTES} minutes: the rollback alarms need that long "
-                             "(their periods of evidence, CloudWatch's delay, one evaluation) to stop a failing "
-                             "version before it takes all the traffic")
+                             "(their periods of evidence, CloudWatch's delay, one evaluation, a margin for late "
+                             "metrics) to stop a failing version before it takes all the traffic")
         return value
 
     @property

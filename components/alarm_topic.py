@@ -30,21 +30,26 @@ _SOURCE_ARNS = {BUDGET_NOTIFICATIONS: "arn:{partition}:budgets::{account_id}:*"}
 _SIDS = {PIPELINE_NOTIFICATIONS: "PipelineNotificationsPublish", BUDGET_NOTIFICATIONS: "BudgetNotificationsPublish"}
 
 
+# Publishers whose use of the key AWS documents through SNS only (kms:ViaService): CodeStar Notifications (Developer
+# Tools guide, "Configure Amazon SNS topics for notifications"). CloudWatch's and Budgets' documented key statements
+# carry no condition, and a condition they do not meet would drop every alarm and alert silently; the topic's
+# policy holds them to this account's alarms and budgets.
+_THROUGH_SNS_ONLY = (PIPELINE_NOTIFICATIONS,)
+
+
 def key_policy(partition: str, region: str, account_id: str, publishers: tuple[str, ...] = ()) -> str:
-    # What a publish needs of the key: SNS asks for a data key under the publisher's authority. Each service may
-    # use the key only through SNS in this Region (kms:ViaService, as the Developer Tools guide's key policy for
-    # notification topics writes it), never directly.
+    # What a publish needs of the key: SNS asks for a data key under the publisher's authority.
     publish = ["kms:Decrypt", "kms:GenerateDataKey"]
-    through_sns = {"StringEquals": {"kms:ViaService": f"sns.{region}.amazonaws.com"}}
+    through_sns = {"Condition": {"StringEquals": {"kms:ViaService": f"sns.{region}.amazonaws.com"}}}
     return json.dumps({"Version": "2012-10-17", "Statement": [
         # The key's default policy: the account administers it through IAM (without this statement
         # nobody could, and KMS refuses a policy that locks the caller out).
         {"Sid": "AccountAdministersTheKeyThroughIam", "Effect": "Allow",
          "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"}, "Action": "kms:*", "Resource": "*"},
         {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
-         "Action": publish, "Resource": "*", "Condition": through_sns},
+         "Action": publish, "Resource": "*"},
         *[{"Sid": _SIDS[service], "Effect": "Allow", "Principal": {"Service": service}, "Action": publish,
-           "Resource": "*", "Condition": through_sns} for service in publishers],
+           "Resource": "*", **(through_sns if service in _THROUGH_SNS_ONLY else {})} for service in publishers],
     ]})
 
 

@@ -28,9 +28,12 @@ MIN_EVENTS = 3
 _FAST = dict(period=60, evaluation_periods=5, datapoints=3)
 _SLOW = dict(period=300, evaluation_periods=3, datapoints=2)
 # How long after the metrics arrive CloudWatch may take to show them (Lambda publishes each minute's
-# metrics within about a minute), and how often an alarm is evaluated: once a minute.
+# metrics within about a minute), and how often an alarm is evaluated: once a minute. A long invocation's
+# metrics can come minutes later still ("this can be several minutes before the metric is emitted"), and
+# CodeDeploy stops watching when the canary ends: a canary leaves that margin too.
 METRIC_DELAY_MINUTES = 1
 EVALUATION_MINUTES = 1
+LATE_METRICS_MARGIN_MINUTES = 2
 # What only people waiting on a function URL feel (see FunctionMonitoringArgs.serves_url).
 _URL_CALLERS_ONLY = ("cold-start-rate", "url-5xx-rate")
 
@@ -135,7 +138,7 @@ def minutes_to_alarm(timing: dict) -> int:
 # traffic CodeDeploy shifts, the rates are judged minute by minute too, so that a failing version is rolled back
 # while it holds only the canary's share (five-minute periods need ten minutes and more).
 RELEASE_TIMING = _FAST
-MIN_CANARY_MINUTES = minutes_to_alarm(RELEASE_TIMING)
+MIN_CANARY_MINUTES = minutes_to_alarm(RELEASE_TIMING) + LATE_METRICS_MARGIN_MINUTES
 
 
 def _minutes(timing: dict) -> str:

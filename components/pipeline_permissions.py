@@ -132,7 +132,7 @@ _ECR = ["ecr:CreateRepository", "ecr:DeleteRepository", "ecr:DescribeRepositorie
         "ecr:PutImageTagMutability", "ecr:PutLifecyclePolicy", "ecr:GetLifecyclePolicy", "ecr:DeleteLifecyclePolicy",
         "ecr:SetRepositoryPolicy", "ecr:GetRepositoryPolicy", "ecr:DeleteRepositoryPolicy", "ecr:TagResource",
         "ecr:UntagResource", "ecr:ListTagsForResource", "ecr:DescribeImages", "ecr:DescribeImageScanFindings"]
-_ROLES = ["iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:TagRole", "iam:UntagRole",
+_ROLES = ["iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateRoleDescription", "iam:TagRole", "iam:UntagRole",
           "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
           "iam:GetRolePolicy"]
 # What gives a role its permissions: allowed only on a role that carries the stack's boundary (IAM checks

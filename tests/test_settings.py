@@ -35,6 +35,8 @@ INVALID_SETTINGS = [
     ({"ecrForceDelete": "maybe"}, 'lambdakit:ecrForceDelete = "maybe": must be true or false'),
     ({"app": "../etc"}, 'lambdakit:app = "../etc": must be a lower-case folder name under functions/'),
     ({"app": "web"}, 'lambdakit:app = "web": must name a folder under functions/ with a Dockerfile; there are: api'),
+    ({"app": "deploy"}, 'lambdakit:app = "deploy": names one of the stack\'s own roles or functions (pipeline, build, '
+                        "deploy, release, restart, scan-gate); rename the folder under functions/"),
     ({"environment": ["AWS_REGION=us-east-1"]},
      'lambdakit:environment = ["AWS_REGION=us-east-1"]: AWS_REGION is reserved by Lambda or set by this program'),
     ({"environment": ["DB_PASSWORD=hunter2"]},
@@ -79,10 +81,10 @@ INVALID_SETTINGS = [
     ({"pipelineCanaryMinutes": 0}, "lambdakit:pipelineCanaryMinutes = 0: must be 1..120 minutes"),
     ({"pipelineArtifactDays": 0}, "lambdakit:pipelineArtifactDays = 0: must be 1..365 days"),
     # A canary shorter than its rollback alarms' evidence would hand a failing version all the traffic.
-    ({"pipelineRepository": "o/r", "pipelineCanaryMinutes": 4},
-     "lambdakit:pipelineCanaryMinutes = 4: must be at least 5 minutes: the rollback alarms need that long (their "
-     "periods of evidence, CloudWatch's delay, one evaluation) to stop a failing version before it takes all the "
-     "traffic"),
+    ({"pipelineRepository": "o/r", "pipelineCanaryMinutes": 6},
+     "lambdakit:pipelineCanaryMinutes = 6: must be at least 7 minutes: the rollback alarms need that long (their "
+     "periods of evidence, CloudWatch's delay, one evaluation, a margin for late metrics) to stop a failing version "
+     "before it takes all the traffic"),
     ({"extraTags": ["stack=other"]},
      'lambdakit:extraTags = ["stack=other"]: stack is reserved by AWS or set by this program (project, stack, app, '
      "managed-by)"),

@@ -136,7 +136,7 @@ SCENARIOS: dict[str, Scenario] = {
         "the pipeline applies the new canary, the tag and the memory",
         _all(_ended("Succeeded"), _has("aws:lambda/function:Function", memorySize=3008),
              _has("aws:codedeploy/deploymentConfig:DeploymentConfig",
-                  deploymentConfigName="lambdakit-prod-api-canary-20pct-5min"))),
+                  deploymentConfigName="lambdakit-prod-api-canary-20pct-10min"))),
     "pipeline-change": Scenario(
         "A commit that changes the pipeline itself", Commit("rename the Build action", edits=(("components/pipeline.py", '("Image", "Build",',
                                                                     '("BuildImage", "Build",'),)),

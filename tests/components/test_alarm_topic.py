@@ -27,10 +27,12 @@ def test_cloudwatch_may_use_the_key_for_exactly_what_publishing_needs(any_stack_
     cloudwatch = statements["CloudWatchAlarmsPublish"]
     assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert sorted(cloudwatch["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
-    # Only through SNS in the stack's Region: a service cannot use the key for anything else (the confused deputy).
-    for statement in statements.values():
-        if "Service" in statement["Principal"]:
-            assert statement["Condition"] == {"StringEquals": {"kms:ViaService": "sns.eu-west-1.amazonaws.com"}}
+    # As AWS documents each: CodeStar Notifications through SNS only; CloudWatch and Budgets with no condition (one
+    # they did not meet would drop every alarm silently).
+    assert "Condition" not in cloudwatch
+    if "PipelineNotificationsPublish" in statements:
+        assert statements["PipelineNotificationsPublish"]["Condition"] == {
+            "StringEquals": {"kms:ViaService": "sns.eu-west-1.amazonaws.com"}}
     root = statements["AccountAdministersTheKeyThroughIam"]
     assert root["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"} and root["Action"] == "kms:*"
 

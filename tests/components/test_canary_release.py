@@ -8,6 +8,7 @@ import pytest
 from aws_account.account import SimulatedCloud
 from aws_account.refusals import AwsRefusal
 from components.canary_release import ROLLBACK_ALARMS
+from components.monitoring import MIN_CANARY_MINUTES
 from tests.conftest import PUSHED_IMAGE_BYTES, run_stack
 
 GROUP = "aws:codedeploy/deploymentGroup:DeploymentGroup"
@@ -29,9 +30,10 @@ def test_the_canary_is_the_settings_share_for_the_settings_minutes(stack_runner)
     assert config["deploymentConfigName"] == "lambdakit-prod-api-canary-25pct-15min"
 
 
-def test_the_default_canary_is_ten_percent_for_five_minutes(release):
+def test_prods_canary_is_ten_percent_for_ten_minutes_long_enough_for_its_rollback_alarms(release):
     config = release.one("aws:codedeploy/deploymentConfig:DeploymentConfig").inputs
-    assert config["trafficRoutingConfig"]["timeBasedCanary"] == {"percentage": 10, "interval": 5}
+    assert config["trafficRoutingConfig"]["timeBasedCanary"] == {"percentage": 10, "interval": 10}
+    assert MIN_CANARY_MINUTES <= 10
 
 
 def test_the_group_rolls_back_on_failure_and_on_the_functions_own_alarms(release, prod_run):
