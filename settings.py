@@ -4,6 +4,7 @@ Defaults live in one place, the `config:` block of Pulumi.yaml, which the Pulumi
 under every stack's own values; this module only types and checks what arrives.
 """
 
+import difflib
 import json
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -317,18 +318,35 @@ def _describe(error: dict) -> str:
     return error["msg"]
 
 
+def _unread_keys(namespace: str) -> list[str]:
+    """Keys of the project's namespace that the stack sets and no setting reads (a misspelt key would otherwise
+    leave its setting at the default, silently). The engine hands a program its config either way the SDK reads."""
+    given = {*pulumi.runtime.config.CONFIG.get(), *pulumi.runtime.config.get_config_env()}
+    return sorted(key.split(":", 1)[1] for key in given
+                  if key.startswith(f"{namespace}:") and key.split(":", 1)[1] not in CONFIG_KEYS)
+
+
+def _unread_problem(namespace: str, key: str) -> str:
+    value = pulumi.runtime.config.get_config(f"{namespace}:{key}")
+    nearest = difflib.get_close_matches(key, CONFIG_KEYS, n=1, cutoff=0.6)
+    hint = f"did you mean {namespace}:{nearest[0]}?" if nearest else "see Pulumi.yaml for the settings there are"
+    return f"{namespace}:{key} = {json.dumps(value)}: no setting reads this key; {hint}"
+
+
 def _read_settings(config: pulumi.Config, project: str, stack: str) -> StackSettings:
     """Read and check every setting; on any mistake raise one SettingsError naming each bad key."""
     text_keys = {to_camel(n) for n, f in StackSettings.model_fields.items() if f.annotation is str}
     raw = {key: _raw_value(config, key, key in text_keys) for key in CONFIG_KEYS}
+    problems = [_unread_problem(config.name, key) for key in _unread_keys(config.name)]
     try:
-        return StackSettings(project=project, stack=stack, **{k: v for k, v in raw.items() if v is not None})
+        settings = StackSettings(project=project, stack=stack, **{k: v for k, v in raw.items() if v is not None})
     except ValidationError as invalid:
-        problems = []
         for error in invalid.errors():
             key = to_camel(str(error["loc"][0]))
             problems.append(f"{config.name}:{key} = {json.dumps(raw.get(key))}: {_describe(error)}")
-        raise SettingsError("invalid stack settings:\n  " + "\n  ".join(problems)) from None
+    if problems:
+        raise SettingsError("invalid stack settings:\n  " + "\n  ".join(problems))
+    return settings
 
 
 def load_settings(config: pulumi.Config, project: str, stack: str) -> StackSettings:

@@ -132,6 +132,22 @@ def test_nothing_is_declared_when_a_setting_or_a_derived_name_is_wrong(monkeypat
     assert recorded == []
 
 
+def test_a_misspelt_key_is_refused_with_the_nearest_real_one(stack_runner):
+    """`lambdakit:memorySize: 2048` would otherwise leave memoryMb at its default without a word."""
+    with pytest.raises(SettingsError) as stopped:
+        stack_runner("dev", {"memorySize": 2048})
+    assert "lambdakit:memorySize = \"2048\": no setting reads this key; did you mean lambdakit:memoryMb?" in str(
+        stopped.value)
+    with pytest.raises(SettingsError) as stopped:
+        stack_runner("dev", {"zzzUnrelated": "x"})
+    assert "lambdakit:zzzUnrelated = \"x\": no setting reads this key; see Pulumi.yaml" in str(stopped.value)
+
+
+def test_keys_of_other_namespaces_are_not_the_programs_to_judge(stack_runner):
+    run = stack_runner("dev", {"aws:skipCredentialsValidation": "true", "other:anything": "1"})
+    assert run.of_type("aws:lambda/function:Function")
+
+
 def test_every_bad_key_is_named_in_the_one_error(stack_runner):
     with pytest.raises(SettingsError) as stopped:
         stack_runner("dev", {"memoryMb": 64, "architecture": "mips"})
