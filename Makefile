@@ -12,12 +12,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-# The main job: the offline preview of one stack with the policy pack (exit 1 when blocked).
+# The main job: the offline preview of one stack with the policy pack. make ends any failed recipe with exit 2;
+# scripts that need the command's own code (1 blocked, 2 bad setting) run `venv/bin/python -m offline preview`.
 preview: $(VENV)/.installed
 	$(VENV)/bin/python -m offline preview --stack $(STACK) $(ARGS)
 
-# A release played through the simulated account, as each principal really calls, on a clock (exit 1 when a
-# scenario ends otherwise than it must). ARGS="--scenario all" plays every scenario.
+# A release played through the simulated account, as each principal really calls, on a clock (the module command
+# exits 1 when a scenario ends otherwise than it must). ARGS="--scenario all" plays every scenario.
 rehearse: $(VENV)/.installed
 	$(VENV)/bin/python -m offline rehearse --stack $(STACK) $(ARGS)
 

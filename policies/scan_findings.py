@@ -4,7 +4,7 @@ this very file (components/scan_gate.py), so the pipeline and a laptop's `pulumi
 
 Standard library and a boto3 ECR client only: it runs in Lambda's python runtime and in the pack.
 
-The decision table (README, "Scan gate"), for the status ECR reports for the image:
+The decision table (docs/scan-gate.md), for the status ECR reports for the image:
 - COMPLETE (basic), COMPLETE or ACTIVE (enhanced) with findings in place: PASS or FAIL by the thresholds;
 - COMPLETE or ACTIVE with findings not in place yet (counted but not listed, or no completion time, as
   enhanced scanning answers before Inspector hands its findings over), IN_PROGRESS, PENDING, no scan: WAIT;

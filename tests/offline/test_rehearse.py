@@ -3,6 +3,8 @@ and what each must come to. Most of these fail on the pipeline as it was before 
 issue 21 lists the calls refused then)."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -173,3 +175,10 @@ def test_a_stack_without_a_pipeline_or_an_unknown_scenario_is_a_usage_error(caps
     with pytest.raises(SystemExit) as usage:
         rehearse.main(["--scenario", "nope"])
     assert usage.value.code == rehearse.EXIT_ERROR
+
+
+def test_python_m_offline_without_a_command_is_a_usage_error():
+    finished = subprocess.run([sys.executable, "-m", "offline"], cwd=PROJECT_DIR, capture_output=True, text=True,
+                              timeout=60)
+    assert finished.returncode == rehearse.EXIT_ERROR
+    assert "usage: python -m offline {preview,rehearse}" in finished.stderr and "Traceback" not in finished.stderr
