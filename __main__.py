@@ -1,6 +1,25 @@
 """lambdakit: build the function's image, push it to ECR, run it on Lambda, watch it, and (on a stack that asks
 for one) deliver every change through a pipeline."""
 
+import sys
+
+
+def _run_by_a_pulumi_engine() -> bool:
+    """The CLI's language host, and the mock engine of `set_mocks` (the offline preview, the tests), hand the SDK a
+    resource monitor before they run this file; `python3 __main__.py` has none (outside the venv, not even the SDK)."""
+    try:
+        from pulumi.runtime.settings import get_monitor
+    except ImportError:
+        return False
+    return get_monitor() is not None
+
+
+if not _run_by_a_pulumi_engine():  # else the first setting read fails with a traceback that says nothing of this
+    print("__main__.py is a Pulumi program: the Pulumi CLI runs it, not python. From the project folder run "
+          "`pulumi preview` or `pulumi up` (--stack dev, or the stack you selected); without an AWS account or the "
+          "CLI, `make preview STACK=dev` previews it offline with the policy pack.", file=sys.stderr)
+    sys.exit(2)
+
 from pathlib import Path
 
 import pulumi

@@ -2,8 +2,10 @@
 
 Each figure is asked for by its item's offer code and the region's usage type (plus the region and the item's
 extra filters); the answer must be exactly one product, priced in the item's unit, and the figure is the first
-tier of its on-demand price. A figure that cannot be refreshed keeps its old value and is reported; the table's
-date moves to today only when every figure asked for was refreshed.
+tier of its on-demand price. A region the item has no figure for yet is looked up by the region-free part of the
+usage types the table has (EU-Request-ARM and Request-ARM: Request-ARM), among the region's products. Each figure
+read is dated today; one that cannot be refreshed keeps its old value and date and is reported, and a run that
+refreshes nothing fails.
 """
 
 import argparse
@@ -42,17 +44,50 @@ class PriceError(Exception):
     """One figure cannot be refreshed: the message says why."""
 
 
-def request(item: dict, region: str) -> Optional[dict]:
-    """The GetProducts parameters for `item` in `region`; None when the table knows no usage type to ask for."""
-    usage_type = item["regions"].get(region, {}).get("usageType")
-    if usage_type is None:
-        return None
-    fields = {"usagetype": usage_type}
+class Skip(Exception):
+    """The table gives nothing to ask for one figure: the message says why."""
+
+
+def _params(item: dict, region: str, fields: dict) -> dict:
+    """GetProducts parameters: the item's offer code, `fields`, the region and the item's extra filters."""
     if not item.get("global"):  # a global product (CloudWatch dashboards) has no regionCode attribute
         fields["regionCode"] = region
     fields.update(item.get("filters", {}))  # e.g. alarmType, when one usage type covers several products
     return {"ServiceCode": item["offerCode"], "FormatVersion": "aws_v1",
             "Filters": [{"Type": "TERM_MATCH", "Field": field, "Value": value} for field, value in fields.items()]}
+
+
+def request(item: dict, region: str) -> Optional[dict]:
+    """The GetProducts parameters for `item` in `region` by the usage type the table has for it there (a global
+    product's is every region's); None when the table has none."""
+    figure = item["regions"].get(region)
+    if figure is None and item.get("global"):
+        figure = next(iter(item["regions"].values()))
+    usage_type = (figure or {}).get("usageType")
+    if usage_type is None:
+        return None
+    return _params(item, region, {"usagetype": usage_type})
+
+
+def region_free_name(item: dict) -> Optional[str]:
+    """What the item's usage types share once each region's prefix is off (EU-Request-ARM and Request-ARM:
+    Request-ARM; eu-west-1-KMS-Keys and us-east-1-KMS-Keys: KMS-Keys); None when they share nothing."""
+    names = [figure["usageType"].removeprefix(f"{region}-").split("-")
+             for region, figure in item["regions"].items() if figure["usageType"]]
+    shared: list[str] = []
+    for parts in zip(*(reversed(name) for name in names)):
+        if len(set(parts)) != 1:
+            break
+        shared.insert(0, parts[0])
+    return "-".join(shared) or None
+
+
+def in_region(usage_type: str, name: str, region: str) -> bool:
+    """Whether `usage_type` is `name` behind a region's prefix: none, a code (CAN1-) or the region (ca-central-1-)."""
+    if not usage_type.endswith(name):
+        return False
+    prefix = usage_type[:-len(name)]
+    return prefix in ("", f"{region}-") or (prefix.endswith("-") and "-" not in prefix[:-1])
 
 
 def describe(params: dict) -> str:
@@ -75,6 +110,25 @@ def products(pricing, params: dict) -> list[dict]:
         raise PriceError(f"asking for {describe(params)} failed: {error}") from error
 
 
+class PriceList:
+    """The API's answers, each asked for once: a global product, or a region's products, serve several figures."""
+
+    def __init__(self, pricing):
+        self.pricing = pricing
+        self.answers: dict[str, Any] = {}
+
+    def products(self, params: dict) -> list[dict]:
+        asked = json.dumps(params, sort_keys=True)
+        if asked not in self.answers:
+            try:
+                self.answers[asked] = products(self.pricing, params)
+            except PriceError as error:
+                self.answers[asked] = error
+        if isinstance(self.answers[asked], PriceError):
+            raise self.answers[asked]
+        return self.answers[asked]
+
+
 def first_tier(product: dict, unit: str) -> tuple[float, str]:
     """The first tier of the product's on-demand price, and where it was seen.
 
@@ -93,43 +147,72 @@ def first_tier(product: dict, unit: str) -> tuple[float, str]:
     return float(dimension["pricePerUnit"]["USD"]), f"Price List API, offer published {published}"
 
 
-def ask(pricing, item: dict, params: dict) -> tuple[float, str]:
-    """The figure for one request, from the one product it must match."""
-    found = products(pricing, params)
+def the_one(found: list[dict], asked: str) -> dict:
+    """The one product `found`; `asked` describes what was asked for."""
     if len(found) != 1:
         skus = ", ".join(p["product"].get("sku", "?") for p in found)
-        raise PriceError(f"{len(found)} products match {describe(params)}, expected 1" + (f" ({skus})" if skus else ""))
-    return first_tier(found[0], item["unit"])
+        raise PriceError(f"{len(found)} products match {asked}, expected 1" + (f" ({skus})" if skus else ""))
+    return found[0]
 
 
-def refresh(table: dict, regions: list[str], pricing) -> Counter:
-    """Update the table's figures in place, printing each change; how many were refreshed, changed, skipped, failed."""
+def lookup(prices: PriceList, item: dict, region: str) -> dict:
+    """The item's figure in the region as the API has it now: usageType, usd and seen."""
+    params = request(item, region)
+    if params is not None:
+        product = the_one(prices.products(params), describe(params))
+    elif region in item["regions"]:
+        raise Skip("no usage type in the table, left as it is")
+    else:
+        product = discover(prices, item, region)
+    usd, seen = first_tier(product, item["unit"])
+    return {"usageType": product["product"]["attributes"]["usagetype"], "usd": usd, "seen": seen}
+
+
+def discover(prices: PriceList, item: dict, region: str) -> dict:
+    """The product of a region the item has no figure for yet: the one among the region's whose usage type is the
+    region-free name the table's usage types share."""
+    name = region_free_name(item)
+    if name is None:
+        raise Skip(f"the table has no usage type for it in any region, so none to look for in {region}")
+    params = _params(item, region, {})
+    found = [p for p in prices.products(params) if in_region(p["product"]["attributes"].get("usagetype", ""),
+                                                               name, region)]
+    return the_one(found, f"{describe(params)} usagetype=*{name}")
+
+
+def record(key: str, item: dict, region: str, read: dict, counts: Counter) -> None:
+    """Put a figure read now into the table, printing what changed."""
+    figure = item["regions"].get(region)
+    if figure is None:
+        print(f"{key} {region} added: {read['usd']!r} ({read['usageType']})")
+        counts["added"] += 1
+        item["regions"] = dict(sorted({**item["regions"], region: read}.items()))
+    else:
+        if read["usd"] != figure["usd"]:
+            print(f"{key} {region} {figure['usd']!r} -> {read['usd']!r}")
+            counts["changed"] += 1
+        figure.update(read)
+    counts["refreshed"] += 1
+
+
+def refresh(table: dict, regions: list[str], prices: PriceList, today: str) -> Counter:
+    """Update the table's figures in place, dating each one read `today`; how many were refreshed, changed,
+    added, skipped and failed."""
     counts: Counter = Counter()
-    answers: dict[str, Any] = {}  # a global item asks the same for every region: once is enough
     for key, item in table["items"].items():
         for region in regions:
-            params = request(item, region)
-            if params is None:
-                print(f"warning: {key} {region}: no usage type in the table, left as it is", file=sys.stderr)
+            try:
+                read = lookup(prices, item, region)
+            except Skip as reason:
+                print(f"warning: {key} {region}: {reason}", file=sys.stderr)
                 counts["skipped"] += 1
                 continue
-            asked = json.dumps(params, sort_keys=True)
-            if asked not in answers:
-                try:
-                    answers[asked] = ask(pricing, item, params)
-                except PriceError as error:
-                    answers[asked] = error
-            if isinstance(answers[asked], PriceError):
-                print(f"error: {key} {region}: {answers[asked]}; kept the old figure", file=sys.stderr)
+            except PriceError as error:
+                kept = "kept the old figure" if region in item["regions"] else "none added"
+                print(f"error: {key} {region}: {error}; {kept}", file=sys.stderr)
                 counts["failed"] += 1
                 continue
-            figure = item["regions"][region]
-            usd, figure["seen"] = answers[asked]
-            if usd != figure["usd"]:
-                print(f"{key} {region} {figure['usd']!r} -> {usd!r}")
-                counts["changed"] += 1
-            figure["usd"] = usd
-            counts["refreshed"] += 1
+            record(key, item, region, {**read, "asOf": today}, counts)
     return counts
 
 
@@ -165,20 +248,21 @@ def main(argv: Optional[list[str]] = None, pricing=None) -> int:
     original = args.table.read_text()
     table = json.loads(original)
     regions = args.regions or sorted({region for item in table["items"].values() for region in item["regions"]})
+    today = datetime.now(timezone.utc).date().isoformat()
     try:
-        pricing = pricing or boto3.client("pricing", region_name=API_REGION)
-        counts = refresh(table, regions, pricing)
+        counts = refresh(table, regions, PriceList(pricing or boto3.client("pricing", region_name=API_REGION)), today)
     except (NoAccess, ProfileNotFound) as error:
         print(f"error: cannot ask the AWS Price List API ({error}); `make prices` needs {NEEDS}. "
               "Nothing was written.", file=sys.stderr)
         return EXIT_NO_ACCESS
-    as_of = table["asOf"]
-    if not counts["failed"]:  # a date over figures not all refreshed would claim what was not checked
-        table["asOf"] = datetime.now(timezone.utc).date().isoformat()
+    dated = f" and dated {today}" if counts["refreshed"] else ""
+    print(f"{args.table}: {counts['refreshed']} figures refreshed{dated} ({counts['changed']} changed, "
+          f"{counts['added']} added), {counts['skipped']} skipped, {counts['failed']} failed")
+    if not counts["refreshed"]:
+        print(f"error: no figure of {', '.join(regions)} was refreshed (the lines above say why, figure by figure); "
+              "nothing was written", file=sys.stderr)
+        return EXIT_FAILED
     text = json.dumps(table, indent=1) + "\n"
-    dated = f"asOf {as_of} -> {table['asOf']}" if table["asOf"] != as_of else f"asOf stays {as_of}"
-    print(f"{args.table}: {counts['refreshed']} figures refreshed ({counts['changed']} changed), "
-          f"{counts['skipped']} skipped, {counts['failed']} failed; {dated}")
     if args.dry_run:
         print("dry run: nothing written")
     elif text != original:

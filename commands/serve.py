@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -63,14 +63,25 @@ def read_local_settings(stack: str) -> tuple[StackSettings, str]:
         sys.exit(EXIT_USAGE)
 
 
-# What can stop the function running here: no Docker engine, or a build or `docker run` that fails.
-LOCAL_FAILURES = (images.DockerUnavailable, subprocess.CalledProcessError)
+class PortUnavailable(Exception):
+    """The URL server cannot listen on the port asked for (taken, most often)."""
+
+
+# What this machine lacks to run the function at all: exit 2, as for bad arguments, since nothing was tried.
+MISSING_PREREQUISITES = (images.DockerUnavailable, images.BaseImagesUnavailable)
+# What can stop the function running here once it can: a build or `docker run` that fails, a port taken.
+LOCAL_FAILURES = (subprocess.CalledProcessError, PortUnavailable)
 
 
 def local_failure(error: Exception) -> str:
     if isinstance(error, subprocess.CalledProcessError):
         return f"{' '.join(map(str, error.cmd[:3]))} failed:\n{(error.stderr or '').strip()}"
-    return f"Docker runs the function here: {error}"
+    if isinstance(error, images.DockerUnavailable):
+        return f"Docker runs the function here: {error}"
+    if isinstance(error, images.BaseImagesUnavailable):
+        return f"{error} (or pass --pinned-bases to build on the Dockerfile's own pinned bases, when a registry " \
+               "is reachable)"
+    return str(error)
 
 
 @contextmanager
@@ -80,7 +91,11 @@ def local_function_url(settings: StackSettings, region: str, port: int, concurre
     """The function's image built and served on 127.0.0.1 while the block runs; every container stopped after."""
     image = _build(settings, pinned_bases)
     pool = EnvironmentPool(function_setup(settings, region, image), concurrency, on_log_line)
-    with serving(pool, port, region, report) as url:
+    with ExitStack() as served:
+        try:
+            url = served.enter_context(serving(pool, port, region, report))
+        except OSError as unusable:  # only the listening socket's: any other OSError is not the port's fault
+            raise PortUnavailable(f"cannot serve on 127.0.0.1:{port}: {unusable}") from None
         yield url, pool
 
 
@@ -155,11 +170,11 @@ def main(argv: list[str]) -> int:
     except KeyboardInterrupt:
         say("stopping: every environment is being stopped")
         return EXIT_OK
+    except MISSING_PREREQUISITES as missing:
+        print(f"error: {local_failure(missing)}", file=sys.stderr)
+        return EXIT_USAGE
     except LOCAL_FAILURES as failed:
         print(f"error: {local_failure(failed)}", file=sys.stderr)
-        return EXIT_FAILED
-    except OSError as unusable:  # the port is taken, most often
-        print(f"error: cannot serve on 127.0.0.1:{args.port}: {unusable}", file=sys.stderr)
         return EXIT_FAILED
     finally:
         stop.set()

@@ -31,9 +31,10 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from tqdm import tqdm
 
-from commands.arguments import non_negative, percent, positive, positive_int
+from commands.arguments import non_negative, percent, positive, positive_int, writable_file
 from local_lambda.function_url import region_of_host
-from commands.serve import LOCAL_FAILURES, PROJECT_DIR, local_failure, local_function_url, read_local_settings
+from commands.serve import (LOCAL_FAILURES, MISSING_PREREQUISITES, PROJECT_DIR, local_failure, local_function_url,
+                            read_local_settings)
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_CALLS = ("GET /", "GET /health", "GET /info")
@@ -347,6 +348,13 @@ def render(target: str, load: Load, seconds: float, stopped_early: bool, measure
     return "\n".join(lines)
 
 
+def _json_destination(text: str) -> str:
+    """--json: '-' for stdout, or a file whose folder is checked before the run (a run can take minutes)."""
+    if text != "-":
+        writable_file(text)
+    return text
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m commands.validate", description=__doc__.split("\n\n")[0])
     target = parser.add_mutually_exclusive_group()
@@ -374,7 +382,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-p95-ms", type=non_negative, default=MAX_P95_MS, metavar="MS")
     parser.add_argument("--max-cold-start-rate", type=percent, default=MAX_COLD_START_PERCENT, metavar="PERCENT")
     parser.add_argument("--max-init-ms", type=non_negative, default=MAX_INIT_MS, metavar="MS")
-    parser.add_argument("--json", metavar="PATH", help="also write the figures and verdicts as JSON ('-': stdout)")
+    parser.add_argument("--json", type=_json_destination, metavar="PATH",
+                        help="also write the figures and verdicts as JSON ('-': stdout)")
     parser.add_argument("--pinned-bases", action="store_true", help="with --local: build on the Dockerfile's pinned "
                         "bases instead of bases made here (see make serve)")
     return parser
@@ -454,6 +463,9 @@ def main(argv: list[str]) -> int:
             samples, stopped_early = run_load(client, load, target, progress=sys.stderr.isatty())
         except UsageError as wrong:
             print(f"error: {wrong}", file=sys.stderr)
+            return EXIT_USAGE
+        except MISSING_PREREQUISITES as missing:
+            print(f"error: {local_failure(missing)}", file=sys.stderr)
             return EXIT_USAGE
         except Unreachable as dead:
             print(f"error: {dead}", file=sys.stderr)

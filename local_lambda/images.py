@@ -31,6 +31,10 @@ class DockerUnavailable(Exception):
     pass
 
 
+class BaseImagesUnavailable(Exception):
+    """The Debian-made base images are not there yet, and this machine cannot make them."""
+
+
 def docker(*args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
     environment = {**os.environ, "DOCKER_BUILDKIT": "0"}  # BuildKit cannot be had here
     return subprocess.run(["docker", *args], check=check, capture_output=True, text=True, env=environment, **kwargs)
@@ -60,7 +64,7 @@ def image_exists(tag: str) -> bool:
 def _import_rootfs(rootfs: Path, tag: str, excluded: tuple[str, ...]) -> None:
     archive = subprocess.Popen(["tar", "-C", str(rootfs), *[f"--exclude={p}" for p in excluded], "-c", "."],
                                stdout=subprocess.PIPE)
-    subprocess.run(["docker", "import", "-", tag], stdin=archive.stdout, check=True, capture_output=True)
+    subprocess.run(["docker", "import", "-", tag], stdin=archive.stdout, check=True, capture_output=True, text=True)
     if archive.wait() != 0:
         raise RuntimeError(f"tar of {rootfs} failed")
 
@@ -68,10 +72,15 @@ def _import_rootfs(rootfs: Path, tag: str, excluded: tuple[str, ...]) -> None:
 def _ensure_debian_bases() -> None:
     if image_exists(ROOT_IMAGE) and image_exists(RUNTIME_IMAGE):
         return
+    if shutil.which("debootstrap") is None:  # else the missing command surfaces as a bare FileNotFoundError
+        raise BaseImagesUnavailable("debootstrap is not installed (not on PATH): the function's local base images "
+                                    "(Debian bookworm and its python3) are made with it. Install it as root: "
+                                    "apt-get install debootstrap")
     with tempfile.TemporaryDirectory(prefix="lambdakit-rootfs-") as workdir:
         rootfs = Path(workdir) / "rootfs"
+        # text=True, as for every command here: a failure's stderr reaches the user as words, not a bytes repr.
         subprocess.run(["debootstrap", "--variant=minbase", "--include=python3,python3-pip", "bookworm",
-                        str(rootfs), "http://deb.debian.org/debian"], check=True, capture_output=True)
+                        str(rootfs), "http://deb.debian.org/debian"], check=True, capture_output=True, text=True)
         _import_rootfs(rootfs, ROOT_IMAGE, _SLIM)
         _import_rootfs(rootfs, RUNTIME_IMAGE, _SLIM + _INSTALLERS)
 
@@ -93,7 +102,7 @@ def ensure_base_images(requirements: Path) -> tuple[str, str]:
             subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
                             "--only-binary=:all:", "--implementation", "cp", "--python-version", python,
                             "--platform", f"manylinux2014_{platform.machine()}", "-d", str(context / "wheels"),
-                            "-r", str(requirements)], check=True, capture_output=True)
+                            "-r", str(requirements)], check=True, capture_output=True, text=True)
             # pip reads these at install time: offline, from the wheelhouse, into a --target.
             (context / "Dockerfile").write_text(
                 f"FROM {ROOT_IMAGE}\nCOPY wheels /wheels\n"

@@ -48,30 +48,57 @@ def _usage_line(usage: Optional[Usage]) -> str:
 
 def _rows(estimate: Estimate) -> list[tuple[str, str, str]]:
     """(USD, what, basis): each billed item, dearest first (unknown ones first of all), then the free ones
-    by type."""
-    billed = sorted((i for i in estimate.items if i.charges), key=lambda i: (i.usd is not None, -(i.usd or 0)))
+    by type; ties by name, so that the engine's order of registration (its threads') never shows."""
+    billed = sorted((i for i in estimate.items if i.charges),
+                    key=lambda i: (i.usd is not None, -(i.usd or 0), i.label))
     rows = [(_usd(i.usd), i.label, i.basis) for i in billed]
     free: dict[str, list[LineItem]] = defaultdict(list)
     for item in estimate.items:
         if not item.charges:
             free[item.type].append(item)
-    return rows + [("free", f"{items[0].kind} ×{len(items)}", items[0].note) for items in free.values()]
+    return rows + [("free", f"{items[0].kind} ×{len(items)}", items[0].note)
+                   for _, items in sorted(free.items())]
+
+
+def _heading(estimate: Estimate) -> str:
+    region = estimate.region or "(no region)"
+    if estimate.prices_as_of is None:
+        return f"Monthly cost estimate: {region}, no prices for this region in policies/cost/prices.json"
+    return f"Monthly cost estimate: {region}, prices of {estimate.prices_as_of} (policies/cost/prices.json)"
+
+
+def _totals(projection: Projection) -> list[str]:
+    """The total, x86_64 and traffic lines: a partial total of which nothing known costs anything is unknown
+    (0.00 would pass for a figure)."""
+    planned, x86 = projection.planned.known_total, projection.on_x86_64.known_total
+    note = projection.planned.partial_note + ("; the rest costs nothing" if planned is None else "")
+    total = f"total ({note})" if note else "total"
+    if planned is None or x86 is None:
+        versus_x86 = ""
+    else:
+        saving = x86 - planned
+        versus_x86 = f": arm64 saves {_usd(saving)} a month" + (f" ({saving / x86:.0%})" if x86 else "")
+    traffic = [f"  {_usd(e.known_total):>10}  at {factor}× the traffic" for factor, e in projection.by_traffic.items()]
+    return [f"  {_usd(planned):>10}  {total}", f"  {_usd(x86):>10}  the same stack on x86_64{versus_x86}", *traffic]
+
+
+def _missing_prices(estimate: Estimate) -> list[str]:
+    """How to get the prices the table lacks for the estimate's region."""
+    if not any(item.no_price for item in estimate.unknown):
+        return []
+    region = estimate.region
+    lacks = (f"has no prices for {region}" if estimate.prices_as_of is None
+             else f"lacks some prices for {region} (the items above say which)")
+    return [f"  policies/cost/prices.json {lacks}. To look them up: make prices ARGS=\"--region {region}\"",
+            "  (it asks the AWS Price List API, so it needs AWS credentials allowed pricing:GetProducts), "
+            "then preview again."]
 
 
 def render_cost(projection: Projection) -> str:
     planned = projection.planned
     rows = _rows(planned)
     width = max(len(what) for _, what, _ in rows)
-    lines = [f"Monthly cost estimate: {planned.region or '(no region)'}, prices of {planned.prices_as_of} "
-             "(policies/cost/prices.json)", _usage_line(planned.usage),
-             f"  {'USD/month':>10}  {'resource':{width}}  basis"]
+    lines = [_heading(planned), _usage_line(planned.usage), f"  {'USD/month':>10}  {'resource':{width}}  basis"]
     lines += [f"  {usd:>10}  {what:{width}}  {basis}" for usd, what, basis in rows]
-    partial = f" ({planned.partial_note})" if planned.partial else ""
-    x86 = projection.on_x86_64.total
-    saving = x86 - planned.total
-    lines += ["  " + "-" * 10,
-              f"  {_usd(planned.total):>10}  total{partial}",
-              f"  {_usd(x86):>10}  the same stack on x86_64: arm64 saves {_usd(saving)} a month"
-              + (f" ({saving / x86:.0%})" if x86 else "")]
-    lines += [f"  {_usd(e.total):>10}  at {factor}× the traffic" for factor, e in projection.by_traffic.items()]
+    lines += ["  " + "-" * 10, *_totals(projection), *_missing_prices(planned)]
     return "\n".join(lines)

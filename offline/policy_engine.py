@@ -26,6 +26,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2_grp
 
 from offline.engine import ProgramRun, Registration
 from offline.stack_config import StackConfig
+from policies.rules.aws import OFFLINE_VARIABLE
 
 LEVELS = {analyzer_pb2.ADVISORY: "advisory", analyzer_pb2.MANDATORY: "mandatory",
           analyzer_pb2.REMEDIATE: "remediate", analyzer_pb2.DISABLED: "disabled"}
@@ -81,15 +82,31 @@ class _Engine(engine_pb2_grpc.EngineServicer):
         return empty_pb2.Empty()
 
 
+def offline_environment(environment: Mapping[str, str]) -> dict[str, str]:
+    """`environment` with no way to reach AWS, for a pack driven offline.
+
+    The pack is the code `pulumi up` runs: it asks ECR and STS with whatever credentials botocore finds. Offline
+    the image exists only in the simulated account, which scans nothing, so a real account's answer would be about
+    some other image (or none) and would change with the machine's credentials; serving ECR's API from the
+    simulation would only invent findings. So the pack gets no credentials: every AWS_* variable removed (keys,
+    token, profile, roles, web identity, container credentials, endpoints), the shared files and boto2's config
+    empty, the instance metadata service off. botocore signs every request before sending it, so without
+    credentials it sends none, and this holds for any pack, not only the calls lambdakit's rules make.
+    OFFLINE_VARIABLE lets the rules say why they could not ask."""
+    kept = {name: value for name, value in environment.items() if not name.upper().startswith("AWS_")}
+    return {**kept, "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_CONFIG_FILE": os.devnull, "BOTO_CONFIG": os.devnull,
+            "AWS_EC2_METADATA_DISABLED": "true", OFFLINE_VARIABLE: "true"}
+
+
 class PolicyPackProcess:
     """A running policy pack and a client for it; use as a context manager."""
 
     def __init__(self, pack_dir: Path, stack: StackConfig, python: str = sys.executable,
                  environment: Optional[Mapping[str, str]] = None):
-        """`environment` replaces this process's environment for the pack (the PULUMI_* variables are
-        added to it either way), e.g. to keep the pack's AWS calls away from real AWS."""
+        """`environment` replaces the pack's environment (the PULUMI_* variables are added to it either way); by
+        default it is this process's with no way to reach AWS (offline_environment), whatever this one holds."""
         self.pack_dir, self.stack, self.python = pack_dir, stack, python
-        self.environment = os.environ if environment is None else environment
+        self.environment = offline_environment(os.environ) if environment is None else environment
         self.engine = _Engine()
         self._output: list[str] = []
         self._port_line: list[str] = []

@@ -17,6 +17,7 @@ from pulumi.runtime import rpc
 
 from aws_account.account import SimulatedCloud
 from aws_account.refusals import AwsRefusal
+from commands.arguments import positive, writable_file
 from offline.cost_report import planned_resources, render_cost
 from offline.engine import ProgramRun, run_program
 from offline.policy_engine import (PolicyPackError, PolicyPackProcess, PolicyReport, analyze, configure,
@@ -135,19 +136,47 @@ def _key_values(pairs: list[str], option: str) -> dict[str, str]:
     return values
 
 
+def _policy_pack_config_file(text: str) -> Path:
+    """--policy-pack-config: a readable file holding a JSON object, checked before anything runs (main() reads it
+    again for the pack's config)."""
+    try:
+        parsed = json.loads(Path(text).read_text())
+    except OSError as unreadable:
+        raise argparse.ArgumentTypeError(f"cannot read {text}: {unreadable.strerror}") from None
+    except ValueError as not_json:  # JSONDecodeError, or bytes that are not UTF-8
+        raise argparse.ArgumentTypeError(f"{text} is not JSON: {not_json}") from None
+    if not isinstance(parsed, dict):
+        raise argparse.ArgumentTypeError(f"{text} must hold a JSON object ({{\"policy-name\": \"mandatory\", ...}}), "
+                                         f"not {type(parsed).__name__}")
+    return Path(text)
+
+
+def _policy_pack_folder(text: str) -> str:
+    """--policy-pack: a folder with a PulumiPolicy.yaml, as the CLI requires; refused at parsing, not when the pack
+    fails to start."""
+    if not Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is not a folder")
+    if not (Path(text) / "PulumiPolicy.yaml").is_file():
+        raise argparse.ArgumentTypeError(f"{text} is not a policy pack: it has no PulumiPolicy.yaml")
+    return text
+
+
 def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m offline preview", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", "-s", default="dev", help="stack whose Pulumi.<stack>.yaml is used")
     parser.add_argument("--config", "-c", action="append", default=[], metavar="KEY=VALUE",
                         help="override a stack setting, as pulumi preview -c does")
-    parser.add_argument("--policy-pack", default=str(PROJECT_DIR / "policies"), help="policy pack folder")
-    parser.add_argument("--policy-pack-config", type=Path, help="JSON file, as the CLI's --policy-pack-config")
+    parser.add_argument("--policy-pack", type=_policy_pack_folder, default=str(PROJECT_DIR / "policies"),
+                        help="policy pack folder")
+    parser.add_argument("--policy-pack-config", type=_policy_pack_config_file,
+                        help="JSON file, as the CLI's --policy-pack-config")
     parser.add_argument("--stack-tag", action="append", default=[], metavar="KEY=VALUE",
                         help="a stack tag the pack sees (e.g. environment=production)")
-    parser.add_argument("--image-size-mb", type=float,
+    parser.add_argument("--image-size-mb", type=positive,
                         help="size ECR reports for the pushed image; without it the image counts as not yet "
                              "pushed, as in a first preview, and rules needing its digest or size cannot run")
-    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the plan and the findings as JSON")
+    parser.add_argument("--json", type=writable_file, metavar="FILE",
+                        help="also write the plan and the findings as JSON")
     return parser.parse_args(argv)
 
 

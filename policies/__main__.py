@@ -5,7 +5,8 @@ from pulumi_policy import EnforcementLevel, PolicyPack
 from rules.budget import stack_monthly_budget
 from rules.delivery import codebuild_arm64
 from rules.ecr_repository import ecr_scan_on_push, ecr_scan_on_push_fix
-from rules.function_url import function_url_auth_in_production, provisioned_concurrency_not_on_latest
+from rules.function_url import (function_url_auth_in_production, function_url_public_needs_reservation,
+                                provisioned_concurrency_not_on_latest)
 from rules.iam_statements import iam_no_wildcard_actions
 from rules.image_scan import lambda_image_scan_findings, lambda_image_scan_findings_unread
 from rules.lambda_function import (lambda_architecture, lambda_image_by_digest, lambda_image_size,
@@ -27,6 +28,7 @@ PolicyPack(
         lambda_image_scan_findings,
         lambda_image_scan_findings_unread,
         function_url_auth_in_production,
+        function_url_public_needs_reservation,
         provisioned_concurrency_not_on_latest,
         iam_no_wildcard_actions,
         lambda_managed_log_group,

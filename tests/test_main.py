@@ -1,10 +1,13 @@
 """The whole program per stack: the properties each stack really sets."""
 
+import subprocess
+import sys
+
 import pytest
 from google.protobuf import json_format
 from pulumi.runtime import rpc
 
-from tests.conftest import PUSHED_IMAGE_BYTES
+from tests.conftest import PROJECT_DIR, PUSHED_IMAGE_BYTES
 
 
 def test_the_function_runs_the_pushed_image_by_digest_on_arm64(any_stack_run):
@@ -26,7 +29,7 @@ def test_the_image_is_built_for_the_functions_platform(any_stack_run):
 
 
 @pytest.mark.parametrize("stack, memory, timeout, reserved, retention, log_level", [
-    ("dev", 1024, 30, -1, 7, "DEBUG"),
+    ("dev", 1024, 30, 10, 7, "DEBUG"),  # a ceiling under dev's public URL
     ("prod", 2048, 15, 50, 90, "INFO"),
 ])
 def test_sizes_limits_and_logging_per_stack(request, stack, memory, timeout, reserved, retention, log_level):
@@ -147,3 +150,29 @@ def test_a_run_exports_only_what_its_own_program_exported(stack_runner):
     report prod's pipeline exports as its own."""
     assert "pipelineName" in stack_runner("prod").exports
     assert "pipelineName" not in stack_runner("dev").exports
+
+
+# --- the program run by python itself, outside any engine (issue 22) ------------------------------------------------
+
+@pytest.mark.parametrize("interpreter", [[sys.executable], [sys.executable, "-S"]],
+                         ids=["with the SDK", "without the SDK, as python3 outside the venv"])
+def test_run_directly_the_program_says_how_it_is_run(interpreter):
+    finished = subprocess.run([*interpreter, "__main__.py"], cwd=PROJECT_DIR, capture_output=True, text=True,
+                              timeout=60)
+    assert finished.returncode == 2 and "Traceback" not in finished.stderr
+    assert "__main__.py is a Pulumi program: the Pulumi CLI runs it" in finished.stderr
+    assert "`pulumi preview` or `pulumi up`" in finished.stderr and "`make preview STACK=dev`" in finished.stderr
+
+
+def test_the_language_host_s_way_of_running_it_gets_past_the_guard():
+    """What the CLI's pulumi-language-python-exec does before it runs the file: configure the SDK with the engine's
+    monitor address. Given no stack config here, the program stops at its settings: past the guard. (The mock
+    engine's way, set_mocks, is every other test of the program.)"""
+    launcher = ("import runpy, pulumi.runtime as runtime\n"
+                "runtime.configure(runtime.Settings(monitor='127.0.0.1:1', engine=None, project='lambdakit', "
+                "stack='dev', parallel=1, dry_run=True))\n"
+                "runpy.run_path('__main__.py', run_name='__main__')")
+    finished = subprocess.run([sys.executable, "-c", launcher], cwd=PROJECT_DIR, capture_output=True, text=True,
+                              timeout=60)
+    assert "is a Pulumi program" not in finished.stderr
+    assert "settings.SettingsError: invalid stack settings" in finished.stderr

@@ -19,8 +19,8 @@ STAGE = "Deploy"
 # What pulumi-docker's provider answers when no daemon is there (pulumi/pulumi-docker#1106).
 NO_DAEMON = ("Docker native provider returned an unexpected error from Configure: failed to connect to any docker "
              "daemon (the build environment is not privileged, so CodeBuild started no Docker daemon)")
-# The pack asks ECR for the pushed image's findings with the caller's credentials; offline nothing answers it,
-# and the Scan stage has judged the same digest with the same decision (policies/scan_findings.py) just before.
+# Offline the pack is given no AWS credentials (policy_engine.offline_environment), so it cannot read the pushed
+# image's findings; the Scan stage has judged the same digest with the same decision (policies/scan_findings.py).
 _TAGS = ("tags", "tagsAll")
 _PACK_CONFIG = '{"lambda-image-scan-findings": "advisory"}'
 

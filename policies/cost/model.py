@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Optional
 
 from .plan import CODEBUILD_PROJECT, FUNCTION, PIPELINE, Plan, Resource, Unpriced, known, pipeline_actions
-from .prices import PriceTable
+from .prices import NoPrice, PriceTable
 from .usage import Usage
 
 HOURS_PER_MONTH = 730
@@ -65,6 +65,7 @@ FREE = {
 class Charge:
     usd: Optional[float]  # None: depends on something not known yet (see basis)
     basis: str
+    no_price: bool = False  # unknown because the price table lacks the price, not because the plan lacks a value
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,10 @@ class LineItem:
         return self.type.split(":")[1]
 
     @property
+    def no_price(self) -> bool:
+        return any(c.no_price for c in self.charges)
+
+    @property
     def label(self) -> str:
         return f"{self.kind} {self.name}"
 
@@ -99,7 +104,7 @@ class LineItem:
 @dataclass(frozen=True)
 class Estimate:
     region: str
-    prices_as_of: str
+    prices_as_of: Optional[str]  # None: the price table has no prices for the region
     usage: Optional[Usage]
     items: tuple[LineItem, ...]
 
@@ -117,9 +122,20 @@ class Estimate:
         return bool(self.unknown)
 
     @property
+    def known_total(self) -> Optional[float]:
+        """The total, or None when it is partial and nothing known costs anything: then 0.00 would say nothing."""
+        return None if self.partial and not self.total else self.total
+
+    @property
     def partial_note(self) -> str:
-        count = len(self.unknown)
-        return f"partial: {count} item{'s' * (count != 1)} not known until the update" if count else ""
+        no_price = sum(1 for item in self.unknown if item.no_price)
+        not_yet = len(self.unknown) - no_price
+        reasons = []
+        if no_price:
+            reasons.append(f"{_items(no_price)} with no price for {self.region} in prices.json")
+        if not_yet:
+            reasons.append(f"{_items(not_yet)} not known until the update")
+        return "partial: " + ", ".join(reasons) if reasons else ""
 
     def largest(self, count: int) -> list[LineItem]:
         return sorted((i for i in self.items if i.usd), key=lambda i: -i.usd)[:count]
@@ -158,6 +174,10 @@ class _Meter:
             self.left[price.free_tier] -= free
             basis += f" ({_amount(free)} {price.unit} free)"
         return Charge((quantity - free) * price.usd, basis)
+
+
+def _items(count: int) -> str:
+    return f"{count} item{'s' * (count != 1)}"
 
 
 def _data(gb: float) -> str:
@@ -436,7 +456,8 @@ def _line(resource: Resource, context: _Context) -> LineItem:
             raise Unpriced(f"the cost model has no price for {resource.type}")
         return LineItem(resource.type, resource.name, tuple(pricer(resource, context)))
     except Unpriced as unknown:
-        return LineItem(resource.type, resource.name, (Charge(None, f"unknown: {unknown}"),))
+        return LineItem(resource.type, resource.name,
+                        (Charge(None, f"unknown: {unknown}", isinstance(unknown, NoPrice)),))
 
 
 def estimate(resources: Iterable[Resource], usage: Optional[Usage], prices: PriceTable) -> Estimate:

@@ -1,6 +1,6 @@
-"""The dated price table, prices.json: what each priced quantity costs in each region the stacks use, and where
-the figure comes from in the AWS Price List API (offer code and usage type), so `make prices` can refresh it.
-The estimate never goes to the network: a region missing here prices as unknown.
+"""The price table, prices.json: what each priced quantity costs in each region the stacks use, when each figure
+was last read, and where it comes from in the AWS Price List API (offer code and usage type), so `make prices`
+can refresh it. The estimate never goes to the network: a region missing here prices as unknown.
 """
 
 import json
@@ -11,6 +11,10 @@ from typing import Mapping, Optional
 from .plan import Unpriced
 
 TABLE = Path(__file__).with_name("prices.json")
+
+
+class NoPrice(Unpriced):
+    """The table has no figure for a price in the region (not a value the plan lacks): `make prices` looks for it."""
 
 
 @dataclass(frozen=True)
@@ -26,18 +30,27 @@ class Price:
 @dataclass(frozen=True)
 class PriceTable:
     region: str
-    as_of: str
+    as_of: Optional[str]  # when the region's figures were read: a date, or the oldest to the newest; None: no figures
     prices: Mapping[str, Price]
     free_tier: Mapping[str, float]  # allowance -> quantity free each month, per account
 
     def price(self, key: str) -> Price:
         if key not in self.prices:
-            raise Unpriced(f"prices.json (as of {self.as_of}) has no {key} for {self.region}; run `make prices`")
+            missing = "prices" if self.as_of is None else key
+            raise NoPrice(f"prices.json has no {missing} for {self.region}")
         return self.prices[key]
 
 
 def read_table(path: Path = TABLE) -> dict:
     return json.loads(path.read_text())
+
+
+def _span(dates: list[str]) -> Optional[str]:
+    """One date, or the oldest to the newest; None for none."""
+    dates = sorted(set(dates))
+    if not dates:
+        return None
+    return dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
 
 
 def load_prices(region: str, table: Optional[dict] = None) -> PriceTable:
@@ -46,5 +59,6 @@ def load_prices(region: str, table: Optional[dict] = None) -> PriceTable:
     prices = {key: Price(key, item["regions"][region]["usd"], item["unit"], item["offerCode"],
                          item["regions"][region]["usageType"], item.get("freeTier"))
               for key, item in table["items"].items() if region in item["regions"]}
-    return PriceTable(region, table["asOf"], prices,
+    dates = [item["regions"][region]["asOf"] for item in table["items"].values() if region in item["regions"]]
+    return PriceTable(region, _span(dates), prices,
                       {name: allowance["quantity"] for name, allowance in table["freeTier"].items()})

@@ -6,12 +6,14 @@ two policies asking the same question must get the same answer.
 """
 
 import functools
+import os
 import re
 import threading
 from dataclasses import dataclass
 from typing import Optional
 
 import boto3
+from botocore import exceptions as boto_errors
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -38,6 +40,53 @@ def describe_error(error: Exception) -> str:
 
 
 AWS_ERRORS = (BotoCoreError, ClientError)
+
+# lambdakit's offline tools (offline/policy_engine.py) set this when they start the pack without AWS credentials on
+# purpose, so that a rule can say so instead of asking for credentials that offline can never have.
+OFFLINE_VARIABLE = "LAMBDAKIT_PACK_OFFLINE"
+
+# Why a call failed, by what botocore raised, for the rules to say what to do about it.
+NO_CREDENTIALS, CREDENTIALS_REFUSED, ACCESS_DENIED, UNREACHABLE, AWS_ANSWERED = (
+    "no credentials", "credentials refused", "access denied", "unreachable", "answered")
+_CREDENTIALS_NOT_FOUND = (boto_errors.NoCredentialsError, boto_errors.PartialCredentialsError,
+                          boto_errors.ProfileNotFound, boto_errors.CredentialRetrievalError,
+                          boto_errors.TokenRetrievalError, boto_errors.SSOError)
+_REFUSED_CREDENTIALS = {"UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException",
+                        "InvalidSignatureException", "SignatureDoesNotMatch"}
+_DENIED = {"AccessDenied", "AccessDeniedException"}
+_NO_ANSWER = (boto_errors.ConnectionError, boto_errors.HTTPClientError)  # no connection, or no reply in time
+
+
+def offline() -> bool:
+    return os.environ.get(OFFLINE_VARIABLE) == "true"
+
+
+@dataclass(frozen=True)
+class AwsFailure:
+    """Why a call to AWS failed: `kind` for choosing what to do, `cause` in the pack's words, `detail` in botocore's."""
+
+    kind: str
+    cause: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.cause} ({self.detail})"
+
+
+def explain(error: Exception) -> AwsFailure:
+    detail = describe_error(error)
+    if isinstance(error, _CREDENTIALS_NOT_FOUND):
+        cause = ("offline, the pack is given no AWS credentials, so that it never asks a real account" if offline()
+                 else "no usable AWS credentials were found")
+        return AwsFailure(NO_CREDENTIALS, cause, detail)
+    if isinstance(error, _NO_ANSWER):
+        return AwsFailure(UNREACHABLE, "its endpoint could not be reached", detail)
+    code = error.response.get("Error", {}).get("Code", "") if isinstance(error, ClientError) else ""
+    if code in _REFUSED_CREDENTIALS:
+        return AwsFailure(CREDENTIALS_REFUSED, "AWS refused the credentials", detail)
+    if code in _DENIED:
+        return AwsFailure(ACCESS_DENIED, "access denied", detail)
+    return AwsFailure(AWS_ANSWERED, "AWS answered with an error", detail)
 
 
 @functools.cache

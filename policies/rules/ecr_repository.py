@@ -64,7 +64,8 @@ def _coverage(args: StackValidationArgs, report: ReportViolation) -> None:
     for repository in (r for r in args.resources if r.resource_type == ECR_REPOSITORY):
         name = repository.props.get("name") or repository.name
         if problem := _gap(repository.props, name, registries[0] if registries else None, args.get_config()):
-            report(f"repository '{repository.name}': {problem}; an unscanned image could reach Lambda.", repository.urn)
+            report(f"repository '{repository.name}': {problem}, so no scan vouches for the images pushed to it.",
+                   repository.urn)
 
 
 ecr_scan_on_push = StackValidationPolicy(

@@ -1,8 +1,23 @@
-"""Rules on Lambda function URLs and provisioned concurrency."""
+"""Rules on Lambda function URLs and provisioned concurrency.
 
-from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
+A public URL is judged together with the function it invokes (function-url-public-needs-reservation), so that
+rule is a stack policy: the URL and the function are two resources.
+"""
 
-from rules.common import PRODUCTION_STACKS, is_production, resource_rule, schema, setting
+import re
+from typing import Any, Optional
+
+from pulumi_policy import (EnforcementLevel, PolicyResource, ReportViolation, ResourceValidationArgs, Severity,
+                           StackValidationArgs, StackValidationPolicy)
+from pulumi_policy.proxy import UnknownValueError
+
+from rules.common import LAMBDA_FUNCTION, PRODUCTION_STACKS, is_production, resource_rule, schema, setting
+
+FUNCTION_URL = "aws:lambda/functionUrl:FunctionUrl"
+# A URL's FunctionName as Lambda's API takes it: a name, a partial ARN (<account>:function:<name>) or an ARN,
+# each optionally with a qualifier (CreateFunctionUrlConfig's pattern).
+_FUNCTION_NAME = re.compile(r"^(?:arn:[a-zA-Z-]*:lambda:)?(?:[a-z]{2}(?:-gov)?-[a-z]+-\d:)?(?:\d{12}:)?(?:function:)?"
+                            r"(?P<name>[a-zA-Z0-9_-]+)(?::[a-zA-Z0-9_$-]+)?$")
 
 _PRODUCTION = schema(productionStacks=PRODUCTION_STACKS)
 _PROVISIONED = schema(allowLatest={
@@ -10,11 +25,74 @@ _PROVISIONED = schema(allowLatest={
 
 
 @resource_rule("function-url-auth-in-production", "Production function URLs require AWS_IAM authentication.",
-               Severity.CRITICAL, _PRODUCTION, "aws:lambda/functionUrl:FunctionUrl")
+               Severity.CRITICAL, _PRODUCTION, FUNCTION_URL)
 def function_url_auth_in_production(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.props.get("authorizationType") == "NONE" and is_production(args, _PRODUCTION):
         report(f"function URL '{args.name}' lets anyone on the internet invoke a production function; "
                "use authorizationType AWS_IAM.")
+
+
+def _function_name(value: Any) -> Optional[str]:
+    match = _FUNCTION_NAME.match(value) if isinstance(value, str) else None
+    return match["name"] if match else None
+
+
+def _known(resource: PolicyResource, prop: str) -> Any:
+    """The property, or None while it is unknown (a function's ARN during a first preview)."""
+    try:
+        return resource.props.get(prop)
+    except UnknownValueError:
+        return None
+
+
+def _function_served(url: PolicyResource, functions: list[PolicyResource]) -> Optional[PolicyResource]:
+    """The stack's function the URL invokes: the one its functionName is made from (the engine's dependencies),
+    else the one it names. None for a function outside the stack; UnknownValueError when the name is unknown."""
+    linked = [d for d in url.property_dependencies.get("functionName", []) if d.resource_type == LAMBDA_FUNCTION]
+    if linked:
+        return linked[0]
+    name = _function_name(url.props.get("functionName"))
+    return next((f for f in functions if name and name in (_known(f, "name"), _function_name(_known(f, "arn")))),
+                None)
+
+
+def _check_public_url(url: PolicyResource, functions: list[PolicyResource], report: ReportViolation) -> None:
+    if url.props.get("authorizationType") != "NONE":
+        return
+    function = _function_served(url, functions)
+    if function is None:
+        return  # its reservation is another stack's to show
+    reserved = function.props.get("reservedConcurrentExecutions")
+    if reserved is None or reserved < 0:  # -1, the provider's default, reserves none
+        report(f"function URL '{url.name}' lets anyone on the internet invoke function '{function.name}', which has "
+               "no reserved concurrency: its callers can take all of the account's unreserved concurrency, which "
+               "every other function in the account (another stack's too) draws from. Reserve a ceiling "
+               "(reservedConcurrentExecutions; lambdakit:reservedConcurrency, e.g. 10), or use authorizationType "
+               "AWS_IAM.", url.urn)
+
+
+def _public_urls_reserved(args: StackValidationArgs, report: ReportViolation) -> None:
+    functions = [r for r in args.resources if r.resource_type == LAMBDA_FUNCTION]
+    not_judged: Optional[UnknownValueError] = None
+    for url in (r for r in args.resources if r.resource_type == FUNCTION_URL):
+        try:
+            _check_public_url(url, functions, report)
+        except UnknownValueError as unknown:
+            not_judged = not_judged or unknown  # the other URLs are still judged
+    if not_judged:
+        raise not_judged  # the engine says so: "can't run policy … during preview" (advisory)
+
+
+function_url_public_needs_reservation = StackValidationPolicy(
+    name="function-url-public-needs-reservation",
+    description="A public (NONE) function URL serves only a function with reserved concurrency, so that anyone "
+                "calling it cannot drain the concurrency the account's other functions share.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+    validate=_public_urls_reserved,
+    remediation_steps="Set the function's reservedConcurrentExecutions (lambdakit:reservedConcurrency), or make the "
+                      "URL's authorizationType AWS_IAM (lambdakit:functionUrlAuthType).",
+)
 
 
 @resource_rule("provisioned-concurrency-not-on-latest",

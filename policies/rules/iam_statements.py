@@ -81,16 +81,22 @@ def _single_account_root(principal: Any) -> Optional[str]:
 
 def _default_key_grant(resource_type: str, statement: Mapping[str, Any], action: str) -> bool:
     """AWS's default key policy: kms:* for the key's own account root, so that IAM policies can grant use of
-    the key. Which account is "own" is known only with credentials (STS); without, any single account root."""
-    if resource_type not in _KEY_POLICIES or action.lower() != "kms:*":
+    the key. Any narrower kms pattern for that root (kms:Create*, kms:Describe*, … as keys made in the console
+    list them) grants part of what kms:* grants, so it is exempt too. Which account is "own" is known only with
+    credentials (STS); without, any single account root."""
+    if resource_type not in _KEY_POLICIES or not _is_kms_action(action):
         return False
     account = _single_account_root(statement.get("Principal"))
     own = caller_account() if account else None
     return account is not None and own in (None, account)
 
 
+def _is_kms_action(action: str) -> bool:
+    return action.lower().startswith("kms:")
+
+
 @resource_rule("iam-no-wildcard-actions", "IAM and resource policy statements that allow name their actions; no "
-               "\"*\" in any Action (except kms:* for the account's own root in a key policy).",
+               "\"*\" in any Action (except kms actions for the account's own root in a key policy).",
                Severity.CRITICAL, _WILDCARDS, *_POLICY_DOCUMENTS)
 def iam_no_wildcard_actions(args: ResourceValidationArgs, report: ReportViolation) -> None:
     allowed = setting(args.get_config(), _WILDCARDS, "allowedActions")
@@ -104,6 +110,6 @@ def iam_no_wildcard_actions(args: ResourceValidationArgs, report: ReportViolatio
             for action in _as_list(statement.get("Action")):
                 if "*" not in action or action in allowed or _default_key_grant(args.resource_type, statement, action):
                     continue
-                hint = ("; in a key policy only the account's own root may have kms:*"
-                        if args.resource_type in _KEY_POLICIES and action.lower() == "kms:*" else "")
+                hint = ("; in a key policy only the account's own root may have kms:* or another kms wildcard"
+                        if args.resource_type in _KEY_POLICIES and _is_kms_action(action) else "")
                 report(f"'{args.name}' {where}: action {action!r} is a wildcard; name the actions needed{hint}.")

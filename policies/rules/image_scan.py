@@ -16,7 +16,8 @@ from typing import Optional
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, Severity
 from pulumi_policy.proxy import UnknownValueError
 
-from rules.aws import AWS_ERRORS, client, describe_error, ecr_image
+from rules.aws import (ACCESS_DENIED, AWS_ERRORS, CREDENTIALS_REFUSED, NO_CREDENTIALS, UNREACHABLE, AwsFailure,
+                       EcrImage, client, ecr_image, explain, offline)
 from rules.common import (LAMBDA_FUNCTION, PRODUCTION_STACKS, current_stack, is_image_function, is_production,
                           resource_rule, schema, setting)
 from scan_findings import FAIL_ON, FAIL_ON_FIXABLE, IGNORED, SEVERITIES, Outcome, Thresholds, Verdict, judge, read_scan
@@ -42,17 +43,20 @@ _SCAN = schema(**{
 
 @dataclass(frozen=True)
 class ScanCheck:
-    verdict: Optional[Verdict]  # None: the findings could not be read, see `reason`
+    verdict: Optional[Verdict]  # None: the findings could not be read, see `reason` and `remedy`
     reason: str = ""
+    remedy: str = ""  # what to do so that they can be read
 
 
 @functools.cache  # one answer per image and thresholds for the whole update, as the gate gives one per run
 def check_image(image_uri: str, thresholds: Thresholds, confirm_seconds: int) -> ScanCheck:
     image = ecr_image(image_uri)
     if image is None:
-        return ScanCheck(None, f"{image_uri!r} is not an ECR image URI.")
-    ecr = client("ecr", image.region)
+        return ScanCheck(None, f"{image_uri!r} is not an ECR image URI.",
+                         "Only an image in ECR has ECR scan findings: run the function from an ECR repository that "
+                         "scans on push.")
     try:
+        ecr = client("ecr", image.region)  # inside: a profile that does not exist fails here
         scan = read_scan(ecr, image.repository, image.image_id, image.account)
         verdict = judge(scan, thresholds)
         if verdict.outcome is Outcome.WAIT and judge(scan, thresholds, scan.fingerprint).outcome is Outcome.PASS:
@@ -60,10 +64,31 @@ def check_image(image_uri: str, thresholds: Thresholds, confirm_seconds: int) ->
             verdict = judge(read_scan(ecr, image.repository, image.image_id, image.account), thresholds,
                             scan.fingerprint)
     except AWS_ERRORS as error:
-        return ScanCheck(None, f"ECR could not be asked for the findings of {image_uri}: {describe_error(error)}.")
+        failure = explain(error)
+        return ScanCheck(None, f"ECR could not be asked for the findings of {image_uri}: {failure}.",
+                         _remedy(failure, image))
     if verdict.outcome is Outcome.WAIT:
-        return ScanCheck(None, verdict.reason)
+        return ScanCheck(None, verdict.reason, "Wait for ECR's scan to finish and run the update again.")
     return ScanCheck(verdict)
+
+
+def _remedy(failure: AwsFailure, image: EcrImage) -> str:
+    """What makes the findings readable, by why they could not be read."""
+    if failure.kind == NO_CREDENTIALS and offline():
+        return ("The image exists only in the simulated account, which scans nothing; `pulumi up` with AWS "
+                "credentials reads its findings before the function changes.")
+    if failure.kind == NO_CREDENTIALS:
+        return (f"Run the update with AWS credentials allowed ecr:DescribeImageScanFindings on repository "
+                f"'{image.repository}'.")
+    if failure.kind == CREDENTIALS_REFUSED:
+        return "Renew the credentials (e.g. `aws sso login`) and run the update again."
+    if failure.kind == ACCESS_DENIED:
+        return (f"Allow the update's credentials ecr:DescribeImageScanFindings on repository '{image.repository}' "
+                "(and inspector2:ListFindings under enhanced scanning), then run the update again.")
+    if failure.kind == UNREACHABLE:
+        return (f"Check the network path to ECR in {image.region} (proxy, firewall, VPC endpoint) and run the "
+                "update again.")
+    return "Check that the image is in that repository and account, then run the update again."
 
 
 def _check(args: ResourceValidationArgs) -> ScanCheck:
@@ -87,14 +112,18 @@ def lambda_image_scan_findings(args: ResourceValidationArgs, report: ReportViola
     if check.verdict is not None and check.verdict.outcome is Outcome.FAIL:
         report(f"'{args.name}' would run an image the scan gate refuses: {check.verdict.reason}")
     elif check.verdict is None and _blocks_unreadable(args):
+        # Offline this block is certain: say how to see the rest of the preview.
+        past_it = (' To preview past this block, set {"lambda-image-scan-findings": {"blockWhenUnreadable": '
+                   '"never"}} with --policy-pack-config.' if offline() else "")
         report(f"'{args.name}': no scan vouches for its image, and stack '{current_stack()}' refuses such an image "
-               f"(blockWhenUnreadable): {check.reason} Wait for ECR's scan and run the update again.")
+               f"(blockWhenUnreadable): {check.reason} {check.remedy}{past_it}")
 
 
 # pulumi_policy's report callback has no level of its own: a second, advisory policy says in every stack
 # that the findings could not be read.
 @resource_rule("lambda-image-scan-findings-unread",
-               "The scan findings of a function's image could be read, so lambda-image-scan-findings could judge them.",
+               "Whether the ECR scan findings of a function's image can be read: lambda-image-scan-findings needs "
+               "them to judge the image.",
                Severity.MEDIUM, None, LAMBDA_FUNCTION, enforcement_level=EnforcementLevel.ADVISORY)
 def lambda_image_scan_findings_unread(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if not is_image_function(args.props):
@@ -104,5 +133,4 @@ def lambda_image_scan_findings_unread(args: ResourceValidationArgs, report: Repo
     except UnknownValueError:
         return  # during preview: lambda-image-scan-findings already says it could not run
     if check.verdict is None:
-        report(f"'{args.name}': the scan findings of its image cannot be read: {check.reason} Run the update with "
-               "credentials allowed ecr:DescribeImageScanFindings on the repository, once ECR's scan is complete.")
+        report(f"'{args.name}': the scan findings of its image cannot be read: {check.reason} {check.remedy}")

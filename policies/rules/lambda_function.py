@@ -71,7 +71,7 @@ def lambda_image_size(args: ResourceValidationArgs, report: ReportViolation) -> 
 # pulumi_policy's report callback has no level of its own: a second policy carries "could not measure",
 # advisory unless the user's config makes it mandatory.
 @resource_rule("lambda-image-size-unmeasured",
-               "A function's image size could be measured, so lambda-image-size could judge it.",
+               "Whether the size of a function's image can be measured: lambda-image-size needs it to judge the image.",
                Severity.MEDIUM, None, LAMBDA_FUNCTION, enforcement_level=EnforcementLevel.ADVISORY)
 def lambda_image_size_unmeasured(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if not is_image_function(args.props):

@@ -13,8 +13,8 @@ import boto3
 import pytest
 from botocore.validate import validate_parameters
 
-from commands.refresh_prices import main, request
-from policies.cost.prices import TABLE, read_table
+from commands.refresh_prices import in_region, main, region_free_name, request
+from policies.cost.prices import TABLE, load_prices, read_table
 from tests.conftest import PROJECT_DIR, stubbed_client
 
 PUBLISHED = "2026-10-01T17:24:58Z"
@@ -44,9 +44,12 @@ SMALL_ITEMS = {
 
 
 def write_table(tmp_path: Path, *keys: str) -> Path:
-    """A table of some of SMALL_ITEMS, formatted as prices.json is."""
+    """A table of some of SMALL_ITEMS, formatted as prices.json is, every figure read on AS_OF."""
     path = tmp_path / "prices.json"
-    table = {"asOf": AS_OF, "source": "test", "freeTier": {}, "items": {key: SMALL_ITEMS[key] for key in keys}}
+    items = {key: {**SMALL_ITEMS[key], "regions": {region: {**figure, "asOf": AS_OF}
+                                                   for region, figure in SMALL_ITEMS[key]["regions"].items()}}
+             for key in keys}
+    table = {"source": "test", "freeTier": {}, "items": items}
     path.write_text(json.dumps(table, indent=1) + "\n")
     return path
 
@@ -59,6 +62,12 @@ def today() -> str:
     return datetime.now(timezone.utc).date().isoformat()
 
 
+def dates(path: Path) -> dict[tuple[str, str], str]:
+    """(item, region) -> the figure's asOf."""
+    return {(key, region): figure["asOf"] for key, item in json.loads(path.read_text())["items"].items()
+            for region, figure in item["regions"].items()}
+
+
 def params(service: str, usage_type: str, region: Optional[str] = None, next_token: Optional[str] = None,
            **extra: str) -> dict:
     """What the command must send, to the letter."""
@@ -66,6 +75,12 @@ def params(service: str, usage_type: str, region: Optional[str] = None, next_tok
     sent = {"ServiceCode": service, "FormatVersion": "aws_v1",
             "Filters": [{"Type": "TERM_MATCH", "Field": field, "Value": value} for field, value in fields.items()]}
     return {**sent, "NextToken": next_token} if next_token else sent
+
+
+def region_query(service: str, region: str) -> dict:
+    """What the command sends for every product of a region, to find the one a new figure is."""
+    return {"ServiceCode": service, "FormatVersion": "aws_v1",
+            "Filters": [{"Type": "TERM_MATCH", "Field": "regionCode", "Value": region}]}
 
 
 def dimension(usd: str, unit: str, begin: str = "0", end: str = "Inf") -> dict:
@@ -132,11 +147,11 @@ def test_refreshes_the_figures_and_dates_the_table(pricing, tmp_path, capsys):
     assert main(["--table", str(path)], pricing=client) == 0
 
     table = json.loads(path.read_text())
-    assert table["asOf"] == today()
+    assert set(dates(path).values()) == {today()}  # changed or not, every figure was read today
     assert figure(path, "lambda.requests.arm64", "eu-west-1") == {"usageType": "EU-Request-ARM", "usd": 2.1e-07,
-                                                                  "seen": SEEN}
+                                                                  "seen": SEEN, "asOf": today()}
     assert figure(path, "lambda.requests.arm64", "us-east-1") == {"usageType": "Request-ARM", "usd": 2e-07,
-                                                                  "seen": SEEN}
+                                                                  "seen": SEEN, "asOf": today()}
     assert figure(path, "lambda.duration.arm64", "eu-west-1")["usd"] == 1.33334e-05
     assert figure(path, "lambda.duration.arm64", "us-east-1")["usd"] == 1.4e-05  # unit matched case-insensitively
     assert {f["seen"] for f in table["items"]["cloudwatch.dashboard"]["regions"].values()} == {SEEN}
@@ -144,7 +159,7 @@ def test_refreshes_the_figures_and_dates_the_table(pricing, tmp_path, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[:2] == ["lambda.requests.arm64 eu-west-1 2e-07 -> 2.1e-07",
                        "lambda.duration.arm64 us-east-1 1.33334e-05 -> 1.4e-05"]  # unchanged figures make no line
-    assert out[2].endswith(f"6 figures refreshed (2 changed), 0 skipped, 0 failed; asOf {AS_OF} -> {today()}")
+    assert out[2].endswith(f"6 figures refreshed and dated {today()} (2 changed, 0 added), 0 skipped, 0 failed")
 
 
 def test_two_matching_products_fail_that_figure_and_keep_the_date(pricing, tmp_path, capsys):
@@ -163,14 +178,14 @@ def test_two_matching_products_fail_that_figure_and_keep_the_date(pricing, tmp_p
 
     assert main(["--table", str(path)], pricing=client) == 1
 
-    assert figure(path, "lambda.requests.arm64", "eu-west-1") == SMALL_ITEMS["lambda.requests.arm64"]["regions"][
-        "eu-west-1"]
+    assert figure(path, "lambda.requests.arm64", "eu-west-1") == {
+        **SMALL_ITEMS["lambda.requests.arm64"]["regions"]["eu-west-1"], "asOf": AS_OF}  # its old figure and date
     assert figure(path, "lambda.requests.arm64", "us-east-1")["usd"] == 2.5e-07  # the rest still refreshed
-    assert json.loads(path.read_text())["asOf"] == AS_OF
+    assert figure(path, "lambda.requests.arm64", "us-east-1")["asOf"] == today()
     captured = capsys.readouterr()
     assert "lambda.requests.arm64 eu-west-1: 2 products match AWSLambda usagetype=EU-Request-ARM " \
-           "regionCode=eu-west-1, expected 1 (SKU1, SKU2)" in captured.err
-    assert f"1 failed; asOf stays {AS_OF}" in captured.out
+           "regionCode=eu-west-1, expected 1 (SKU1, SKU2); kept the old figure" in captured.err
+    assert "1 figures refreshed" in captured.out and "1 failed" in captured.out
 
 
 def test_no_matching_product_is_an_error(pricing, tmp_path, capsys):
@@ -195,9 +210,8 @@ def test_a_changed_unit_is_an_error(pricing, tmp_path, capsys):
 
     assert main(["--table", str(path)], pricing=client) == 1
 
-    assert figure(path, "lambda.requests.arm64", "eu-west-1") == SMALL_ITEMS["lambda.requests.arm64"]["regions"][
-        "eu-west-1"]
-    assert json.loads(path.read_text())["asOf"] == AS_OF
+    assert figure(path, "lambda.requests.arm64", "eu-west-1") == {
+        **SMALL_ITEMS["lambda.requests.arm64"]["regions"]["eu-west-1"], "asOf": AS_OF}
     assert "lambda.requests.arm64 eu-west-1: priced per '1M Requests', the table's unit is 'Requests'" \
         in capsys.readouterr().err
 
@@ -222,14 +236,129 @@ def test_a_figure_with_no_usage_type_is_skipped_with_a_warning(pricing, tmp_path
     stubber.add_response("get_products", one("EU-Request-ARM", "eu-west-1", "0.0000002000", "Requests"),
                          params("AWSLambda", "EU-Request-ARM", "eu-west-1"))
 
-    assert main(["--table", str(path), "--region", "eu-west-1"], pricing=client) == 0
+    assert main(["--table", str(path), "--region", "eu-west-1"], pricing=client) == 0  # skipped is not failed
 
-    assert figure(path, "inspector.ecr-initial-scan", "eu-west-1") == SMALL_ITEMS["inspector.ecr-initial-scan"][
-        "regions"]["eu-west-1"]
-    assert json.loads(path.read_text())["asOf"] == today()  # skipped is not failed
+    assert figure(path, "inspector.ecr-initial-scan", "eu-west-1") == {
+        **SMALL_ITEMS["inspector.ecr-initial-scan"]["regions"]["eu-west-1"], "asOf": AS_OF}  # not read, not dated
+    assert figure(path, "lambda.requests.arm64", "eu-west-1")["asOf"] == today()
     captured = capsys.readouterr()
     assert "warning: inspector.ecr-initial-scan eu-west-1: no usage type in the table" in captured.err
-    assert "1 figures refreshed (0 changed), 1 skipped, 0 failed" in captured.out
+    assert f"1 figures refreshed and dated {today()} (0 changed, 0 added), 1 skipped, 0 failed" in captured.out
+
+
+def test_a_run_for_one_region_dates_only_that_regions_figures(pricing, tmp_path, capsys):
+    """Issue 22: a --region eu-west-1 run moved the one date of the whole table, us-east-1's figures too."""
+    client, stubber = pricing
+    path = write_table(tmp_path, "lambda.requests.arm64", "cloudwatch.dashboard")
+    stubber.add_response("get_products", one("EU-Request-ARM", "eu-west-1", "0.0000002000", "Requests"),
+                         params("AWSLambda", "EU-Request-ARM", "eu-west-1"))
+    stubber.add_response("get_products", one("DashboardsUsageHour-Basic", None, "3.0000000000", "Dashboards"),
+                         params("AmazonCloudWatch", "DashboardsUsageHour-Basic", productFamily="Dashboard"))
+
+    assert main(["--table", str(path), "--region", "eu-west-1"], pricing=client) == 0
+
+    assert dates(path) == {("lambda.requests.arm64", "eu-west-1"): today(),
+                           ("lambda.requests.arm64", "us-east-1"): AS_OF,
+                           ("cloudwatch.dashboard", "eu-west-1"): today(),
+                           ("cloudwatch.dashboard", "us-east-1"): AS_OF}  # the same product, but not its figure
+    table = json.loads(path.read_text())
+    assert load_prices("eu-west-1", table).as_of == today()
+    assert load_prices("us-east-1", table).as_of == AS_OF  # what the estimate of a us-east-1 stack says
+
+
+def test_a_run_that_refreshes_nothing_fails_and_says_why_for_each_figure(pricing, tmp_path, capsys):
+    """Issue 22: `make prices ARGS="--region ap-south-2"` skipped every figure, exited 0 and re-dated the table."""
+    client, stubber = pricing
+    path = write_table(tmp_path, "lambda.requests.arm64", "inspector.ecr-initial-scan")
+    original = path.read_text()
+    # The region's Lambda products, none of them the arm64 requests the table's usage types name.
+    stubber.add_response("get_products", page(product("APS5-Request", "ap-south-2", dimension("2e-07", "Requests"))),
+                         region_query("AWSLambda", "ap-south-2"))
+
+    assert main(["--table", str(path), "--region", "ap-south-2"], pricing=client) == 1
+
+    assert path.read_text() == original
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        "error: lambda.requests.arm64 ap-south-2: 0 products match AWSLambda regionCode=ap-south-2 "
+        "usagetype=*Request-ARM, expected 1; none added",
+        "warning: inspector.ecr-initial-scan ap-south-2: the table has no usage type for it in any region, "
+        "so none to look for in ap-south-2",
+        "error: no figure of ap-south-2 was refreshed (the lines above say why, figure by figure); nothing was written"]
+    assert captured.out.endswith("0 figures refreshed (0 changed, 0 added), 1 skipped, 1 failed\n")
+
+
+def test_a_region_new_to_the_table_is_added_by_the_region_free_part_of_its_usage_types(pricing, tmp_path, capsys):
+    client, stubber = pricing
+    path = write_table(tmp_path, "lambda.requests.arm64", "lambda.duration.arm64", "cloudwatch.dashboard",
+                       "inspector.ecr-initial-scan")
+    # The region's Lambda products, asked for once for both Lambda items, over two pages.
+    region_products = region_query("AWSLambda", "ca-central-1")
+    stubber.add_response("get_products", page(
+        product("CAN1-Request", "ca-central-1", dimension("0.0000002000", "Requests"), sku="X86"),
+        product("CAN1-Request-ARM", "ca-central-1", dimension("0.0000002200", "Requests"), sku="ARM"),
+        # Ends as the arm64 requests do, behind more than a region's prefix: another product.
+        product("CAN1-Lambda-Edge-Request-ARM", "ca-central-1", dimension("0.0000006", "Requests"), sku="EDGE"),
+        next_token="page-2"), region_products)
+    stubber.add_response("get_products", page(
+        product("CAN1-Lambda-Provisioned-GB-Second-ARM", "ca-central-1", dimension("0.000008", "Lambda-GB-Second"),
+                sku="PROVISIONED"),
+        product("CAN1-Lambda-GB-Second-ARM", "ca-central-1", dimension("0.0000147", "Lambda-GB-Second", "0", "6e9"),
+                dimension("0.000013", "Lambda-GB-Second", "6e9", "Inf"), sku="DURATION")),
+        {**region_products, "NextToken": "page-2"})
+    # A global product is the same everywhere: asked for by its usage type, without a region.
+    stubber.add_response("get_products", one("DashboardsUsageHour-Basic", None, "3.0000000000", "Dashboards"),
+                         params("AmazonCloudWatch", "DashboardsUsageHour-Basic", productFamily="Dashboard"))
+
+    assert main(["--table", str(path), "--region", "ca-central-1"], pricing=client) == 0  # one skipped: not failed
+
+    table = json.loads(path.read_text())
+    assert figure(path, "lambda.requests.arm64", "ca-central-1") == {
+        "usageType": "CAN1-Request-ARM", "usd": 2.2e-07, "seen": SEEN, "asOf": today()}
+    assert figure(path, "lambda.duration.arm64", "ca-central-1")["usageType"] == "CAN1-Lambda-GB-Second-ARM"
+    assert figure(path, "lambda.duration.arm64", "ca-central-1")["usd"] == 1.47e-05  # the first tier
+    assert figure(path, "cloudwatch.dashboard", "ca-central-1")["usageType"] == "DashboardsUsageHour-Basic"
+    assert "ca-central-1" not in table["items"]["inspector.ecr-initial-scan"]["regions"]
+    assert list(table["items"]["lambda.requests.arm64"]["regions"]) == ["ca-central-1", "eu-west-1", "us-east-1"]
+    assert {date for (key, region), date in dates(path).items() if region != "ca-central-1"} == {AS_OF}
+    added = load_prices("ca-central-1", table)
+    assert set(added.prices) == {"lambda.requests.arm64", "lambda.duration.arm64", "cloudwatch.dashboard"}
+    assert added.as_of == today()
+    captured = capsys.readouterr()
+    assert "lambda.requests.arm64 ca-central-1 added: 2.2e-07 (CAN1-Request-ARM)" in captured.out
+    assert f"3 figures refreshed and dated {today()} (0 changed, 3 added), 1 skipped, 0 failed" in captured.out
+    assert "inspector.ecr-initial-scan ca-central-1: the table has no usage type for it in any region" in captured.err
+
+
+@pytest.mark.parametrize("usage_types, name", [
+    ({"eu-west-1": "EU-Request-ARM", "us-east-1": "Request-ARM"}, "Request-ARM"),
+    ({"eu-west-1": "EU-VendedLog-Bytes", "us-east-1": "USE1-VendedLog-Bytes"}, "VendedLog-Bytes"),
+    ({"eu-west-1": "eu-west-1-KMS-Keys", "us-east-1": "us-east-1-KMS-Keys"}, "KMS-Keys"),
+    ({"eu-west-1": "EU-CW:MetricMonitorUsage", "us-east-1": "CW:MetricMonitorUsage"}, "CW:MetricMonitorUsage"),
+    ({"eu-west-1": "EU-Request-ARM", "us-east-1": None}, "EU-Request-ARM"),  # one region: no prefix seen to drop
+    ({"eu-west-1": None, "us-east-1": None}, None),
+])
+def test_the_region_free_name_is_what_the_usage_types_share_without_their_region(usage_types, name):
+    item = {"regions": {region: {"usageType": usage_type} for region, usage_type in usage_types.items()}}
+    assert region_free_name(item) == name
+
+
+@pytest.mark.parametrize("usage_type, found", [
+    ("CAN1-Request-ARM", True), ("ca-central-1-Request-ARM", True), ("Request-ARM", True),
+    ("CAN1-Lambda-Edge-Request-ARM", False), ("eu-west-1-Request-ARM", False), ("CAN1-Request-ARM-Edge", False),
+])
+def test_a_usage_type_is_the_name_behind_one_regions_prefix(usage_type, found):
+    assert in_region(usage_type, "Request-ARM", "ca-central-1") is found
+
+
+def test_every_item_of_the_real_table_with_usage_types_can_be_looked_up_in_a_new_region():
+    """The region-free name of each item finds the usage types the table has for it in each of its regions."""
+    for key, item in read_table(TABLE)["items"].items():
+        usage_types = {region: figure["usageType"] for region, figure in item["regions"].items()}
+        if set(usage_types.values()) == {None}:
+            continue  # nothing to look for: `make prices` says so and leaves it
+        name = region_free_name(item)
+        assert name and all(in_region(usage_type, name, region) for region, usage_type in usage_types.items()), key
 
 
 def test_dry_run_writes_nothing(pricing, tmp_path, capsys):

@@ -320,6 +320,49 @@ def test_a_bad_argument_exits_2(argv, capsys):
     assert argv[0] in capsys.readouterr().err
 
 
+def test_a_port_that_is_not_a_number_is_one_line_and_exit_2():
+    """`make serve PORT=abc` runs `--port abc`: argparse alone said only "invalid parse value"."""
+    finished = subprocess.run([sys.executable, "-m", "commands.serve", "--port", "abc"], cwd=PROJECT_DIR,
+                              capture_output=True, text=True, timeout=WAIT_SECONDS)
+    assert finished.returncode == 2 and "Traceback" not in finished.stderr
+    assert "argument --port: must be a port number, 1..65535 (or 0: any free one), not 'abc'" in finished.stderr
+
+
+# --- a machine that lacks something ---------------------------------------------------------------------------------
+
+def test_without_docker_serve_says_so_and_exits_2(machine_without_docker, capsys):
+    assert main(["--port", "0"]) == 2
+    assert "error: Docker runs the function here: no docker client on PATH (apt-get install docker.io)" in \
+        capsys.readouterr().err
+
+
+def test_without_debootstrap_serve_names_it_and_how_to_install_it_not_the_port(machine_without_debootstrap, capsys):
+    assert main(["--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "error: debootstrap is not installed (not on PATH)" in err
+    assert "Install it as root: apt-get install debootstrap" in err and "--pinned-bases" in err
+    assert "cannot serve" not in err
+
+
+def test_a_failing_debootstrap_is_shown_in_its_own_words(machine_without_debootstrap, capsys):
+    refusing = machine_without_debootstrap / "debootstrap"
+    refusing.write_text("#!/bin/sh\necho 'E: debootstrap can only run as root' >&2\nexit 1\n")
+    refusing.chmod(0o755)
+    assert main(["--port", "0"]) == 1
+    assert "debootstrap --variant=minbase --include=python3,python3-pip failed:\nE: debootstrap can only run as root" \
+        in capsys.readouterr().err
+
+
+def test_a_port_in_use_is_still_named(docker_engine, capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert f"error: cannot serve on 127.0.0.1:{port}: " in err and "Address already in use" in err
+
+
 # --- the command itself, as `make serve` runs it --------------------------------------------------------------------
 
 def _containers_of(image: str) -> set[str]:

@@ -7,6 +7,7 @@ import os
 import socket
 import ssl
 import stat
+import subprocess
 import sys
 
 import pytest
@@ -15,6 +16,7 @@ from botocore.credentials import Credentials
 
 from commands import validate
 from commands.validate import Call, Sample, measure, server_timing
+from tests.conftest import PROJECT_DIR
 from tests.commands.fake_function_url import Answer, FakeFunctionUrl, sha256_hex
 
 KEYS = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
@@ -213,6 +215,38 @@ def test_argument_errors_exit_2(args):
     with pytest.raises(SystemExit) as exited:
         validate.main(args)
     assert exited.value.code == 2
+
+
+def validate_command(*args: str) -> subprocess.CompletedProcess:
+    """`python -m commands.validate`, as `make validate` runs it."""
+    return subprocess.run([sys.executable, "-m", "commands.validate", *args], cwd=PROJECT_DIR, capture_output=True,
+                          text=True, timeout=60)
+
+
+@pytest.mark.parametrize("option, value, allowed", [
+    ("--requests", "abc", "a whole number, 1 or more"),
+    ("--request-timeout", "inf", "a positive finite number"),
+    ("--ramp", "nan", "a finite number, 0 or more"),
+])
+def test_a_bad_number_is_named_with_what_it_must_be(option, value, allowed):
+    finished = validate_command("--url", "http://127.0.0.1:9/", option, value)
+    assert finished.returncode == 2 and "Traceback" not in finished.stderr
+    assert f"argument {option}: must be {allowed}, not '{value}'" in finished.stderr
+
+
+def test_a_json_file_in_a_missing_folder_is_refused_before_the_run(tmp_path):
+    target = tmp_path / "missing" / "report.json"
+    with FakeFunctionUrl() as server:
+        finished = validate_command("--url", server.url, "--requests", "3", "--json", str(target))
+    assert finished.returncode == 2 and "Traceback" not in finished.stderr
+    assert f"argument --json: cannot write {target}: the folder {target.parent} does not exist" in finished.stderr
+    assert server.received == []  # refused before the first request, not after the run
+
+
+def test_without_docker_a_local_run_says_so_and_exits_2(machine_without_docker, capsys, tmp_path):
+    code, report, err = run(capsys, tmp_path, "--local", "--requests", "1")
+    assert code == 2 and report == {}
+    assert "error: Docker runs the function here: no docker client on PATH (apt-get install docker.io)" in err
 
 
 # --- targets that cannot answer -----------------------------------------------------------------------------------

@@ -31,3 +31,10 @@ def test_a_missed_threshold_fails_the_local_run(capsys, tmp_path):
     code, report, table = _validate_local(capsys, tmp_path, "--max-cold-start-rate", "0", "--stack", "prod")
     assert code == 1 and not report["passed"]
     assert "FAIL  cold-start rate" in table and "(local image, stack prod)" in report["target"]
+
+
+def test_without_debootstrap_a_local_run_names_it_and_how_to_install_it(machine_without_debootstrap, capsys):
+    assert validate.main(["--local", "--requests", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "error: debootstrap is not installed (not on PATH)" in err
+    assert "Install it as root: apt-get install debootstrap" in err and "--pinned-bases" in err

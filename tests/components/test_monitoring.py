@@ -27,12 +27,14 @@ PROD_ALARMS = {
     "spillover-rate": (["AWS/Lambda/ProvisionedConcurrencySpilloverInvocations[Sum]", "AWS/Lambda/Invocations[Sum]"],
                        True, 300, 10, "GreaterThanThreshold"),
 }
-# No reservation and no provisioned concurrency in dev: neither alarm would mean anything.
-DEV_ALARMS = {key: value for key, value in PROD_ALARMS.items() if key not in ("concurrency", "spillover-rate")} | {
+# No provisioned concurrency in dev: no spillover to alarm on.
+DEV_ALARMS = {key: value for key, value in PROD_ALARMS.items() if key != "spillover-rate"} | {
     "cold-start-rate": (PROD_ALARMS["cold-start-rate"][0], True, 300, 50, "GreaterThanThreshold"),
     "error-rate": (PROD_ALARMS["error-rate"][0], True, 300, 5, "GreaterThanThreshold"),
     "duration": (["AWS/Lambda/Duration[p95]"], True, 60, 24000, "GreaterThanThreshold"),  # 80% of 30 s
     "url-5xx-rate": (PROD_ALARMS["url-5xx-rate"][0], True, 300, 5, "GreaterThanThreshold"),
+    # The ceiling under dev's public URL: 80% of 10.
+    "concurrency": (PROD_ALARMS["concurrency"][0], False, 60, 8, "GreaterThanOrEqualToThreshold"),
 }
 
 

@@ -201,3 +201,51 @@ def test_a_bad_usage_setting_stops_the_preview_before_anything_is_priced(tmp_pat
     code, plan = preview(tmp_path, "--stack", "dev", "-c", "usagePipelineRunsPerMonth=-3")
     assert code == EXIT_ERROR and plan == {}
     assert "lambdakit:usagePipelineRunsPerMonth = -3: must be 0..100000" in capsys.readouterr().err
+
+
+# A wrong argument is one argparse line and exit 2, found before anything runs (issue 22): as a user runs it.
+
+def preview_command(*args: str) -> subprocess.CompletedProcess:
+    """`python -m offline preview`, as `make preview` runs it."""
+    return subprocess.run([sys.executable, "-m", "offline", "preview", *args], cwd=PROJECT_DIR, capture_output=True,
+                          text=True, timeout=120)
+
+
+def assert_refused_before_the_run(finished: subprocess.CompletedProcess, message: str) -> None:
+    assert finished.returncode == EXIT_ERROR, finished.stderr
+    assert "Traceback" not in finished.stderr
+    assert message in finished.stderr
+    assert finished.stdout == ""  # no plan: the program never ran
+
+
+@pytest.mark.parametrize("content, problem", [
+    (None, "cannot read {path}: No such file or directory"),
+    ('{"lambda-architecture": mandatory}', "{path} is not JSON: Expecting value: line 1 column 25"),
+    ('["lambda-architecture"]', "{path} must hold a JSON object"),
+], ids=["missing", "not JSON", "not an object"])
+def test_a_policy_pack_config_that_cannot_be_used_is_named_with_its_problem(tmp_path, content, problem):
+    path = tmp_path / "policy-config.json"
+    if content is not None:
+        path.write_text(content)
+    assert_refused_before_the_run(preview_command("--policy-pack-config", str(path)),
+                                  f"argument --policy-pack-config: {problem.format(path=path)}")
+
+
+@pytest.mark.parametrize("size_mb", ["nan", "-5", "0", "inf", "57MB"])
+def test_an_image_size_must_be_a_positive_finite_number(size_mb):
+    assert_refused_before_the_run(preview_command("--image-size-mb", size_mb),
+                                  f"argument --image-size-mb: must be a positive finite number, not '{size_mb}'")
+
+
+def test_a_json_file_in_a_missing_folder_is_refused_before_the_run(tmp_path):
+    target = tmp_path / "missing" / "plan.json"
+    assert_refused_before_the_run(preview_command("--json", str(target)),
+                                  f"argument --json: cannot write {target}: the folder {target.parent} does not exist")
+
+
+@pytest.mark.parametrize("folder, problem", [("missing", "is not a folder"),
+                                             ("empty", "is not a policy pack: it has no PulumiPolicy.yaml")])
+def test_a_policy_pack_folder_must_be_a_pack(tmp_path, folder, problem):
+    (tmp_path / "empty").mkdir()
+    assert_refused_before_the_run(preview_command("--policy-pack", str(tmp_path / folder)),
+                                  f"argument --policy-pack: {tmp_path / folder} {problem}")

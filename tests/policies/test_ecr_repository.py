@@ -34,6 +34,13 @@ def test_an_unscanned_or_unconfigured_repository_is_refused(pack):
         assert finding.urn.endswith("::api") and "does not scan images on push" in finding.message
 
 
+def test_the_message_fits_a_stack_with_no_function(pack):
+    [message] = gaps(pack, (REPOSITORY, "api", UNSCANNED))  # the stack holds the repository only
+    assert message.endswith("repository 'api': it does not scan images on push, and no registry-wide scan covers "
+                            "it, so no scan vouches for the images pushed to it.")
+    assert "Lambda" not in message
+
+
 def test_a_registry_wide_scan_managed_elsewhere_covers_matching_repositories_only(pack):
     with pack.configured('{"ecr-scan-on-push": {"registryScanFilters": ["lambdakit-*"]}}'):
         assert gaps(pack, (REPOSITORY, "api", UNSCANNED)) == []

@@ -139,7 +139,7 @@ def test_kms_star_for_another_account_is_refused_when_the_caller_is_known(aws_pa
     for resource_type in ("aws:kms/key:Key", "aws:kms/keyPolicy:KeyPolicy"):
         message = only_finding(aws_pack.analyze(resource_type, {"policy": key_policy(OTHER_ROOT)}))
         assert message.endswith("'subject' policy: action 'kms:*' is a wildcard; name the actions needed; "
-                                "in a key policy only the account's own root may have kms:*.")
+                                "in a key policy only the account's own root may have kms:* or another kms wildcard.")
 
 
 def test_without_credentials_any_single_account_root_may_have_kms_star(pack):
@@ -154,11 +154,30 @@ def test_without_credentials_any_single_account_root_may_have_kms_star(pack):
     ({"AWS": ["arn:aws:iam::123456789012:root", "arn:aws:iam::210987654321:root"]}, "kms:*"),  # two accounts
     ({"AWS": "arn:aws:iam::123456789012:role/admin"}, "kms:*"),  # a role, not the root
     ({"AWS": "arn:aws:iam::123456789012:root", "Service": "logs.amazonaws.com"}, "kms:*"),
-    (OWN_ROOT, "kms:Re*"),  # only kms:* itself is the default
+    (OWN_ROOT, "*"),  # not a kms action: the exemption is for what kms:* grants
 ])
 def test_other_wildcards_in_key_policies_are_refused(pack, principal, action):
     message = only_finding(pack.analyze("aws:kms/key:Key", {"policy": key_policy(principal, action)}))
     assert f"action {action!r} is a wildcard" in message
+
+
+# The key administrators' and users' statement of the default key policy the console writes, whose principal may
+# be the account's root: each pattern grants part of what kms:* grants.
+CONSOLE_KMS_PATTERNS = ["kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
+                        "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*", "KMS:Tag*"]
+
+
+def test_kms_patterns_for_the_own_root_are_exempt_as_kms_star_is(aws_pack):
+    for resource_type in ("aws:kms/key:Key", "aws:kms/keyPolicy:KeyPolicy"):
+        assert aws_pack.analyze(resource_type, {"policy": key_policy(OWN_ROOT, CONSOLE_KMS_PATTERNS)}) == []
+
+
+def test_kms_patterns_for_another_account_are_refused_with_the_reason(aws_pack):
+    findings = aws_pack.analyze("aws:kms/key:Key", {"policy": key_policy(OTHER_ROOT, CONSOLE_KMS_PATTERNS)})
+    assert len(findings) == len(CONSOLE_KMS_PATTERNS)
+    assert all(f.message.endswith("in a key policy only the account's own root may have kms:* or another kms "
+                                  "wildcard.") for f in findings)
 
 
 def test_kms_star_for_the_own_root_is_exempt_only_in_key_policies(aws_pack):

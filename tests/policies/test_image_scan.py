@@ -1,11 +1,16 @@
 """lambda-image-scan-findings through the pack's own process, asking a local moto server's ECR for the
 findings, as the pack asks ECR during `pulumi up` once the image's digest is known."""
 
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 
+from tests.conftest import MOTO_KEYS
 from tests.ecr_answers import (REGISTRY, basic, basic_finding, enhanced, enhanced_finding, for_image, push,
                                set_scan_result)
-from tests.policies.conftest import SCAN_POLICIES, by_policy, foreign_function
+from tests.policies.conftest import SCAN_POLICIES, aws_environment, by_policy, foreign_function, start_pack
 
 FUNCTION = "aws:lambda/function:Function"
 CRITICAL = basic_finding("CVE-2024-45490", "CRITICAL")
@@ -91,9 +96,80 @@ def test_unreadable_findings_never_block_when_so_configured(aws_pack, moto_ecr):
 
 
 def test_without_credentials_the_findings_are_said_to_be_unreadable(pack):
-    [finding] = scan_findings(pack, f"{REGISTRY}/api@sha256:{'d' * 64}")
+    image = f"{REGISTRY}/api@sha256:{'d' * 64}"
+    [finding] = scan_findings(pack, image)
     assert finding.policy == "lambda-image-scan-findings-unread"
-    assert "ECR could not be asked for the findings" in finding.message
+    assert finding.message.endswith(
+        f"ECR could not be asked for the findings of {image}: no usable AWS credentials were found (Unable to locate "
+        "credentials). Run the update with AWS credentials allowed ecr:DescribeImageScanFindings on repository 'api'.")
+
+
+def test_production_blocked_without_credentials_is_told_why_and_what_to_do(pack):
+    with pack.configured(stack_tags={"environment": "production"}):
+        [blocked] = by_policy(scan_findings(pack, f"{REGISTRY}/api@sha256:{'e' * 64}"), "lambda-image-scan-findings")
+    assert "no usable AWS credentials were found (Unable to locate credentials)" in blocked.message
+    assert blocked.message.endswith("Run the update with AWS credentials allowed ecr:DescribeImageScanFindings on "
+                                    "repository 'api'.")
+    assert "Wait for ECR's scan" not in blocked.message  # no scan can help when ECR cannot be asked
+
+
+# ECR's answers that say the findings cannot be read, by the repository asked about: a refusal as ECR's JSON
+# protocol sends it, or a connection closed with no answer at all.
+REFUSALS = {"denied": ("AccessDeniedException", "User: arn:aws:iam::123456789012:user/dev is not authorized to "
+                                                "perform: ecr:DescribeImageScanFindings"),
+            "refused": ("UnrecognizedClientException", "The security token included in the request is invalid.")}
+
+
+class _RefusingEcr(BaseHTTPRequestHandler):
+    def do_POST(self):
+        repository = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["repositoryName"]
+        if repository not in REFUSALS:
+            self.close_connection = True  # as a dropped connection or a proxy that gives up: no answer
+            return
+        code, message = REFUSALS[repository]
+        body = json.dumps({"__type": code, "message": message}).encode()
+        self.send_response(400)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def refused_pack(tmp_path_factory):
+    """The pack with fake keys for an ECR on loopback that refuses every question or never answers."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _RefusingEcr)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+    with start_pack(aws_environment(tmp_path_factory.mktemp("aws"), AWS_ENDPOINT_URL=endpoint, **MOTO_KEYS)) as pack:
+        yield pack
+    server.shutdown()
+
+
+@pytest.mark.parametrize("repository, why, remedy", [
+    ("denied", "access denied (AccessDeniedException: User: arn:aws:iam::123456789012:user/dev is not authorized",
+     "Allow the update's credentials ecr:DescribeImageScanFindings on repository 'denied' (and inspector2:ListFindings "
+     "under enhanced scanning), then run the update again."),
+    ("refused", "AWS refused the credentials (UnrecognizedClientException: The security token included in the "
+                "request is invalid.)", "Renew the credentials (e.g. `aws sso login`) and run the update again."),
+    ("unanswered", "its endpoint could not be reached (",
+     "Check the network path to ECR in eu-west-1 (proxy, firewall, VPC endpoint) and run the update again."),
+])
+def test_why_ecr_could_not_be_asked_is_said_with_what_to_do(refused_pack, repository, why, remedy):
+    image = f"{REGISTRY}/{repository}@sha256:{'f' * 64}"
+    [finding] = scan_findings(refused_pack, image)
+    assert f"ECR could not be asked for the findings of {image}: {why}" in finding.message
+    assert finding.message.endswith(remedy)
+
+
+def test_a_profile_that_does_not_exist_is_reported_not_a_crash(tmp_path):
+    with start_pack(aws_environment(tmp_path, AWS_PROFILE="newcomer")) as pack:
+        [finding] = scan_findings(pack, f"{REGISTRY}/api@sha256:{'a' * 64}")
+    assert finding.policy == "lambda-image-scan-findings-unread"
+    assert "no usable AWS credentials were found (The config profile (newcomer) could not be found)" in finding.message
 
 
 def test_a_zip_function_has_no_image_to_judge(pack):

@@ -13,20 +13,23 @@ COULD_NOT_JUDGE = {"lambda-image-size-unmeasured", "lambda-image-scan-findings-u
 REMEDIATION_ONLY = {"ecr-scan-on-push-fix"}
 # Settings no default can fit: a budget is each stack's own.
 NO_DEFAULT = {"stack-monthly-budget": {"maxMonthlyUsd"}}
+# Nothing to tune: any reservation keeps a public URL's callers off the account's shared concurrency.
+NOTHING_TO_SET = {"function-url-public-needs-reservation"}
 
 
 def test_every_policy_is_described_with_its_level_severity_and_config_schema(pack):
     policies = {p.name: p for p in pack.info.policies}
     assert PROMISED | COULD_NOT_JUDGE | REMEDIATION_ONLY <= set(policies)
-    assert len(policies) == 16
+    assert len(policies) == 17
     advisory = COULD_NOT_JUDGE | REMEDIATION_ONLY
     for policy in policies.values():
         assert policy.description and policy.severity, policy.name
         assert LEVELS[policy.enforcementLevel] == ("advisory" if policy.name in advisory else "mandatory"), policy.name
         without_default = {key for key, spec in policy.configSchema.properties.items() if "default" not in spec}
         assert without_default == NO_DEFAULT.get(policy.name, set()), policy.name
-        # Every policy but the could-not-judge ones has settings; those have only their level.
-        assert bool(policy.configSchema.properties) == (policy.name not in COULD_NOT_JUDGE), policy.name
+        # Every policy but these has settings; these have only their level.
+        has_settings = policy.name not in COULD_NOT_JUDGE | NOTHING_TO_SET
+        assert bool(policy.configSchema.properties) == has_settings, policy.name
 
 
 def test_schema_defaults_reach_the_policies(pack):

@@ -47,11 +47,11 @@ TEST_PRICES = {
     "codebuild.ARM_CONTAINER.BUILD_GENERAL1_SMALL": ("minutes", 0.004, None),
     "codebuild.LINUX_CONTAINER.BUILD_GENERAL1_SMALL": ("minutes", 0.005, None),
 }
+AS_OF = "2030-01-31"
 TABLE = {
-    "asOf": "2030-01-31",
     "freeTier": {"lambda-requests": {"quantity": 1_000_000}, "lambda-gb-seconds": {"quantity": 400_000}},
     "items": {key: {"offerCode": "Test", "unit": unit, **({"freeTier": free} if free else {}),
-                    "regions": {REGION: {"usageType": key, "usd": usd, "seen": "made for the tests"}}}
+                    "regions": {REGION: {"usageType": key, "usd": usd, "seen": "made for the tests", "asOf": AS_OF}}}
               for key, (unit, usd, free) in TEST_PRICES.items()},
 }
 PRICES = price_list.load_prices(REGION, TABLE)
@@ -636,11 +636,41 @@ def test_without_usage_what_depends_on_it_is_unknown():
     assert result.total == approx(1.00)
 
 
-def test_region_the_table_does_not_cover_prices_as_unknown():
-    result = priced([kms_key(), resource(ROLE, "api", {})], prices=price_list.load_prices("ap-southeast-7", TABLE))
+def test_region_the_table_does_not_cover_prices_as_unknown_and_says_the_table_lacks_it():
+    """Issue 22: a region missing from the table was "partial: N items not known until the update", total 0.00."""
+    result = priced([kms_key(), resource(ROLE, "api", {}), function("gate", tags={})],
+                    prices=price_list.load_prices("ap-southeast-7", TABLE))
     item = line(result, KMS_KEY, "key")
-    assert item.usd is None and "run `make prices`" in item.basis and "ap-southeast-7" in item.basis
+    assert item.usd is None and item.basis == "unknown: prices.json has no prices for ap-southeast-7"
+    assert item.no_price and result.prices_as_of is None
     assert line(result, ROLE, "api").charges == ()
+    assert line(result, FUNCTION, "gate").usd == 0  # nothing calls it: known without a price
+    assert result.partial_note == "partial: 1 item with no price for ap-southeast-7 in prices.json"
+    assert result.total == 0 and result.known_total is None  # 0.00 would pass for a figure
+
+
+def test_a_price_missing_from_a_covered_region_names_the_price():
+    table = {**TABLE, "items": {key: item for key, item in TABLE["items"].items() if key != "kms.key"}}
+    result = priced([kms_key(), secret()], prices=price_list.load_prices(REGION, table))
+    assert line(result, KMS_KEY, "key").basis == f"unknown: prices.json has no kms.key for {REGION}"
+    assert result.partial_note == f"partial: 1 item with no price for {REGION} in prices.json"
+    assert result.known_total == approx(0.40)  # the secret: a partial total that says something
+
+
+def test_unknowns_of_both_kinds_are_counted_apart():
+    result = priced([kms_key(), resource(KMS_KEY, "later", {"enableKeyRotation": UNKNOWN})],
+                    prices=price_list.load_prices("ap-southeast-7", TABLE))
+    assert line(result, KMS_KEY, "later").basis == "unknown: enableKeyRotation of later is not known until the update"
+    assert result.partial_note == ("partial: 1 item with no price for ap-southeast-7 in prices.json, "
+                                   "1 item not known until the update")
+
+
+def test_prices_are_dated_by_their_figures_oldest_to_newest():
+    """Figures are read one by one (issue 22): the estimate says how old the ones of its region are."""
+    items = {key: {**item, "regions": {REGION: {**item["regions"][REGION], "asOf": "2030-03-01"}}}
+             if key.startswith("lambda.") else item for key, item in TABLE["items"].items()}
+    assert price_list.load_prices(REGION, {**TABLE, "items": items}).as_of == f"{AS_OF} to 2030-03-01"
+    assert PRICES.as_of == AS_OF
 
 
 # 13. Reading the estimate.
