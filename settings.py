@@ -111,12 +111,12 @@ class StackSettings(BaseModel):
     @field_validator("environment", mode="before")
     @classmethod
     def _environment_pairs(cls, value: Any) -> Any:
-        return parse_environment(value) if isinstance(value, list) else value
+        return parse_environment(_listed(value, "NAME=value"))
 
     @field_validator("extra_tags", mode="before")
     @classmethod
     def _tag_pairs(cls, value: Any) -> Any:
-        return parse_tags(value) if isinstance(value, list) else value
+        return parse_tags(_listed(value, "KEY=value"))
 
     @field_validator("provisioned_concurrency")
     @classmethod
@@ -304,9 +304,18 @@ def _raw_value(config: pulumi.Config, key: str, as_text: bool) -> Any:
         return raw  # left to validation, which names what was expected
 
 
-def _describe(error: dict) -> str:
+def _listed(value: Any, entry: str) -> list:
+    """A setting written as a list of entries; one entry alone (`-c environment=FOO=bar`) is told how to write it."""
+    if not isinstance(value, list):
+        raise ValueError(f"must be a list of {entry} entries, as YAML or JSON: [\"{entry}\"]")
+    return value
+
+
+def _describe(error: dict, given: Any) -> str:
     if error["type"] == "value_error":
         return str(error["ctx"]["error"])
+    if error["type"] == "missing" and given == "null":
+        return "has no value: give one, or delete the line to take Pulumi.yaml's default"
     if error["type"] == "missing":
         return "is not set (Pulumi.yaml declares its default; is this the project's folder?)"
     if error["type"].startswith("int_"):
@@ -343,7 +352,7 @@ def _read_settings(config: pulumi.Config, project: str, stack: str) -> StackSett
     except ValidationError as invalid:
         for error in invalid.errors():
             key = to_camel(str(error["loc"][0]))
-            problems.append(f"{config.name}:{key} = {json.dumps(raw.get(key))}: {_describe(error)}")
+            problems.append(f"{config.name}:{key} = {json.dumps(raw.get(key))}: {_describe(error, config.get(key))}")
     if problems:
         raise SettingsError("invalid stack settings:\n  " + "\n  ".join(problems))
     return settings

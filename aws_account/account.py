@@ -18,12 +18,14 @@ those calls holds the account's lock from start to end: one step is atomic, as o
 """
 
 import copy
+import functools
 import itertools
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional, Protocol
 
+import botocore.loaders
 import pulumi
 
 from aws_account.codedeploy import SimulatedCodeDeploy
@@ -40,6 +42,14 @@ from aws_account.refusals import AwsRefusal, known
 from aws_account.storage import SimulatedStorage
 
 ACCOUNT_ID = "123456789012"
+
+
+@functools.cache
+def known_regions() -> frozenset[str]:
+    """Every Region botocore's endpoint data names, in every partition: what the AWS provider's Configure accepts
+    (it refuses any other name unless told to skip the check)."""
+    endpoints = botocore.loaders.Loader().load_data("endpoints")
+    return frozenset(region for partition in endpoints["partitions"] for region in partition["regions"])
 
 
 def partition_of(region: str) -> str:
@@ -79,6 +89,8 @@ class SimulatedCloud(SimulatedEcr, SimulatedIam, SimulatedLogs, SimulatedLambda,
 
     def __init__(self, region: str = "eu-west-1", image_size_bytes: Optional[int] = None,
                  account_concurrency: int = 1000):
+        if region not in known_regions():
+            raise AwsRefusal(f"invalid AWS Region: {region!r} (aws:region must name a Region, e.g. eu-west-1)")
         self.region, self.partition = region, partition_of(region)
         self.account_id = ACCOUNT_ID
         self.deployer_arn = f"arn:{self.partition}:iam::{ACCOUNT_ID}:user/deployer"  # who runs `pulumi up`

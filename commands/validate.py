@@ -376,12 +376,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--body", default="{}", help="the JSON body of POST, PUT and PATCH calls (default {})")
     parser.add_argument("--time-limit", type=non_negative, default=300.0, metavar="SECONDS",
                         help="stop sending after this long and judge what was measured (default 300)")
-    parser.add_argument("--request-timeout", type=positive, default=30.0, metavar="SECONDS")
-    parser.add_argument("--min-success-rate", type=percent, default=MIN_SUCCESS_PERCENT, metavar="PERCENT")
-    parser.add_argument("--max-average-ms", type=non_negative, default=MAX_AVERAGE_MS, metavar="MS")
-    parser.add_argument("--max-p95-ms", type=non_negative, default=MAX_P95_MS, metavar="MS")
-    parser.add_argument("--max-cold-start-rate", type=percent, default=MAX_COLD_START_PERCENT, metavar="PERCENT")
-    parser.add_argument("--max-init-ms", type=non_negative, default=MAX_INIT_MS, metavar="MS")
+    parser.add_argument("--request-timeout", type=positive, default=30.0, metavar="SECONDS",
+                        help="give up on one request after this long; it counts as failed (default 30)")
+    parser.add_argument("--min-success-rate", type=percent, default=MIN_SUCCESS_PERCENT, metavar="PERCENT",
+                        help=f"fail below this share of 2xx answers (default {MIN_SUCCESS_PERCENT:g})")
+    parser.add_argument("--max-average-ms", type=non_negative, default=MAX_AVERAGE_MS, metavar="MS",
+                        help=f"fail above this average latency (default {MAX_AVERAGE_MS:g})")
+    parser.add_argument("--max-p95-ms", type=non_negative, default=MAX_P95_MS, metavar="MS",
+                        help=f"fail above this 95th percentile latency (default {MAX_P95_MS:g})")
+    parser.add_argument("--max-cold-start-rate", type=percent, default=MAX_COLD_START_PERCENT, metavar="PERCENT",
+                        help=f"fail above this share of answers that waited for a cold start "
+                             f"(default {MAX_COLD_START_PERCENT:g})")
+    parser.add_argument("--max-init-ms", type=non_negative, default=MAX_INIT_MS, metavar="MS",
+                        help=f"fail when an environment's init took longer (default {MAX_INIT_MS:g})")
     parser.add_argument("--json", type=_json_destination, metavar="PATH",
                         help="also write the figures and verdicts as JSON ('-': stdout)")
     parser.add_argument("--pinned-bases", action="store_true", help="with --local: build on the Dockerfile's pinned "

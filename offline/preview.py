@@ -176,7 +176,7 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
                         help="size ECR reports for the pushed image; without it the image counts as not yet "
                              "pushed, as in a first preview, and rules needing its digest or size cannot run")
     parser.add_argument("--json", type=writable_file, metavar="FILE",
-                        help="also write the plan and the findings as JSON")
+                        help="also write the plan, the findings and the cost estimate as JSON")
     return parser.parse_args(argv)
 
 

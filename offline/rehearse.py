@@ -11,7 +11,8 @@ from typing import Optional
 
 import pulumi
 
-from offline.rehearsal.scenarios import SCENARIOS, play
+from aws_account.refusals import AwsRefusal
+from offline.rehearsal.scenarios import SCENARIOS, check_rehearsable, play
 from offline.stack_config import StackConfigError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -30,6 +31,11 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
     names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
+    try:
+        check_rehearsable(PROJECT_DIR, args.stack)
+    except (StackConfigError, pulumi.RunError, ValueError, AwsRefusal) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERROR
     failed = []
     for name in names:
         scenario = SCENARIOS[name]

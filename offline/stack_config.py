@@ -46,10 +46,21 @@ def load_stack_config(project_dir: Path, stack: str) -> StackConfig:
         for key, declared in (project_file.get("config") or {}).items()
         if isinstance(declared, dict) and "default" in declared
     }
-    stack_file = yaml.safe_load(stack_path.read_text()) or {}
-    values.update({_namespaced(project, key): _as_text(value)
-                   for key, value in (stack_file.get("config") or {}).items()})
+    values.update({_namespaced(project, key): _as_text(value) for key, value in _stack_settings(stack_path).items()})
     return StackConfig(project=project, stack=stack, values=values)
+
+
+def _stack_settings(stack_path: Path) -> dict:
+    """The `config:` mapping of a stack file; a file that is not YAML, or whose config is not a mapping, is named
+    with what is wrong, as the Pulumi CLI refuses it."""
+    try:
+        stack_file = yaml.safe_load(stack_path.read_text()) or {}
+    except yaml.YAMLError as broken:
+        raise StackConfigError(f"{stack_path.name} is not valid YAML: {' '.join(str(broken).split())}") from None
+    config = stack_file.get("config") if isinstance(stack_file, dict) else None
+    if not isinstance(stack_file, dict) or not isinstance(config or {}, dict):
+        raise StackConfigError(f"{stack_path.name} must hold a mapping `config:` of KEY: value settings")
+    return config or {}
 
 
 def read_settings(project_dir: Path, stack: str) -> tuple[StackSettings, str]:

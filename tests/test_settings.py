@@ -104,6 +104,10 @@ INVALID_SETTINGS = [
     ({"usageFreeTier": "yes"}, 'lambdakit:usageFreeTier = "yes": must be true or false'),
     ({"budgetMonthlyUsd": -10}, "lambdakit:budgetMonthlyUsd = -10: must be 0..1000000000 USD (0 for no budget)"),
     ({"budgetForecastPercent": 0}, "lambdakit:budgetForecastPercent = 0: must be 1..1000 % of the budget"),
+    ({"environment": "FOO=bar"},
+     'lambdakit:environment = "FOO=bar": must be a list of NAME=value entries, as YAML or JSON: ["NAME=value"]'),
+    ({"memoryMb": None}, "lambdakit:memoryMb = null: has no value: give one, or delete the line to take Pulumi.yaml's "
+                         "default"),
     ({"environment": ["no-equals-sign"]},
      "lambdakit:environment = [\"no-equals-sign\"]: entry 'no-equals-sign' must be NAME=value "
      "with NAME made of letters, digits and _"),

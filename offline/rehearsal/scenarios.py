@@ -170,6 +170,14 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
+def check_rehearsable(project_dir: Path, stack: str) -> None:
+    """Raises (a setting's error, or ValueError) unless the stack's settings are valid and give it a pipeline."""
+    settings, region = read_settings(project_dir, stack)
+    SimulatedCloud(region=region)  # the provider refuses a Region it does not know
+    if not settings.has_pipeline:
+        raise ValueError(f"the stack {stack} has no pipeline (lambdakit:pipelineRepository is empty)")
+
+
 def play(project_dir: Path, stack: str, scenario: Scenario, work_dir: Optional[Path] = None) -> Played:
     """The stack's first `up` from a laptop, then one pushed commit through the pipeline (and the execution its
     cancellation starts, if one does)."""
@@ -182,9 +190,8 @@ def play(project_dir: Path, stack: str, scenario: Scenario, work_dir: Optional[P
         timeline = Timeline()
         timeline.event("Setup", "deployer", "the stack's first `pulumi up`, from a laptop")
         checkout = check_out(project_dir, stack, scenario.commit, 1, Path(into))
+        check_rehearsable(checkout, stack)
         settings, _ = read_settings(checkout, stack)
-        if not settings.has_pipeline:
-            raise ValueError(f"the stack {stack} has no pipeline (lambdakit:pipelineRepository is empty)")
         traffic = Traffic(max(1, round(settings.usage_requests_per_month / MINUTES_PER_MONTH)),
                           scenario.failure_percent, settings.usage_average_duration_ms)
         executions: list[Execution] = []

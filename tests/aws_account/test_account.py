@@ -3,6 +3,7 @@ asks for it fails its tests here rather than its first real `pulumi up`: names, 
 
 import pytest
 
+from aws_account.account import SimulatedCloud
 from aws_account.refusals import AwsRefusal
 from tests.aws_account.steps import register
 
@@ -29,3 +30,14 @@ def test_names_aws_refuses(cloud, typ, name):
 ])
 def test_names_aws_accepts(cloud, typ, name):
     assert register(cloud, typ, name, {"name": name, "functionName": "fn", "packageType": "Image"})["name"] == name
+
+
+@pytest.mark.parametrize("region", ["", "mars-1", "eu-west"])
+def test_a_region_aws_does_not_have_is_refused_as_the_provider_refuses_it(region):
+    with pytest.raises(AwsRefusal, match=f"invalid AWS Region: '{region}'"):
+        SimulatedCloud(region=region)
+
+
+@pytest.mark.parametrize("region", ["eu-west-1", "ca-central-1", "cn-north-1", "us-gov-west-1"])
+def test_the_regions_of_every_partition_are_known(region):
+    assert SimulatedCloud(region=region).region == region

@@ -171,7 +171,8 @@ def test_the_timeline_says_when_who_what_and_by_what(played, capsys):
 
 def test_a_stack_without_a_pipeline_or_an_unknown_scenario_is_a_usage_error(capsys):
     assert rehearse.main(["--stack", "dev"]) == rehearse.EXIT_ERROR
-    assert "has no pipeline" in capsys.readouterr().err
+    said = capsys.readouterr()
+    assert "has no pipeline" in said.err and said.out == ""  # told before any scenario starts
     with pytest.raises(SystemExit) as usage:
         rehearse.main(["--scenario", "nope"])
     assert usage.value.code == rehearse.EXIT_ERROR
@@ -182,3 +183,6 @@ def test_python_m_offline_without_a_command_is_a_usage_error():
                               timeout=60)
     assert finished.returncode == rehearse.EXIT_ERROR
     assert "usage: python -m offline {preview,rehearse}" in finished.stderr and "Traceback" not in finished.stderr
+    helped = subprocess.run([sys.executable, "-m", "offline", "--help"], cwd=PROJECT_DIR, capture_output=True,
+                            text=True, timeout=60)
+    assert helped.returncode == 0 and helped.stdout.startswith("usage: python -m offline")

@@ -1,5 +1,7 @@
 """Stack configuration as the CLI hands it to the program."""
 
+import shutil
+
 import pytest
 import yaml
 
@@ -26,3 +28,16 @@ def test_a_missing_stack_file_is_named(tmp_path):
     (tmp_path / "Pulumi.yaml").write_text("name: p\nruntime: python\n")
     with pytest.raises(StackConfigError, match="no stack file Pulumi.qa.yaml"):
         load_stack_config(tmp_path, "qa")
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("config:\n  lambdakit:memoryMb: [1024\n", "Pulumi.broken.yaml is not valid YAML: while parsing a flow sequence"),
+    ("config:\n  - a\n", "Pulumi.broken.yaml must hold a mapping `config:` of KEY: value settings"),
+    ("- just a list\n", "Pulumi.broken.yaml must hold a mapping `config:` of KEY: value settings"),
+])
+def test_a_broken_stack_file_is_named_with_what_is_wrong(tmp_path, text, problem):
+    shutil.copy(PROJECT_DIR / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    (tmp_path / "Pulumi.broken.yaml").write_text(text)
+    with pytest.raises(StackConfigError) as refused:
+        load_stack_config(tmp_path, "broken")
+    assert str(refused.value).startswith(problem)
