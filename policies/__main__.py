@@ -1,7 +1,8 @@
 """lambdakit's CrossGuard policy pack: `pulumi preview --policy-pack policies`."""
 
-from pulumi_policy import EnforcementLevel, PolicyPack
+from pulumi_policy import EnforcementLevel
 
+from guard import serve
 from rules.budget import stack_monthly_budget
 from rules.delivery import codebuild_arm64
 from rules.ecr_repository import ecr_scan_on_push, ecr_scan_on_push_fix
@@ -14,7 +15,7 @@ from rules.lambda_function import (lambda_architecture, lambda_image_by_digest, 
 from rules.monitoring import lambda_monitoring_coverage
 from rules.stack import lambda_managed_log_group
 
-PolicyPack(
+serve(
     name="lambdakit-guardrails",
     enforcement_level=EnforcementLevel.MANDATORY,
     policies=[

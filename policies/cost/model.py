@@ -6,10 +6,10 @@ price table (prices.json). A month is AWS's 730 hours. A resource whose price de
 yet is priced as unknown and the estimate is marked partial; the known part still adds up.
 """
 
-import json
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Optional
 
+from . import wire
 from .plan import CODEBUILD_PROJECT, FUNCTION, PIPELINE, Plan, Resource, Unpriced, known, pipeline_actions
 from .prices import NoPrice, PriceTable
 from .usage import Usage
@@ -66,6 +66,7 @@ class Charge:
     usd: Optional[float]  # None: depends on something not known yet (see basis)
     basis: str
     no_price: bool = False  # unknown because the price table lacks the price, not because the plan lacks a value
+    unreadable: bool = False  # unknown because a value the price depends on cannot mean what its property means
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,10 @@ class LineItem:
     @property
     def no_price(self) -> bool:
         return any(c.no_price for c in self.charges)
+
+    @property
+    def unreadable(self) -> bool:
+        return any(c.unreadable for c in self.charges)
 
     @property
     def label(self) -> str:
@@ -127,12 +132,19 @@ class Estimate:
         return None if self.partial and not self.total else self.total
 
     @property
+    def unreadable(self) -> list[LineItem]:
+        return [item for item in self.unknown if item.unreadable]
+
+    @property
     def partial_note(self) -> str:
         no_price = sum(1 for item in self.unknown if item.no_price)
-        not_yet = len(self.unknown) - no_price
+        unreadable = len(self.unreadable)
+        not_yet = len(self.unknown) - no_price - unreadable
         reasons = []
         if no_price:
             reasons.append(f"{_items(no_price)} with no price for {self.region} in prices.json")
+        if unreadable:
+            reasons.append(f"{_items(unreadable)} with a value the model cannot read")
         if not_yet:
             reasons.append(f"{_items(not_yet)} not known until the update")
         return "partial: " + ", ".join(reasons) if reasons else ""
@@ -204,7 +216,7 @@ class _Context:
 
 def _architecture(function: Resource) -> str:
     # Lambda runs a function that names no architecture on x86_64.
-    return (function.get("architectures") or ["x86_64"])[0]
+    return known((wire.texts(function.get("architectures"), f"architectures of {function.name}") or ["x86_64"])[0])
 
 
 def _memory_gb(function: Resource) -> float:
@@ -267,7 +279,7 @@ def _function(function: Resource, context: _Context) -> list[Charge]:
         charges.append(context.meter.charge(
             f"lambda.ephemeral-storage.{arch}", calls.per_month * calls.seconds_each * extra_gb,
             f"{storage_mb - LAMBDA_FREE_STORAGE_MB:.0f} MB of /tmp above {LAMBDA_FREE_STORAGE_MB} MB while running"))
-    if function.get("tracingConfig.mode") == "Active":
+    if function.text("tracingConfig.mode") == "Active":
         traced = _sampled_traces(calls.per_month)
         charges.append(context.meter.charge("xray.traces-recorded", traced,
                                             f"{traced:,.0f} traces recorded (X-Ray's default sampling, 1/s + 5%)"))
@@ -295,13 +307,17 @@ def _provisioned_concurrency(config: Resource, context: _Context) -> list[Charge
 def _kept_images(repository: Resource, context: _Context) -> int:
     """The most images the repository's lifecycle policy lets it keep."""
     lifecycle = context.plan.lifecycle_of(repository)
-    text = lifecycle.get("policy") if lifecycle else None
-    counts = [rule["selection"]["countNumber"] for rule in (json.loads(text)["rules"] if text else [])
-              if rule.get("selection", {}).get("countType") == "imageCountMoreThan"
-              and rule["selection"].get("tagStatus") == "any"]  # "tagged" rules leave other images unbounded
+    policy = wire.document(lifecycle.get("policy"), f"policy of {lifecycle.name}") if lifecycle else None
+    where = f"the lifecycle policy of {repository.name}"
+    selections = [wire.mapping(known(rule.get("selection")), f"a rule's selection in {where}") or {}
+                  for rule in wire.mappings(known((policy or {}).get("rules")), f"rules of {where}")]
+    counts = [count for selection in selections
+              if selection.get("countType") == "imageCountMoreThan"
+              and selection.get("tagStatus") == "any"  # "tagged" rules leave other images unbounded
+              and (count := wire.number(known(selection.get("countNumber")), f"a rule's countNumber in {where}"))]
     if not counts:
         raise Unpriced(f"no lifecycle rule bounds the images {repository.name} keeps")
-    return max(counts)
+    return int(max(counts))
 
 
 def _repository(repository: Resource, context: _Context) -> list[Charge]:
@@ -341,7 +357,7 @@ def _log_group(group: Resource, context: _Context) -> list[Charge]:
     if build_bytes:
         charges.append(context.meter.charge("logs.ingestion", build_bytes / GIB,
                                             f"{_data(build_bytes / GIB)} a month from {build_minutes:,.0f} build minutes"))
-    retention = group.get("retentionInDays")
+    retention = group.number("retentionInDays", 0)
     if not retention:
         raise Unpriced("it keeps logs forever, so its storage grows every month")
     stored_gb = (function_bytes + build_bytes) / GIB * retention / DAYS_PER_MONTH  # months of logs kept
@@ -357,9 +373,12 @@ def _metric_filter(metric_filter: Resource, context: _Context) -> list[Charge]:
 
 
 def _alarm(alarm: Resource, context: _Context) -> list[Charge]:
-    queries = alarm.get("metricQueries") or []
+    queries = alarm.mappings("metricQueries")
     metrics = 1 if alarm.get("metricName") else sum(1 for q in queries if q.get("metric"))
-    periods = [alarm.get("period")] + [known(known(known(q).get("metric") or {}).get("period")) for q in queries]
+    query_metrics = [wire.mapping(known(q.get("metric")), f"a metric query's metric of {alarm.name}") or {}
+                     for q in queries]
+    periods = [alarm.number("period", 0)] + [wire.number(known(m.get("period")), f"a metric's period of {alarm.name}")
+                                             for m in query_metrics]
     high_resolution = any(p and p < 60 for p in periods)
     key = "cloudwatch.alarm-high-resolution" if high_resolution else "cloudwatch.alarm"
     return [context.meter.charge(key, metrics, f"{metrics} metric{'s' * (metrics > 1)} "
@@ -373,7 +392,8 @@ def _dashboard(dashboard: Resource, context: _Context) -> list[Charge]:
 # Keys, secrets, storage.
 
 def _kms_key(key: Resource, context: _Context) -> list[Charge]:
-    rotation = "; each of its first two yearly rotations adds $1" if key.get("enableKeyRotation") else ""
+    rotated = wire.boolean(key.get("enableKeyRotation"), f"enableKeyRotation of {key.name}")
+    rotation = "; each of its first two yearly rotations adds $1" if rotated else ""
     return [context.meter.charge("kms.key", 1, f"1 customer managed key{rotation}")]
 
 
@@ -406,7 +426,7 @@ def _codebuild_project(project: Resource, context: _Context) -> list[Charge]:
     minutes = _build_minutes(project, context)
     if not minutes:
         return [Charge(0.0, "no pipeline of this stack starts it; billed per build minute when run")]
-    environment, compute = project.get("environment.type"), project.get("environment.computeType")
+    environment, compute = project.text("environment.type"), project.text("environment.computeType")
     return [context.meter.charge(f"codebuild.{environment}.{compute}", minutes,
                                  f"{minutes:,.0f} build minutes on {environment} {compute}")]
 
@@ -455,9 +475,9 @@ def _line(resource: Resource, context: _Context) -> LineItem:
         if pricer is None:
             raise Unpriced(f"the cost model has no price for {resource.type}")
         return LineItem(resource.type, resource.name, tuple(pricer(resource, context)))
-    except Unpriced as unknown:
-        return LineItem(resource.type, resource.name,
-                        (Charge(None, f"unknown: {unknown}", isinstance(unknown, NoPrice)),))
+    except (Unpriced, wire.Malformed) as unknown:
+        return LineItem(resource.type, resource.name, (Charge(None, f"unknown: {unknown}", isinstance(unknown, NoPrice),
+                                                              isinstance(unknown, wire.Malformed)),))
 
 
 def estimate(resources: Iterable[Resource], usage: Optional[Usage], prices: PriceTable) -> Estimate:
@@ -475,9 +495,10 @@ def _on_x86_64(resource: Resource) -> Resource:
     if resource.type == FUNCTION:
         return replace(resource, props={**resource.props, "architectures": ["x86_64"]})
     environment = resource.props.get("environment")
-    if resource.type == CODEBUILD_PROJECT and isinstance(environment, dict) and environment.get("type") in _ARM_TO_X86:
-        return replace(resource, props={**resource.props,
-                                        "environment": {**environment, "type": _ARM_TO_X86[environment["type"]]}})
+    build_type = environment.get("type") if isinstance(environment, dict) else None
+    if resource.type == CODEBUILD_PROJECT and isinstance(build_type, str) and build_type in _ARM_TO_X86:
+        return replace(resource, props={**resource.props, "environment": {**environment,
+                                                                          "type": _ARM_TO_X86[build_type]}})
     return resource
 
 

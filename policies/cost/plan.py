@@ -11,6 +11,8 @@ rest of the estimate stands.
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping, Optional
 
+from . import wire
+
 # Pulumi's wire value for "known only once the update runs" (the engine's UnknownStringValue).
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 # Written on every lambdakit function with the size ECR reports for its pushed image (container_function.py).
@@ -50,23 +52,35 @@ class Resource:
         return any(same(self.props.get(prop), target.props.get(p)) for p in target_props)
 
     def get(self, path: str, default: Any = None) -> Any:
-        """The input at a dotted path, `default` when it is absent; `Unpriced` when it is not known yet."""
+        """The input at a dotted path, `default` when it is absent or null; `Unpriced` when it is not known yet,
+        `wire.Malformed` when a part of the path is there but is no object."""
         value: Any = self.props
-        for part in path.split("."):
+        parts = path.split(".")
+        for depth, part in enumerate(parts):
             if is_unknown(value):
                 break
-            if not isinstance(value, Mapping) or value.get(part) is None:
+            within = wire.mapping(value, f"{'.'.join(parts[:depth])} of {self.name}")
+            if within.get(part) is None:
                 return default
-            value = value[part]
+            value = within[part]
         if is_unknown(value):
             raise Unpriced(f"{path} of {self.name} is not known until the update")
         return value
 
     def number(self, path: str, default: Optional[float] = None) -> float:
-        value = self.get(path, default)
-        if value is None:
+        value = wire.number(self.get(path), f"{path} of {self.name}")
+        if value is None and default is None:
             raise Unpriced(f"{self.name} has no {path}")
-        return float(value)
+        return default if value is None else value
+
+    def text(self, path: str) -> Optional[str]:
+        return wire.text(self.get(path), f"{path} of {self.name}")
+
+    def mappings(self, path: str) -> list[Mapping[str, Any]]:
+        """The objects listed at a dotted path (one object counts as a list of one); `Unpriced` while one is unknown."""
+        value = self.get(path)
+        listed = [known(item) for item in value] if wire.is_list(value) else value
+        return wire.mappings(listed, f"{path} of {self.name}")
 
 
 def known(value: Any) -> Any:
@@ -82,12 +96,14 @@ def same(value: Any, other: Any) -> bool:
 
 
 def log_group_of(props: Mapping[str, Any]) -> Optional[str]:
-    """The log group a function writes to: loggingConfig.logGroup when set, else /aws/lambda/<name>."""
+    """The log group a function writes to: loggingConfig.logGroup when set, else /aws/lambda/<name> (as when the
+    loggingConfig is not known yet)."""
     logging_config = props.get("loggingConfig")
-    log_group = logging_config.get("logGroup") if isinstance(logging_config, Mapping) else None
+    logging_config = {} if is_unknown(logging_config) else wire.mapping(logging_config, "loggingConfig") or {}
+    log_group = wire.text(logging_config.get("logGroup"), "loggingConfig.logGroup")
     if log_group:
         return log_group
-    name = props.get("name")
+    name = wire.text(props.get("name"), "name")
     return f"/aws/lambda/{name}" if name else None
 
 
@@ -97,6 +113,20 @@ def pipeline_actions(pipeline: Resource) -> Iterator[Mapping[str, Any]]:
     for stage in stages if isinstance(stages, list) else []:
         actions = stage.get("actions") if isinstance(stage, Mapping) else None
         yield from (a for a in (actions if isinstance(actions, list) else []) if isinstance(a, Mapping))
+
+
+def _log_group_of(function: Resource) -> Optional[str]:
+    try:
+        return log_group_of(function.props)
+    except wire.Malformed as malformed:
+        raise wire.Malformed(f"function {function.name}'s {malformed}") from None
+
+
+def _configuration(action: Mapping[str, Any], pipeline: Resource) -> Mapping[str, Any]:
+    """An action's configuration; none while it is not known (its target then counts as none)."""
+    configuration = action.get("configuration")
+    return {} if is_unknown(configuration) else wire.mapping(
+        configuration, f"configuration of an action of {pipeline.name}") or {}
 
 
 def repository_of(image_uri: str) -> str:
@@ -115,7 +145,7 @@ class Plan:
         return [r for r in self.resources if r.type == typ]
 
     def _action_targets(self, provider: str, key: str) -> list[Any]:
-        return [(action.get("configuration") or {}).get(key) for pipeline in self.of_type(PIPELINE)
+        return [_configuration(action, pipeline).get(key) for pipeline in self.of_type(PIPELINE)
                 for action in pipeline_actions(pipeline) if action.get("provider") == provider]
 
     def runs_per_pipeline_run(self, resource: Resource) -> Optional[int]:
@@ -141,7 +171,7 @@ class Plan:
         its name; a build whose logging is not known yet makes the question unanswerable)."""
         name = group.props.get("name")
         functions = [f for f in self.of_type(FUNCTION) if (group.urn and group.urn in f.links.get("loggingConfig", ()))
-                     or same(log_group_of(f.props), name)]
+                     or same(_log_group_of(f), name)]
         builds = [p for p in self.of_type(CODEBUILD_PROJECT) if (group.urn and group.urn in p.links.get("logsConfig", ()))
                   or same(p.get("logsConfig.cloudwatchLogs.groupName"), name)]
         return functions, builds
@@ -154,7 +184,7 @@ class Plan:
             image_uri = function.get("imageUri")
             if isinstance(image_uri, str) and repository_of(image_uri) == repository.props.get("name"):
                 size = function.get(f"tags.{IMAGE_SIZE_TAG}")
-                if not (isinstance(size, str) and size.isdigit()):
+                if not (isinstance(size, str) and size.isdecimal()):
                     raise Unpriced(f"{function.name} records no image size (tag {IMAGE_SIZE_TAG})")
                 sizes.append(int(size))
         return max(sizes) if sizes else None
@@ -164,15 +194,21 @@ class Plan:
 
     def expiration_days(self, bucket: Resource) -> Optional[int]:
         """The fewest days after which an enabled lifecycle rule of the bucket expires its objects."""
-        days = [known(rule["expiration"]["days"]) for config in self.of_type(BUCKET_LIFECYCLE)
-                if config.refers_to("bucket", bucket, "bucket", "id")
-                for rule in config.get("rules", []) if known(rule).get("status") == "Enabled"
-                and isinstance(rule.get("expiration"), Mapping) and rule["expiration"].get("days")]
+        configs = [c for c in self.of_type(BUCKET_LIFECYCLE) if c.refers_to("bucket", bucket, "bucket", "id")]
+        days = [expires for config in configs for rule in config.mappings("rules")
+                if rule.get("status") == "Enabled" and (expires := _expiration_days(rule, config))]
         return int(min(days)) if days else None
 
     def stores_artifacts_in(self, bucket: Resource) -> list[Resource]:
         """The pipelines whose artifact store is the bucket."""
         return [p for p in self.of_type(PIPELINE)
                 if (bucket.urn and bucket.urn in p.links.get("artifactStores", ()))
-                or any(isinstance(s, Mapping) and same(s.get("location"), bucket.props.get("bucket"))
-                       for s in p.props.get("artifactStores") or [])]
+                or any(same(s.get("location"), bucket.props.get("bucket")) for s in p.mappings("artifactStores"))]
+
+
+def _expiration_days(rule: Mapping[str, Any], config: Resource) -> Optional[float]:
+    """After how many days a bucket lifecycle rule expires objects; None when it does not."""
+    expiration = wire.mapping(known(rule.get("expiration")), f"expiration of a rule of {config.name}")
+    if not expiration:
+        return None
+    return wire.number(known(expiration.get("days")), f"expiration.days of a rule of {config.name}")

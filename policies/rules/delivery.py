@@ -3,6 +3,7 @@ for arm64 is emulated: slower, and not what runs)."""
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
+from cost.wire import mapping, text
 from rules.common import resource_rule, schema, setting
 
 CODEBUILD_PROJECT = "aws:codebuild/project:Project"
@@ -15,7 +16,8 @@ _ENVIRONMENTS = schema(allowedEnvironmentTypes={
                Severity.MEDIUM, _ENVIRONMENTS, CODEBUILD_PROJECT)
 def codebuild_arm64(args: ResourceValidationArgs, report: ReportViolation) -> None:
     allowed = setting(args.get_config(), _ENVIRONMENTS, "allowedEnvironmentTypes")
-    environment_type = (args.props.get("environment") or {}).get("type")
+    environment = mapping(args.props.get("environment"), "environment") or {}
+    environment_type = text(environment.get("type"), "environment.type")
     if environment_type not in allowed:
-        report(f"'{args.name}' builds on {environment_type}; use one of {', '.join(allowed)} with an "
-               "aarch64 image (e.g. aws/codebuild/amazonlinux-aarch64-standard:3.0).")
+        report(f"'{args.name}' builds on {environment_type or 'no environment type'}; use one of "
+               f"{', '.join(allowed)} with an aarch64 image (e.g. aws/codebuild/amazonlinux-aarch64-standard:3.0).")

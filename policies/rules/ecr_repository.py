@@ -11,14 +11,17 @@ policy; one managed elsewhere is described by the `registryScanFilters` config.
 from fnmatch import fnmatchcase
 from typing import Any, Mapping, Optional
 
-from pulumi_policy import (EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, Severity,
-                           StackValidationArgs, StackValidationPolicy)
+from pulumi_policy import (EnforcementLevel, PolicyResource, ReportViolation, ResourceValidationArgs,
+                           ResourceValidationPolicy, Severity, StackValidationArgs, StackValidationPolicy)
 
+from cost.wire import boolean, mapping, mappings, text
+from guard import Unjudged
 from rules.common import schema, setting
 
 ECR_REPOSITORY = "aws:ecr/repository:Repository"
 REGISTRY_SCANNING = "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration"
 _SCANNING_FREQUENCIES = ("SCAN_ON_PUSH", "CONTINUOUS_SCAN")
+_REGISTRY = "the stack's registry scanning configuration"  # for messages
 
 _SCAN = schema(registryScanFilters={
     "type": "array", "items": {"type": "string"}, "default": [],
@@ -31,14 +34,23 @@ def filter_matches(pattern: str, repository: str) -> bool:
     return fnmatchcase(repository, pattern) if "*" in pattern else pattern in repository
 
 
-def _matched(rules: list, repository: str) -> bool:
-    return any((rule or {}).get("scanFrequency") in _SCANNING_FREQUENCIES
-               and any(filter_matches((f or {}).get("filter", ""), repository) for f in rule.get("repositoryFilters") or [])
-               for rule in rules)
+def _matched(rules: list[Mapping[str, Any]], repository: str) -> bool:
+    return any(rule.get("scanFrequency") in _SCANNING_FREQUENCIES
+               and any(filter_matches(pattern, repository) for pattern in _filters(rule)) for rule in rules)
+
+
+def _filters(rule: Mapping[str, Any]) -> list[str]:
+    filters = mappings(rule.get("repositoryFilters"), f"repositoryFilters of a rule of {_REGISTRY}")
+    return [text(f.get("filter"), f"a repository filter of {_REGISTRY}") or "" for f in filters]
 
 
 def _scans_on_push(props: Mapping[str, Any]) -> bool:
-    return bool((props.get("imageScanningConfiguration") or {}).get("scanOnPush"))
+    configuration = mapping(props.get("imageScanningConfiguration"), "imageScanningConfiguration") or {}
+    return bool(boolean(configuration.get("scanOnPush"), "imageScanningConfiguration.scanOnPush"))
+
+
+def _repository_name(props: Mapping[str, Any], resource_name: str) -> str:
+    return text(props.get("name"), "name") or resource_name
 
 
 def _covered_elsewhere(config: Optional[Mapping[str, Any]], repository: str) -> bool:
@@ -47,7 +59,7 @@ def _covered_elsewhere(config: Optional[Mapping[str, Any]], repository: str) -> 
 
 def _gap(repository: Mapping[str, Any], name: str, registry: Optional[Mapping[str, Any]], config) -> Optional[str]:
     """Why nothing scans the repository, or None."""
-    rules = list((registry or {}).get("rules") or [])
+    rules = mappings((registry or {}).get("rules"), f"rules of {_REGISTRY}")
     if registry and registry.get("scanType") == "ENHANCED":
         # With no rules at all, enhanced scanning covers every repository continuously.
         if not rules or _matched(rules, name):
@@ -61,11 +73,16 @@ def _gap(repository: Mapping[str, Any], name: str, registry: Optional[Mapping[st
 
 def _coverage(args: StackValidationArgs, report: ReportViolation) -> None:
     registries = [r.props for r in args.resources if r.resource_type == REGISTRY_SCANNING]
+    unjudged = Unjudged()
     for repository in (r for r in args.resources if r.resource_type == ECR_REPOSITORY):
-        name = repository.props.get("name") or repository.name
-        if problem := _gap(repository.props, name, registries[0] if registries else None, args.get_config()):
-            report(f"repository '{repository.name}': {problem}, so no scan vouches for the images pushed to it.",
-                   repository.urn)
+        unjudged.read(repository, lambda r: _judge(r, registries[0] if registries else None, args.get_config(), report))
+    unjudged.done()
+
+
+def _judge(repository: PolicyResource, registry: Optional[Mapping[str, Any]], config, report: ReportViolation) -> None:
+    if problem := _gap(repository.props, _repository_name(repository.props, repository.name), registry, config):
+        report(f"repository '{repository.name}': {problem}, so no scan vouches for the images pushed to it.",
+               repository.urn)
 
 
 ecr_scan_on_push = StackValidationPolicy(
@@ -84,7 +101,7 @@ def _turn_scanning_on(args: ResourceValidationArgs) -> Optional[Mapping[str, Any
     # Safe to apply unattended: turning scanning on changes nothing that runs, it only adds findings.
     if args.resource_type != ECR_REPOSITORY or _scans_on_push(args.props):
         return None
-    if _covered_elsewhere(args.get_config(), args.props.get("name") or args.name):
+    if _covered_elsewhere(args.get_config(), _repository_name(args.props, args.name)):
         return None
     return {**args.props, "imageScanningConfiguration": {"scanOnPush": True}}
 

@@ -5,12 +5,14 @@ rule is a stack policy: the URL and the function are two resources.
 """
 
 import re
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from pulumi_policy import (EnforcementLevel, PolicyResource, ReportViolation, ResourceValidationArgs, Severity,
                            StackValidationArgs, StackValidationPolicy)
 from pulumi_policy.proxy import UnknownValueError
 
+from cost.wire import number, text
+from guard import Unjudged
 from rules.common import LAMBDA_FUNCTION, PRODUCTION_STACKS, is_production, resource_rule, schema, setting
 
 FUNCTION_URL = "aws:lambda/functionUrl:FunctionUrl"
@@ -27,9 +29,13 @@ _PROVISIONED = schema(allowLatest={
 @resource_rule("function-url-auth-in-production", "Production function URLs require AWS_IAM authentication.",
                Severity.CRITICAL, _PRODUCTION, FUNCTION_URL)
 def function_url_auth_in_production(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.props.get("authorizationType") == "NONE" and is_production(args, _PRODUCTION):
+    if _is_public(args.props) and is_production(args, _PRODUCTION):
         report(f"function URL '{args.name}' lets anyone on the internet invoke a production function; "
                "use authorizationType AWS_IAM.")
+
+
+def _is_public(props: Mapping[str, Any]) -> bool:
+    return text(props.get("authorizationType"), "authorizationType") == "NONE"
 
 
 def _function_name(value: Any) -> Optional[str]:
@@ -51,18 +57,19 @@ def _function_served(url: PolicyResource, functions: list[PolicyResource]) -> Op
     linked = [d for d in url.property_dependencies.get("functionName", []) if d.resource_type == LAMBDA_FUNCTION]
     if linked:
         return linked[0]
-    name = _function_name(url.props.get("functionName"))
+    name = _function_name(text(url.props.get("functionName"), "functionName"))
     return next((f for f in functions if name and name in (_known(f, "name"), _function_name(_known(f, "arn")))),
                 None)
 
 
 def _check_public_url(url: PolicyResource, functions: list[PolicyResource], report: ReportViolation) -> None:
-    if url.props.get("authorizationType") != "NONE":
+    if not _is_public(url.props):
         return
     function = _function_served(url, functions)
     if function is None:
         return  # its reservation is another stack's to show
-    reserved = function.props.get("reservedConcurrentExecutions")
+    reserved = number(function.props.get("reservedConcurrentExecutions"),
+                      f"reservedConcurrentExecutions of function '{function.name}'")
     if reserved is None or reserved < 0:  # -1, the provider's default, reserves none
         report(f"function URL '{url.name}' lets anyone on the internet invoke function '{function.name}', which has "
                "no reserved concurrency: its callers can take all of the account's unreserved concurrency, which "
@@ -73,14 +80,15 @@ def _check_public_url(url: PolicyResource, functions: list[PolicyResource], repo
 
 def _public_urls_reserved(args: StackValidationArgs, report: ReportViolation) -> None:
     functions = [r for r in args.resources if r.resource_type == LAMBDA_FUNCTION]
-    not_judged: Optional[UnknownValueError] = None
+    not_known: Optional[UnknownValueError] = None
+    unjudged = Unjudged()
     for url in (r for r in args.resources if r.resource_type == FUNCTION_URL):
         try:
-            _check_public_url(url, functions, report)
+            unjudged.read(url, lambda u: _check_public_url(u, functions, report))
         except UnknownValueError as unknown:
-            not_judged = not_judged or unknown  # the other URLs are still judged
-    if not_judged:
-        raise not_judged  # the engine says so: "can't run policy … during preview" (advisory)
+            not_known = not_known or unknown  # the other URLs are still judged
+    # The engine says of an unknown: "can't run policy … during preview" (advisory).
+    unjudged.done(not_known)
 
 
 function_url_public_needs_reservation = StackValidationPolicy(
@@ -99,6 +107,7 @@ function_url_public_needs_reservation = StackValidationPolicy(
                "Provisioned concurrency sits on an alias or published version, never on $LATEST.",
                Severity.MEDIUM, _PROVISIONED, "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig")
 def provisioned_concurrency_not_on_latest(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.props.get("qualifier") == "$LATEST" and not setting(args.get_config(), _PROVISIONED, "allowLatest"):
+    on_latest = text(args.props.get("qualifier"), "qualifier") == "$LATEST"
+    if on_latest and not setting(args.get_config(), _PROVISIONED, "allowLatest"):
         report(f"'{args.name}' puts provisioned concurrency on $LATEST, which Lambda refuses mid-deploy; "
                "put it on an alias of a published version.")

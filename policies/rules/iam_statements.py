@@ -1,13 +1,16 @@
-"""Rules on IAM policy documents wherever a resource carries one."""
+"""Rules on IAM policy documents wherever a resource carries one, and on the AWS managed policies a resource
+attaches by ARN (whose documents the table in managed_policies.py holds)."""
 
-import json
 import re
 from typing import Any, Iterator, Mapping, Optional, Sequence
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
+from pulumi_policy.proxy import UnknownValueError
 
 from rules.aws import caller_account
 from rules.common import resource_rule, schema, setting
+from rules.managed_policies import ManagedPolicy, wildcard_policy
+from rules.policy_document import allows, as_list, has_not_action, is_list, is_wildcard, statements
 
 # KMS keys and the resource that sets a key's policy on its own (types and the `policy` property as in pulumi_aws).
 _KEY_POLICIES = ("aws:kms/key:Key", "aws:kms/externalKey:ExternalKey", "aws:kms/replicaKey:ReplicaKey",
@@ -28,16 +31,31 @@ _POLICY_DOCUMENTS = {
         "aws:ecr/repositoryPolicy:RepositoryPolicy", "aws:ecr/registryPolicy:RegistryPolicy",
         *_KEY_POLICIES)},
 }
+# Resource types that attach managed policies by ARN, and the property that holds the ARN (policyArn) or the list
+# of ARNs (the others), as in pulumi_aws. A PolicyAttachment attaches its policyArn to its roles, users and groups.
+_ATTACHMENTS = {
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "policyArn",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment": "policyArn",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment": "policyArn",
+    "aws:iam/policyAttachment:PolicyAttachment": "policyArn",
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": "policyArns",
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": "policyArns",
+    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": "policyArns",
+    "aws:iam/role:Role": "managedPolicyArns",
+}
 # An account's root as a key policy names it: its ARN in any partition, or the bare account id.
 _ACCOUNT_ROOT = re.compile(r"^(?:arn:aws[a-z-]*:iam::(\d{12}):root|(\d{12}))$")
+_EXAMPLES = 3  # of a managed policy's wildcard actions, quoted in its finding
 
-_WILDCARDS = schema(allowedActions={
-    "type": "array", "items": {"type": "string"}, "default": [],
-    "description": "Wildcard actions that are nevertheless allowed (exact text, e.g. \"s3:Get*\")."})
-
-
-def _is_list(value: Any) -> bool:
-    return isinstance(value, Sequence) and not isinstance(value, str)
+_WILDCARDS = schema(
+    allowedActions={
+        "type": "array", "items": {"type": "string"}, "default": [],
+        "description": "Wildcard actions that are nevertheless allowed (exact text, e.g. \"s3:Get*\"), in a "
+                       "document or in an attached AWS managed policy."},
+    allowedManagedPolicies={
+        "type": "array", "items": {"type": "string"}, "default": [],
+        "description": "AWS managed policies that may be attached although they allow wildcard actions, by name "
+                       "(e.g. \"ReadOnlyAccess\") or ARN."})
 
 
 def _documents(args: ResourceValidationArgs) -> Iterator[tuple[str, Any]]:
@@ -46,27 +64,47 @@ def _documents(args: ResourceValidationArgs) -> Iterator[tuple[str, Any]]:
             yield key, args.props.get(key)
     if args.resource_type == "aws:iam/role:Role":
         inline_policies = args.props.get("inlinePolicies")
-        for index, inline in enumerate(inline_policies if _is_list(inline_policies) else []):
+        for index, inline in enumerate(inline_policies if is_list(inline_policies) else []):
             if isinstance(inline, Mapping) and inline.get("policy"):
                 yield f"inlinePolicies[{index}]", inline.get("policy")
 
 
-def _statements(document: Any) -> list[Mapping[str, Any]]:
-    """The statements of a document; none when it is not a policy document at all (AWS refuses those,
-    and a policy check is no place to crash on them)."""
-    if isinstance(document, str):
-        try:
-            document = json.loads(document)
-        except ValueError:
-            return []
-    statements = document.get("Statement") if isinstance(document, Mapping) else None
-    statements = [statements] if isinstance(statements, Mapping) else statements if _is_list(statements) else []
-    return [statement for statement in statements if isinstance(statement, Mapping)]
+def _known(values: Any, key: Any) -> Any:
+    """values[key]; None when it is absent or not known yet (during a preview)."""
+    try:
+        return values[key]
+    except (KeyError, IndexError, UnknownValueError):
+        return None
 
 
-def _as_list(value: Any) -> list[str]:
-    values = [value] if isinstance(value, str) else value if _is_list(value) else []
-    return [v for v in values if isinstance(v, str)]
+def _attached_arns(args: ResourceValidationArgs) -> Iterator[tuple[str, str]]:
+    """Where and which policy ARNs the resource attaches. An ARN not known during a preview is passed over: AWS
+    managed ARNs are fixed text, so it is a policy the stack creates, whose document this rule reads on that
+    resource. A list not known as a whole may hold anything: reading it, the engine says the rule cannot run."""
+    key = _ATTACHMENTS.get(args.resource_type)
+    if key == "policyArn":
+        found = [(key, _known(args.props, key))]
+    elif key is not None:
+        listed = args.props.get(key)
+        found = [(f"{key}[{index}]", _known(listed, index)) for index in range(len(listed))] if is_list(listed) else []
+    else:
+        found = []
+    yield from ((where, arn) for where, arn in found if isinstance(arn, str))
+
+
+def _quoted(actions: Sequence[str]) -> str:
+    return ", ".join(map(repr, actions[:_EXAMPLES])) + (", …" if len(actions) > _EXAMPLES else "")
+
+
+def _managed_wildcards(policy: ManagedPolicy, allowed_actions: Sequence[str]) -> Optional[str]:
+    """What the managed policy allows beyond named actions, less the allowed wildcard actions; None when nothing."""
+    actions = [action for action in policy.actions if action not in allowed_actions]
+    grants = []
+    if policy.not_actions:
+        grants.append(f"every action except {_quoted(policy.not_actions)} (an Allow with NotAction)")
+    if actions:
+        grants.append(f"{len(actions)} wildcard action{'s' if len(actions) > 1 else ''} ({_quoted(actions)})")
+    return " and ".join(grants) or None
 
 
 def _single_account_root(principal: Any) -> Optional[str]:
@@ -74,7 +112,7 @@ def _single_account_root(principal: Any) -> Optional[str]:
     if not isinstance(principal, Mapping) or list(principal) != ["AWS"]:
         return None
     aws = principal.get("AWS")
-    aws = aws[0] if _is_list(aws) and len(aws) == 1 else aws
+    aws = aws[0] if is_list(aws) and len(aws) == 1 else aws
     match = _ACCOUNT_ROOT.match(aws) if isinstance(aws, str) else None
     return (match[1] or match[2]) if match else None
 
@@ -96,20 +134,29 @@ def _is_kms_action(action: str) -> bool:
 
 
 @resource_rule("iam-no-wildcard-actions", "IAM and resource policy statements that allow name their actions; no "
-               "\"*\" in any Action (except kms actions for the account's own root in a key policy).",
-               Severity.CRITICAL, _WILDCARDS, *_POLICY_DOCUMENTS)
+               "\"*\" in any Action (except kms actions for the account's own root in a key policy), and no AWS "
+               "managed policy attached whose statements have one.",
+               Severity.CRITICAL, _WILDCARDS, *_POLICY_DOCUMENTS, *_ATTACHMENTS)
 def iam_no_wildcard_actions(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    allowed = setting(args.get_config(), _WILDCARDS, "allowedActions")
+    config = args.get_config()
+    allowed = setting(config, _WILDCARDS, "allowedActions")
     for where, document in _documents(args):
-        for statement in _statements(document):
-            # A statement without Effect is invalid; reading it as Allow is the conservative choice.
-            if (statement.get("Effect") or "Allow") != "Allow":
-                continue
-            if statement.get("NotAction") is not None:
+        for statement in filter(allows, statements(document)):
+            if has_not_action(statement):
                 report(f"'{args.name}' {where}: an Allow with NotAction grants every other action.")
-            for action in _as_list(statement.get("Action")):
-                if "*" not in action or action in allowed or _default_key_grant(args.resource_type, statement, action):
+            for action in as_list(statement.get("Action")):
+                if (not is_wildcard(action) or action in allowed
+                        or _default_key_grant(args.resource_type, statement, action)):
                     continue
                 hint = ("; in a key policy only the account's own root may have kms:* or another kms wildcard"
                         if args.resource_type in _KEY_POLICIES and _is_kms_action(action) else "")
                 report(f"'{args.name}' {where}: action {action!r} is a wildcard; name the actions needed{hint}.")
+    allowed_policies = setting(config, _WILDCARDS, "allowedManagedPolicies")
+    for where, arn in _attached_arns(args):
+        policy = wildcard_policy(arn)
+        if policy is None or {policy.name, policy.arn, arn} & set(allowed_policies):
+            continue
+        grants = _managed_wildcards(policy, allowed)
+        if grants:
+            report(f"'{args.name}' {where}: the AWS managed policy {policy.name} allows {grants}; attach a policy "
+                   "that names the actions needed.")

@@ -16,6 +16,7 @@ from typing import Optional
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, Severity
 from pulumi_policy.proxy import UnknownValueError
 
+from cost.wire import text
 from rules.aws import (ACCESS_DENIED, AWS_ERRORS, CREDENTIALS_REFUSED, NO_CREDENTIALS, UNREACHABLE, AwsFailure,
                        EcrImage, client, ecr_image, explain, offline)
 from rules.common import (LAMBDA_FUNCTION, PRODUCTION_STACKS, current_stack, is_image_function, is_production,
@@ -92,9 +93,13 @@ def _remedy(failure: AwsFailure, image: EcrImage) -> str:
 
 
 def _check(args: ResourceValidationArgs) -> ScanCheck:
+    image_uri = text(args.props.get("imageUri"), "imageUri")
+    if not image_uri:
+        return ScanCheck(None, "the function names no image (imageUri), so there is no scan to read.",
+                         "Set its imageUri to an image in an ECR repository that scans on push.")
     config = args.get_config()
     thresholds = Thresholds.from_mapping({key: setting(config, _SCAN, key) for key in (FAIL_ON, FAIL_ON_FIXABLE, IGNORED)})
-    return check_image(args.props["imageUri"], thresholds, setting(config, _SCAN, "confirmSeconds"))
+    return check_image(image_uri, thresholds, setting(config, _SCAN, "confirmSeconds"))
 
 
 def _blocks_unreadable(args: ResourceValidationArgs) -> bool:

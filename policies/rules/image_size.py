@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
 from cost.plan import IMAGE_SIZE_TAG
+from cost.wire import text
 from rules.aws import AWS_ERRORS, client, describe_error, ecr_image
 
 
@@ -20,10 +21,10 @@ def measure(props: Mapping[str, Any]) -> Measurement:
     """The tag lambdakit wrote when it pushed the image; for any other function, ask ECR."""
     tags = props.get("tags")
     recorded = tags.get(IMAGE_SIZE_TAG) if isinstance(tags, Mapping) else None
-    if isinstance(recorded, str) and recorded.isdigit():
+    if isinstance(recorded, str) and recorded.isdecimal():  # what int() reads: isdigit() also passes "²"
         return Measurement(int(recorded), f"recorded in the {IMAGE_SIZE_TAG} tag")
-    image_uri = props.get("imageUri")
-    if not isinstance(image_uri, str) or not image_uri:
+    image_uri = text(props.get("imageUri"), "imageUri")
+    if not image_uri:
         return Measurement(None, reason="the function names no imageUri")
     return _ask_ecr(image_uri)
 

@@ -5,6 +5,7 @@ import re
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, Severity
 from pulumi_policy.proxy import UnknownValueError
 
+from cost.wire import number, text, texts
 from rules.common import (LAMBDA_FUNCTION, LAMBDA_MAX_MEMORY_MB, LAMBDA_MIN_MEMORY_MB, is_image_function, resource_rule,
                           schema, setting)
 from rules.image_size import IMAGE_SIZE_TAG, measure
@@ -34,7 +35,7 @@ _DIGEST = schema(allowMutableTags={
 def lambda_architecture(args: ResourceValidationArgs, report: ReportViolation) -> None:
     allowed = setting(args.get_config(), _ARCHITECTURE, "allowedArchitectures")
     # Lambda runs a function that names no architecture on x86_64.
-    refused = [a for a in list(args.props.get("architectures") or ["x86_64"]) if a not in allowed]
+    refused = [a for a in texts(args.props.get("architectures"), "architectures") or ["x86_64"] if a not in allowed]
     if refused:
         report(f"'{args.name}' runs on {', '.join(refused)}; allowed: {', '.join(allowed)}. "
                "Set the stack's architecture to arm64 (cheaper per GB-second, and the image is built for it).")
@@ -49,7 +50,7 @@ def lambda_memory(args: ResourceValidationArgs, report: ReportViolation) -> None
     # zip function at Lambda's least, 128 MB, is a legitimate choice. The ceiling is for every function.
     low = setting(config, _MEMORY, "minMemoryMb") if image else LAMBDA_MIN_MEMORY_MB
     high = setting(config, _MEMORY, "maxMemoryMb")
-    memory = int(args.props.get("memorySize") or LAMBDA_MIN_MEMORY_MB)  # Lambda's default when none is given
+    memory = number(args.props.get("memorySize"), "memorySize") or LAMBDA_MIN_MEMORY_MB  # Lambda's default
     if not low <= memory <= high:
         report(f"'{args.name}' has {memory} MB; allowed for {'an image' if image else 'a zip'} function: "
                f"{low}..{high} MB.")
@@ -91,7 +92,10 @@ def lambda_image_size_unmeasured(args: ResourceValidationArgs, report: ReportVio
 def lambda_image_by_digest(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if not is_image_function(args.props) or setting(args.get_config(), _DIGEST, "allowMutableTags"):
         return
-    image_uri = args.props.get("imageUri") or ""
-    if not isinstance(image_uri, str) or not _DIGEST_REFERENCE.match(image_uri):
+    image_uri = text(args.props.get("imageUri"), "imageUri")
+    if not image_uri:
+        report(f"'{args.name}' names no image (imageUri); reference one as repository@sha256:<digest> so what runs "
+               "cannot change under the same name.")
+    elif not _DIGEST_REFERENCE.match(image_uri):
         report(f"'{args.name}' references {image_uri!r}; use repository@sha256:<digest> so what runs "
                "cannot change under the same name.")

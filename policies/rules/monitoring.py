@@ -9,10 +9,13 @@ is WARN never logs that report, so its filter would never publish.
 """
 
 import re
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Mapping, Optional
 
-from pulumi_policy import EnforcementLevel, ReportViolation, Severity, StackValidationArgs, StackValidationPolicy
+from pulumi_policy import (EnforcementLevel, PolicyResource, ReportViolation, Severity, StackValidationArgs,
+                           StackValidationPolicy)
 
+from cost.wire import boolean, mapping, mappings, text, texts
+from guard import Unjudged
 from rules.common import LAMBDA_FUNCTION, schema, setting
 from rules.stack import log_group_of
 
@@ -28,22 +31,31 @@ _COVERAGE = schema(
 )
 
 
-def _mapping(value: Any) -> Mapping:
-    return value if isinstance(value, Mapping) else {}
+# A metric an alarm reads: (namespace, metric name, dimensions).
+Metric = tuple[Optional[str], Optional[str], Mapping]
 
 
-def _alarm_metrics(props: Mapping) -> Iterable[tuple[Any, Any, Mapping]]:
-    """(namespace, metric name, dimensions) of every metric an alarm reads, alone or in metric math."""
-    if props.get("metricName"):
-        yield props.get("namespace"), props.get("metricName"), _mapping(props.get("dimensions"))
-    for query in props.get("metricQueries") or []:
-        metric = _mapping(_mapping(query).get("metric"))
-        if metric.get("metricName"):
-            yield metric.get("namespace"), metric.get("metricName"), _mapping(metric.get("dimensions"))
+def _metric(metric: Mapping, where: str) -> Metric:
+    return (text(metric.get("namespace"), f"{where}namespace"), text(metric.get("metricName"), f"{where}metricName"),
+            mapping(metric.get("dimensions"), f"{where}dimensions") or {})
 
 
-def _heard(props: Mapping) -> bool:
-    return props.get("actionsEnabled") is not False and bool(props.get("alarmActions"))
+def _alarm_metrics(props: Mapping) -> list[Metric]:
+    """Every metric an alarm reads, alone or in metric math."""
+    metrics = [_metric(props, "")] if props.get("metricName") else []
+    for query in mappings(props.get("metricQueries"), "metricQueries"):
+        metric = mapping(query.get("metric"), "metricQueries[].metric")
+        if metric and metric.get("metricName"):
+            metrics.append(_metric(metric, "metricQueries[].metric."))
+    return metrics
+
+
+def _metrics_heard(alarm: PolicyResource) -> list[Metric]:
+    """What an alarm reads, if anyone hears it: an alarm without an action (or with them off) watches nothing."""
+    props = alarm.props
+    heard = (boolean(props.get("actionsEnabled"), "actionsEnabled") is not False
+             and bool(texts(props.get("alarmActions"), "alarmActions")))
+    return _alarm_metrics(props) if heard else []
 
 
 def _text_field_after_init_duration(pattern: str) -> Optional[str]:
@@ -55,46 +67,62 @@ def _text_field_after_init_duration(pattern: str) -> Optional[str]:
     return None
 
 
-def _measures_init_duration(props: Mapping) -> bool:
-    value = _mapping(props.get("metricTransformation")).get("value")
-    pattern = props.get("pattern") or ""
+def _measures_init_duration(pattern: str, value: Optional[str]) -> bool:
     if value == _JSON_INIT_DURATION:
         return "platform.report" in pattern
     field = _text_field_after_init_duration(pattern) if pattern.strip().startswith("[") else None
     return field is not None and value == f"${field}" and "REPORT" in pattern
 
 
-def _init_duration_metrics(resources: list, log_group: str) -> set[tuple[Any, Any]]:
-    """(namespace, name) of every metric a filter on `log_group` publishes Lambda's init duration to."""
-    transformations = [_mapping(r.props.get("metricTransformation")) for r in resources
-                       if r.resource_type == LOG_METRIC_FILTER and r.props.get("logGroupName") == log_group
-                       and _measures_init_duration(r.props)]
-    return {(t.get("namespace"), t.get("name")) for t in transformations}
+def _init_duration_metric(metric_filter: PolicyResource) -> Optional[tuple[Optional[str], tuple[Any, Any]]]:
+    """(log group, (namespace, name) of the metric) of a filter that publishes Lambda's init duration; None for
+    any other filter."""
+    props = metric_filter.props
+    transformation = mapping(props.get("metricTransformation"), "metricTransformation") or {}
+    value = text(transformation.get("value"), "metricTransformation.value")
+    if not _measures_init_duration(text(props.get("pattern"), "pattern") or "", value):
+        return None
+    return text(props.get("logGroupName"), "logGroupName"), (
+        text(transformation.get("namespace"), "metricTransformation.namespace"),
+        text(transformation.get("name"), "metricTransformation.name"))
 
 
 def _coverage(args: StackValidationArgs, report: ReportViolation) -> None:
     config = args.get_config()
-    alarms = [r.props for r in args.resources if r.resource_type == METRIC_ALARM and _heard(r.props)]
-    read = [(ns, name, dims) for props in alarms for ns, name, dims in _alarm_metrics(props)]
-    for function in (r for r in args.resources if r.resource_type == LAMBDA_FUNCTION):
-        name = function.props.get("name")
-        if setting(config, _COVERAGE, "requireErrorAlarm") and not any(
-                ns == "AWS/Lambda" and metric == "Errors" and dims.get("FunctionName") == name
-                for ns, metric, dims in read):
-            report(f"function '{function.name}' has no alarm (with an action) on AWS/Lambda Errors for "
-                   f"FunctionName={name}: its failures would go unnoticed.", function.urn)
-        if setting(config, _COVERAGE, "requireInitDurationAlarm"):
-            _check_init_duration_alarm(args.resources, function, read, report)
+    functions = [r for r in args.resources if r.resource_type == LAMBDA_FUNCTION]
+    if not functions:
+        return
+    unjudged = Unjudged()  # an alarm or a filter that cannot be read watches nothing, and is reported
+    read = [metric for alarm in args.resources if alarm.resource_type == METRIC_ALARM
+            for metric in unjudged.read(alarm, _metrics_heard) or []]
+    init_durations = [found for r in args.resources if r.resource_type == LOG_METRIC_FILTER
+                      and (found := unjudged.read(r, _init_duration_metric))]
+    for function in functions:
+        unjudged.read(function, lambda f: _judge(f, config, read, init_durations, report))
+    unjudged.done()
 
 
-def _check_init_duration_alarm(resources: list, function: Any, read: list, report: ReportViolation) -> None:
-    logging = _mapping(function.props.get("loggingConfig"))
-    if logging.get("logFormat") == "JSON" and logging.get("systemLogLevel") == "WARN":
+def _judge(function: PolicyResource, config, read: list[Metric], init_durations: list, report: ReportViolation) -> None:
+    name = text(function.props.get("name"), "name")
+    if setting(config, _COVERAGE, "requireErrorAlarm") and not any(
+            ns == "AWS/Lambda" and metric == "Errors" and dims.get("FunctionName") == name
+            for ns, metric, dims in read):
+        report(f"function '{function.name}' has no alarm (with an action) on AWS/Lambda Errors for "
+               f"FunctionName={name}: its failures would go unnoticed.", function.urn)
+    if setting(config, _COVERAGE, "requireInitDurationAlarm"):
+        _check_init_duration_alarm(function, read, init_durations, report)
+
+
+def _check_init_duration_alarm(function: PolicyResource, read: list[Metric], init_durations: list,
+                               report: ReportViolation) -> None:
+    logging = mapping(function.props.get("loggingConfig"), "loggingConfig") or {}
+    if (text(logging.get("logFormat"), "loggingConfig.logFormat") == "JSON"
+            and text(logging.get("systemLogLevel"), "loggingConfig.systemLogLevel") == "WARN"):
         report(f"function '{function.name}' logs at system level WARN, so Lambda never writes the platform.report "
                "record its init duration comes from; use INFO.", function.urn)
         return
     log_group = log_group_of(function.props)
-    measured = _init_duration_metrics(resources, log_group)
+    measured = {metric for group, metric in init_durations if group == log_group}
     if not any((ns, metric) in measured for ns, metric, _ in read):
         report(f"function '{function.name}' has no alarm (with an action) on its init duration: no metric filter on "
                f"{log_group} extracting Lambda's reported init duration feeds one, so slow cold starts would go "

@@ -1,8 +1,13 @@
 """Rules that need the whole graph."""
 
-from pulumi_policy import EnforcementLevel, ReportViolation, Severity, StackValidationArgs, StackValidationPolicy
+from typing import Mapping
+
+from pulumi_policy import (EnforcementLevel, PolicyResource, ReportViolation, Severity, StackValidationArgs,
+                           StackValidationPolicy)
 
 from cost.plan import log_group_of
+from cost.wire import number, text
+from guard import Unjudged
 from rules.common import LAMBDA_FUNCTION, schema, setting
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -17,22 +22,32 @@ _RETENTION = schema(
 
 def _managed_log_groups(args: StackValidationArgs, report: ReportViolation) -> None:
     config = args.get_config()
-    low, high = setting(config, _RETENTION, "minRetentionDays"), setting(config, _RETENTION, "maxRetentionDays")
-    retention_by_name = {r.props.get("name"): r.props.get("retentionInDays")
-                         for r in args.resources if r.resource_type == LOG_GROUP}
+    days = setting(config, _RETENTION, "minRetentionDays"), setting(config, _RETENTION, "maxRetentionDays")
+    unjudged = Unjudged()
+    groups = [(unjudged.read(group, lambda g: text(g.props.get("name"), "name")), group)
+              for group in args.resources if group.resource_type == LOG_GROUP]
+    groups_by_name = {name: group for name, group in groups if name}
     for function in (r for r in args.resources if r.resource_type == LAMBDA_FUNCTION):
-        expected = log_group_of(function.props)
-        if expected is None:
-            continue  # no name and no logging config: nothing to say which group it writes to
-        if expected not in retention_by_name:
-            report(f"function '{function.name}' logs to {expected}, which this stack does not manage; "
-                   "Lambda would create it with no retention.", function.urn)
-            continue
-        retention = retention_by_name[expected]
-        if not retention or not low <= int(retention) <= high:
-            kept = f"{int(retention)} days" if retention else "forever"
-            report(f"log group {expected} of '{function.name}' keeps logs {kept}; "
-                   f"allowed: {low}..{high} days.", function.urn)
+        unjudged.read(function, lambda f: _judge(f, groups_by_name, days, report))
+    unjudged.done()
+
+
+def _judge(function: PolicyResource, groups_by_name: Mapping[str, PolicyResource], days: tuple[int, int],
+           report: ReportViolation) -> None:
+    expected = log_group_of(function.props)
+    if expected is None:
+        return  # no name and no logging config: nothing to say which group it writes to
+    if expected not in groups_by_name:
+        report(f"function '{function.name}' logs to {expected}, which this stack does not manage; "
+               "Lambda would create it with no retention.", function.urn)
+        return
+    retention = number(groups_by_name[expected].props.get("retentionInDays"),
+                       f"retentionInDays of log group {expected}")
+    low, high = days
+    if not retention or not low <= retention <= high:
+        kept = f"{retention} days" if retention else "forever"
+        report(f"log group {expected} of '{function.name}' keeps logs {kept}; allowed: {low}..{high} days.",
+               function.urn)
 
 
 lambda_managed_log_group = StackValidationPolicy(

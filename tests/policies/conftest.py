@@ -6,11 +6,13 @@ deserialiser and unknown-checking proxies, exactly as during `pulumi preview`.
 
 import contextlib
 import os
+import tempfile
 from pathlib import Path
 from typing import Iterator, Optional
 
 import pytest
 from google.protobuf import struct_pb2
+from hypothesis.configuration import set_hypothesis_home_dir
 from pulumi.runtime.proto import analyzer_pb2
 
 from offline.policy_engine import Finding, PolicyPackProcess, _finding, configure, parse_policy_config
@@ -18,6 +20,11 @@ from offline.stack_config import StackConfig, load_stack_config
 from tests.conftest import MOTO_KEYS, PROJECT_DIR
 
 STACK = load_stack_config(PROJECT_DIR, "dev")
+
+# Hypothesis keeps its caches in ./.hypothesis, and fills them as soon as it collects a property-based test
+# (test_unseen_programs.py): in the system's temporary folder instead, so that the tests write nothing into the
+# project, as `-p no:cacheprovider` keeps pytest's own cache out.
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "lambdakit-hypothesis")
 
 
 class Pack:

@@ -17,6 +17,7 @@ POLICY = "stack-monthly-budget"
 FUNCTION, URL = "aws:lambda/function:Function", "aws:lambda/functionUrl:FunctionUrl"
 PROVISIONED = "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig"
 BUDGET = "aws:budgets/budget:Budget"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
 
 def plan(environments=2, budget_usd=None) -> list[tuple[str, str, dict]]:
@@ -99,3 +100,35 @@ def test_without_the_stacks_usage_settings_only_what_needs_no_usage_is_priced(tm
         with pack.configured('{"stack-monthly-budget": {"maxMonthlyUsd": 30}}'):
             [finding] = by_policy(pack.analyze_stack(plan()), POLICY)
     assert "at least 35.04 (partial: 1 item not known until the update)" in finding.message
+
+
+def test_issue_26_an_alarm_period_given_as_text_is_a_number_and_every_stack_policy_answers(pack):
+    """A program that passes config strings straight through sends an alarm's period as "60": the estimate compared
+    it with 60, and the TypeError ended AnalyzeStack, every stack policy's verdict with it."""
+    alarm = {"metricName": "Errors", "namespace": "AWS/Lambda", "dimensions": {"FunctionName": "fn"},
+             "alarmActions": ["arn:aws:sns:eu-west-1:123456789012:alarms"]}
+    as_text, as_number = (plan() + [(ALARM, "errors", {**alarm, "period": period})] for period in ("60", 60))
+    with pack.configured('{"stack-monthly-budget": {"maxMonthlyUsd": 30}}'):
+        findings = pack.analyze_stack(as_text)  # a gRPC error would raise here
+        assert sorted(findings, key=str) == sorted(pack.analyze_stack(as_number), key=str)
+    # Every stack policy with something to say about this stack says it: the function has no log group of the
+    # stack's and no init-duration alarm, and the stack is over its budget.
+    assert {f.policy for f in findings} == {"stack-monthly-budget", "lambda-managed-log-group",
+                                            "lambda-monitoring-coverage"}
+    [over] = by_policy(findings, POLICY)
+    assert f"the stack's estimate is {expected_total(as_number):.2f} USD a month" in over.message
+
+
+def test_a_value_the_estimate_cannot_read_leaves_the_budget_unjudged_unless_the_rest_is_already_over(pack):
+    unreadable = plan() + [(ALARM, "errors", {"metricName": "Errors", "period": "a minute"})]
+    known_part = expected_total(plan())
+    with pack.configured('{"stack-monthly-budget": {"maxMonthlyUsd": 1000}}'):
+        [unjudged] = by_policy(pack.analyze_stack(unreadable), POLICY)
+    assert unjudged.enforcement_level == "advisory"
+    assert (f"could not judge the stack: the estimate, {known_part:.2f} USD a month without them, lacks items whose "
+            "values cannot be read (cloudwatch/metricAlarm errors: period of errors is 'a minute' (a string), not a "
+            "number), so whether the stack stays within its budget of 1000.00 USD cannot be told") in unjudged.message
+    with pack.configured('{"stack-monthly-budget": {"maxMonthlyUsd": 30}}'):
+        [over] = by_policy(pack.analyze_stack(unreadable), POLICY)
+    assert over.enforcement_level == "mandatory"
+    assert f"at least {known_part:.2f} (partial: 1 item with a value the model cannot read)" in over.message

@@ -176,3 +176,31 @@ def test_a_zip_function_has_no_image_to_judge(pack):
     zip_function = {"packageType": "Zip", "runtime": "python3.13", "handler": "app.handler",
                     "architectures": ["arm64"], "memorySize": 256}
     assert [f for f in pack.analyze(FUNCTION, zip_function) if f.policy in SCAN_POLICIES] == []
+
+
+# Issue 26: public programs' image functions without a readable imageUri ended the pack's whole Analyze call (a
+# KeyError in this rule, a TypeError in aws.py), and the function's other verdicts went with it.
+FOREIGN_IMAGE_FUNCTION = {"packageType": "Image", "architectures": ["x86_64"], "memorySize": 512}
+
+
+@pytest.mark.parametrize("image_uri", ["absent", None])
+def test_issue_26_an_image_function_without_image_uri_keeps_every_verdict(pack, image_uri):
+    props = FOREIGN_IMAGE_FUNCTION if image_uri == "absent" else {**FOREIGN_IMAGE_FUNCTION, "imageUri": image_uri}
+    findings = {f.policy: f for f in pack.analyze(FUNCTION, props)}  # a gRPC error would raise here
+    assert {policy for policy, f in findings.items() if f.enforcement_level == "mandatory"} == {
+        "lambda-architecture", "lambda-memory", "lambda-image-by-digest"}
+    assert "'subject' names no image (imageUri)" in findings["lambda-image-by-digest"].message
+    # No image, so no scan and no size: each said once, as the rules say what they cannot read.
+    assert "the function names no image (imageUri), so there is no scan to read" in findings[
+        "lambda-image-scan-findings-unread"].message
+    assert "the function names no imageUri" in findings["lambda-image-size-unmeasured"].message
+
+
+@pytest.mark.parametrize("image_uri, read_as", [(42, "42 (a number)"), ({"uri": "app:1"}, "an object")])
+def test_issue_26_an_image_uri_that_is_no_string_is_not_judged_and_said_so(pack, image_uri, read_as):
+    findings = pack.analyze(FUNCTION, {**FOREIGN_IMAGE_FUNCTION, "imageUri": image_uri})
+    assert {f.policy for f in findings if f.enforcement_level == "mandatory"} == {"lambda-architecture",
+                                                                                  "lambda-memory"}
+    unjudged = {f.policy for f in findings if f"could not judge aws:lambda/function:Function 'subject': imageUri is "
+                                              f"{read_as}, not a string (advisory" in f.message}
+    assert unjudged == {"lambda-image-by-digest", "lambda-image-size", "lambda-image-size-unmeasured", *SCAN_POLICIES}

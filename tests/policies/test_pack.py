@@ -15,6 +15,8 @@ REMEDIATION_ONLY = {"ecr-scan-on-push-fix"}
 NO_DEFAULT = {"stack-monthly-budget": {"maxMonthlyUsd"}}
 # Nothing to tune: any reservation keeps a public URL's callers off the account's shared concurrency.
 NOTHING_TO_SET = {"function-url-public-needs-reservation"}
+# Every reporting policy's, from the guard (policies/guard.py): whether a resource it cannot judge blocks production.
+GUARD_SETTINGS = {"failClosedInProduction", "productionStacks"}
 
 
 def test_every_policy_is_described_with_its_level_severity_and_config_schema(pack):
@@ -27,9 +29,14 @@ def test_every_policy_is_described_with_its_level_severity_and_config_schema(pac
         assert LEVELS[policy.enforcementLevel] == ("advisory" if policy.name in advisory else "mandatory"), policy.name
         without_default = {key for key, spec in policy.configSchema.properties.items() if "default" not in spec}
         assert without_default == NO_DEFAULT.get(policy.name, set()), policy.name
-        # Every policy but these has settings; these have only their level.
-        has_settings = policy.name not in COULD_NOT_JUDGE | NOTHING_TO_SET
-        assert bool(policy.configSchema.properties) == has_settings, policy.name
+        # Every policy that reports has the guard's settings (what it does with a resource it cannot judge).
+        settings = set(policy.configSchema.properties)
+        assert (GUARD_SETTINGS <= settings) == (policy.name not in REMEDIATION_ONLY), policy.name
+        # These have only their level and the guard's settings; every other policy has some of its own.
+        if policy.name in COULD_NOT_JUDGE | NOTHING_TO_SET:
+            assert settings == GUARD_SETTINGS, policy.name
+        else:
+            assert settings - {"failClosedInProduction"}, policy.name
 
 
 def test_schema_defaults_reach_the_policies(pack):

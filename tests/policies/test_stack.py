@@ -67,3 +67,20 @@ def test_a_function_with_neither_name_nor_log_group_is_skipped(pack, props):
     # Nothing says which group Lambda would write to; the named function beside it is still judged.
     [finding] = log_group_findings(pack, [(FUNCTION, "unnamed", props), (FUNCTION, "api", {"name": "app-dev-api"})])
     assert finding.urn.endswith("::api") and "logs to /aws/lambda/app-dev-api" in finding.message
+
+
+@pytest.mark.parametrize("retention, kept", [("14", None), (14.0, None), ("5000", "keeps logs 5000 days")])
+def test_a_retention_given_as_its_text_is_read_as_the_number(pack, retention, kept):
+    findings = log_group_findings(pack, [(FUNCTION, "api", {"name": "f"}),
+                                         (LOG_GROUP, "api", {"name": "/aws/lambda/f", "retentionInDays": retention})])
+    assert [kept in f.message for f in findings] == ([True] if kept else [])
+
+
+def test_a_function_whose_log_group_cannot_be_read_is_named_and_the_others_are_still_judged(pack):
+    [unjudged, judged] = sorted(log_group_findings(pack, [
+        (FUNCTION, "api", {"name": "f"}), (LOG_GROUP, "api", {"name": "/aws/lambda/f", "retentionInDays": "a week"}),
+        (FUNCTION, "worker", {"name": "w"})]), key=lambda f: f.urn)
+    assert unjudged.urn.endswith("::api") and unjudged.enforcement_level == "advisory"
+    assert ("could not judge aws:lambda/function:Function 'api': retentionInDays of log group /aws/lambda/f is "
+            "'a week' (a string), not a number") in unjudged.message
+    assert judged.urn.endswith("::worker") and judged.enforcement_level == "mandatory"

@@ -459,6 +459,22 @@ def test_alarm_is_billed_per_metric_at_its_resolution(props, usd):
     assert line(priced([alarm(**props)]), ALARM, "alarm").usd == approx(usd)
 
 
+@pytest.mark.parametrize("period, usd", [("10", 0.30), ("60", 0.10), (" 300 ", 0.10)])
+def test_an_alarm_period_given_as_its_text_is_read_as_the_number(period, usd):
+    """Issue 26: a program passing config strings straight through sends "60"; the model compared it with 60."""
+    props = {"metricName": "Throttles", "namespace": "AWS/Lambda", "period": period, "statistic": "Sum"}
+    assert line(priced([alarm(**props)]), ALARM, "alarm").usd == approx(usd)
+
+
+def test_a_value_that_cannot_be_read_makes_its_item_unknown_and_is_counted_apart():
+    result = priced([kms_key(), alarm(metricName="Errors", period="a minute")])
+    item = line(result, ALARM, "alarm")
+    assert item.usd is None and item.unreadable and not item.no_price
+    assert item.basis == "unknown: period of alarm is 'a minute' (a string), not a number"
+    assert result.partial_note == "partial: 1 item with a value the model cannot read"
+    assert result.total == approx(1.00)
+
+
 def test_alarm_whose_query_period_is_unknown_is_unknown():
     result = priced([alarm(metricQueries=[query(UNKNOWN), RATE]), kms_key()])
     assert line(result, ALARM, "alarm").usd is None

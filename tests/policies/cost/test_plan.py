@@ -5,6 +5,7 @@ import pytest
 
 from policies.cost.plan import (CODEBUILD_PROJECT, FUNCTION, FUNCTION_URL, PIPELINE, PROVISIONED_CONCURRENCY, UNKNOWN,
                                 Plan, Resource, Unpriced, is_unknown, log_group_of, pipeline_actions, repository_of)
+from policies.cost.wire import Malformed
 
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -42,9 +43,14 @@ def test_get_follows_a_dotted_path():
     assert SUBJECT.get("ephemeralStorage.size") == 512
 
 
-@pytest.mark.parametrize("path", ["timeout", "ephemeralStorage.missing", "environment.variables.X", "memorySize.deeper"])
+@pytest.mark.parametrize("path", ["timeout", "ephemeralStorage.missing", "environment.variables.X"])
 def test_get_gives_the_default_for_what_is_absent(path):
     assert SUBJECT.get(path, "default") == "default"
+
+
+def test_get_through_a_value_that_is_no_object_is_malformed():
+    with pytest.raises(Malformed, match="memorySize of fn is 2048 \\(a number\\), not an object"):
+        SUBJECT.get("memorySize.deeper", "default")
 
 
 @pytest.mark.parametrize("path", ["tracingConfig.mode", "tags", "tags.lambdakit:image-size-bytes"])
@@ -56,6 +62,17 @@ def test_get_raises_unpriced_on_an_unknown_value_even_mid_path(path):
 def test_number_reads_a_float_or_its_default():
     assert SUBJECT.number("memorySize") == 2048.0
     assert SUBJECT.number("timeout", 3) == 3.0
+
+
+@pytest.mark.parametrize("given, read", [("2048", 2048), (" 60 ", 60), ("0.5", 0.5), (2048.0, 2048)])
+def test_number_reads_a_number_given_as_text(given, read):
+    assert function(memorySize=given).number("memorySize") == read
+
+
+@pytest.mark.parametrize("given", ["2 GB", "nan", True, [2048], {"mb": 2048}])
+def test_number_refuses_what_means_no_number(given):
+    with pytest.raises(Malformed, match="memorySize of fn is .*, not a number"):
+        function(memorySize=given).number("memorySize")
 
 
 def test_number_without_a_default_is_unpriced_when_absent():
