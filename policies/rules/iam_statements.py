@@ -7,6 +7,7 @@ from typing import Any, Iterator, Mapping, Optional, Sequence
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 from pulumi_policy.proxy import UnknownValueError
 
+from cost import wire
 from rules.aws import caller_account
 from rules.common import resource_rule, schema, setting
 from rules.managed_policies import ManagedPolicy, wildcard_policy
@@ -86,6 +87,7 @@ def _attached_arns(args: ResourceValidationArgs) -> Iterator[tuple[str, str]]:
         found = [(key, _known(args.props, key))]
     elif key is not None:
         listed = args.props.get(key)
+        listed = [listed] if isinstance(listed, str) else listed  # one ARN given where a list is due
         found = [(f"{key}[{index}]", _known(listed, index)) for index in range(len(listed))] if is_list(listed) else []
     else:
         found = []
@@ -140,7 +142,9 @@ def _is_kms_action(action: str) -> bool:
 def iam_no_wildcard_actions(args: ResourceValidationArgs, report: ReportViolation) -> None:
     config = args.get_config()
     allowed = setting(config, _WILDCARDS, "allowedActions")
-    for where, document in _documents(args):
+    for where, given in _documents(args):
+        # A document that is no JSON object is not passed over as harmless: the guard says it could not be judged.
+        document = wire.document(given, where)
         for statement in filter(allows, statements(document)):
             if has_not_action(statement):
                 report(f"'{args.name}' {where}: an Allow with NotAction grants every other action.")

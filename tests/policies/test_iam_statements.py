@@ -104,8 +104,16 @@ def test_a_null_not_action_is_not_there(pack):
     assert pack.analyze("aws:iam/policy:Policy", {"policy": {"Statement": [statement]}}) == []
 
 
+@pytest.mark.parametrize("policy", ["not json at all", "{\"Statement\": ", "[]", "42"])
+def test_what_is_no_json_document_is_said_to_be_unjudged_never_passed_as_harmless(pack, policy):
+    """Issue 26: a verdict is never lost silently; AWS refuses such a policy, so it is advisory, not a violation."""
+    [finding] = pack.analyze("aws:s3/bucketPolicy:BucketPolicy", {"bucket": "b", "policy": policy})
+    assert finding.policy == "iam-no-wildcard-actions" and finding.enforcement_level == "advisory"
+    assert "could not judge" in finding.message and "policy" in finding.message
+
+
 @pytest.mark.parametrize("policy", [
-    "not json at all", "{\"Statement\": ", "[]", "42", json.dumps({"Statement": "s3:*"}),
+    json.dumps({"Statement": "s3:*"}),
     json.dumps({"Version": "2012-10-17"}), json.dumps({"Statement": [None, 3, "Allow *"]}),
     document({"Effect": "Allow", "Action": 42, "Resource": "*"}),
     document({"Effect": "Allow", "Action": {"s3": "*"}, "Resource": "*"}),
@@ -185,3 +193,9 @@ def test_kms_star_for_the_own_root_is_exempt_only_in_key_policies(aws_pack):
     assert message.endswith("action 'kms:*' is a wildcard; name the actions needed.")
     both = key_policy(OWN_ROOT, ["kms:*", "s3:*"])
     assert "action 's3:*' is a wildcard" in only_finding(aws_pack.analyze("aws:kms/key:Key", {"policy": both}))
+
+
+def test_one_managed_policy_arn_given_where_a_list_is_due_is_judged(pack):
+    arn = "arn:aws:iam::aws:policy/AdministratorAccess"
+    message = only_finding(pack.analyze("aws:iam/role:Role", {"assumeRolePolicy": "{}", "managedPolicyArns": arn}))
+    assert "AdministratorAccess" in message
