@@ -8,7 +8,7 @@ from pulumi.runtime import rpc
 
 from offline.engine import ProgramRun
 from offline.policy_engine import PolicyReport, stack_properties
-from policies.cost.model import Estimate, LineItem, Projection
+from policies.cost.estimate import Estimate, LineItem, Projection
 from policies.cost.plan import Resource
 from policies.cost.usage import Usage
 

@@ -14,7 +14,8 @@ from pulumi_policy import (EnforcementLevel, PolicyResource, ReportViolation, Se
                            StackValidationPolicy)
 from pulumi_policy.proxy import UnknownValueError
 
-from cost.model import Estimate, estimate
+from cost.estimate import Estimate
+from cost.model import estimate
 from cost.plan import UNKNOWN, Resource, Unpriced
 from cost.stack import stack_inputs
 from cost.wire import Malformed

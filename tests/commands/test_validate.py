@@ -15,7 +15,7 @@ import trustme
 from botocore.credentials import Credentials
 
 from commands import validate
-from commands.validate import Call, Sample, measure, server_timing
+from commands.validation_figures import Call, Sample, Thresholds, measure, server_timing
 from tests.conftest import PROJECT_DIR
 from tests.commands.fake_function_url import Answer, FakeFunctionUrl, sha256_hex
 
@@ -75,7 +75,7 @@ def test_each_threshold_fails_and_passes(capsys, tmp_path, behaviour, option, fa
 
 
 def test_the_defaults_are_the_products_promises():
-    limits = validate.Thresholds()
+    limits = Thresholds()
     assert (limits.min_success_percent, limits.max_average_ms, limits.max_p95_ms, limits.max_cold_start_percent,
             limits.max_init_ms) == (95, 2000, 5000, 20, 2000)
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from commands.validate import server_timing
+from commands.validation_figures import server_timing
 from tests.functions.api.cases import CASES, assert_answer, real_event, url_request
 
 

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from commands.validate import server_timing
+from commands.validation_figures import server_timing
 from local_lambda.runtime_api import LambdaRuntimeApi, runtime_client
 from tests.functions.api.cases import CASES, assert_answer, url_request
 from tests.functions.api.conftest import FUNCTION_DIR, FUNCTION_ENV
