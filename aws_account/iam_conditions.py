@@ -110,10 +110,11 @@ def _string_test(wildcards: bool = False, ignore_case: bool = False) -> ValueTes
     return lambda value, policy_value, context: _matches(policy_value, value, context, wildcards, ignore_case)
 
 
-def _numeric_test(compare: Callable[[float, float], bool]) -> ValueTest:
+def _compared_test(read: Callable[[str], float], compare: Callable[[float, float], bool]) -> ValueTest:
+    """A numeric or date operator: both sides read as numbers; a side that is no number never matches."""
     def test(value: str, policy_value: str, context: Context) -> bool:
         try:
-            return compare(float(value), float(policy_value))
+            return compare(read(value), read(policy_value))
         except ValueError:
             return False
     return test
@@ -126,15 +127,6 @@ def _instant(text: str) -> float:
     except ValueError:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
-
-
-def _date_test(compare: Callable[[float, float], bool]) -> ValueTest:
-    def test(value: str, policy_value: str, context: Context) -> bool:
-        try:
-            return compare(_instant(value), _instant(policy_value))
-        except ValueError:
-            return False
-    return test
 
 
 def _ip_test(value: str, policy_value: str, context: Context) -> bool:
@@ -157,18 +149,18 @@ _OPERATORS: dict[str, tuple[ValueTest, bool]] = {
     "stringnotequalsignorecase": (_string_test(ignore_case=True), True),
     "stringlike": (_string_test(wildcards=True), False),
     "stringnotlike": (_string_test(wildcards=True), True),
-    "numericequals": (_numeric_test(operator.eq), False),
-    "numericnotequals": (_numeric_test(operator.eq), True),
-    "numericlessthan": (_numeric_test(operator.lt), False),
-    "numericlessthanequals": (_numeric_test(operator.le), False),
-    "numericgreaterthan": (_numeric_test(operator.gt), False),
-    "numericgreaterthanequals": (_numeric_test(operator.ge), False),
-    "dateequals": (_date_test(operator.eq), False),
-    "datenotequals": (_date_test(operator.eq), True),
-    "datelessthan": (_date_test(operator.lt), False),
-    "datelessthanequals": (_date_test(operator.le), False),
-    "dategreaterthan": (_date_test(operator.gt), False),
-    "dategreaterthanequals": (_date_test(operator.ge), False),
+    "numericequals": (_compared_test(float, operator.eq), False),
+    "numericnotequals": (_compared_test(float, operator.eq), True),
+    "numericlessthan": (_compared_test(float, operator.lt), False),
+    "numericlessthanequals": (_compared_test(float, operator.le), False),
+    "numericgreaterthan": (_compared_test(float, operator.gt), False),
+    "numericgreaterthanequals": (_compared_test(float, operator.ge), False),
+    "dateequals": (_compared_test(_instant, operator.eq), False),
+    "datenotequals": (_compared_test(_instant, operator.eq), True),
+    "datelessthan": (_compared_test(_instant, operator.lt), False),
+    "datelessthanequals": (_compared_test(_instant, operator.le), False),
+    "dategreaterthan": (_compared_test(_instant, operator.gt), False),
+    "dategreaterthanequals": (_compared_test(_instant, operator.ge), False),
     "bool": (_string_test(ignore_case=True), False),
     "binaryequals": (_string_test(), False),
     "ipaddress": (_ip_test, False),

@@ -16,18 +16,22 @@ from offline.stack_config import read_settings
 
 PUSHED_IMAGE_BYTES = 56_500_000  # what ECR reports for the function's image (README, "The image")
 MINUTES_PER_MONTH = 30 * 24 * 60
-# A second role with every IAM action, as a hostile commit would add it; and one that takes the boundary away.
-_HOSTILE_ROLE = '''import json
-import pulumi_aws as _aws
-_role = _aws.iam.Role("takeover", name=f"{settings.stack_prefix}-takeover", assume_role_policy=\
-json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, \
-"Action": "sts:AssumeRole"}]}))
-_aws.iam.RolePolicy("takeover", role=_role.id, policy=json.dumps({"Version": "2012-10-17", "Statement": [\
-{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]}))
-'''
-# A role with named actions (which the pack lets through) and without the stack's boundary: IAM must refuse it.
-_UNBOUNDED_ROLE = _HOSTILE_ROLE.replace('"takeover"', '"unbounded"').replace("-takeover", "-unbounded").replace(
-    '"Action": "iam:*"', '"Action": ["iam:CreateUser", "iam:CreateAccessKey", "iam:AttachUserPolicy"]')
+
+
+def _hostile_role(name: str, actions: object) -> str:
+    """Program lines a hostile commit appends: a role of the stack, without its boundary, allowed `actions`."""
+    return (f"import json\nimport pulumi_aws as _aws\n"
+            f"_role = _aws.iam.Role({name!r}, name=f\"{{settings.stack_prefix}}-{name}\", assume_role_policy=json.dumps("
+            f"{{'Version': '2012-10-17', 'Statement': [{{'Effect': 'Allow', 'Principal': "
+            f"{{'Service': 'lambda.amazonaws.com'}}, 'Action': 'sts:AssumeRole'}}]}}))\n"
+            f"_aws.iam.RolePolicy({name!r}, role=_role.id, policy=json.dumps({{'Version': '2012-10-17', 'Statement': "
+            f"[{{'Effect': 'Allow', 'Action': {actions!r}, 'Resource': '*'}}]}}))\n")
+
+
+# A role with every IAM action; one with named actions (which the pack lets through) that IAM must refuse for
+# lacking the stack's boundary; and a commit that takes the boundary away from the function's role.
+_HOSTILE_ROLE = _hostile_role("takeover", "iam:*")
+_UNBOUNDED_ROLE = _hostile_role("unbounded", ["iam:CreateUser", "iam:CreateAccessKey", "iam:AttachUserPolicy"])
 _NO_BOUNDARY = ("components/function_basics.py",
                 'service_role(name, function_name, "lambda", tags, parent, boundary_arn)',
                 'service_role(name, function_name, "lambda", tags, parent, None)')
@@ -170,12 +174,14 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
-def check_rehearsable(project_dir: Path, stack: str) -> None:
-    """Raises (a setting's error, or ValueError) unless the stack's settings are valid and give it a pipeline."""
+def check_rehearsable(project_dir: Path, stack: str):
+    """The stack's settings; raises (a setting's error, AwsRefusal for an unknown Region, or ValueError) unless they
+    are valid and give the stack a pipeline."""
     settings, region = read_settings(project_dir, stack)
     SimulatedCloud(region=region)  # the provider refuses a Region it does not know
     if not settings.has_pipeline:
         raise ValueError(f"the stack {stack} has no pipeline (lambdakit:pipelineRepository is empty)")
+    return settings
 
 
 def play(project_dir: Path, stack: str, scenario: Scenario, work_dir: Optional[Path] = None) -> Played:
@@ -190,8 +196,7 @@ def play(project_dir: Path, stack: str, scenario: Scenario, work_dir: Optional[P
         timeline = Timeline()
         timeline.event("Setup", "deployer", "the stack's first `pulumi up`, from a laptop")
         checkout = check_out(project_dir, stack, scenario.commit, 1, Path(into))
-        check_rehearsable(checkout, stack)
-        settings, _ = read_settings(checkout, stack)
+        settings = check_rehearsable(checkout, stack)
         traffic = Traffic(max(1, round(settings.usage_requests_per_month / MINUTES_PER_MONTH)),
                           scenario.failure_percent, settings.usage_average_duration_ms)
         executions: list[Execution] = []
