@@ -207,6 +207,9 @@ CODEBUILD_CACHE_TYPES = ("NO_CACHE", "S3", "LOCAL")
 # CodePipeline.
 PIPELINE_TYPES = ("V1", "V2")
 PIPELINE_MIN_STAGES = 2
+# "Quotas in AWS CodePipeline": actions in one stage (also the most that run in parallel there), and in a pipeline.
+PIPELINE_MAX_ACTIONS_PER_STAGE = 50
+PIPELINE_MAX_ACTIONS = 500
 PIPELINE_CONFIGURATION_VALUE_LENGTH = (1, 1000)
 PIPELINE_RESERVED_NAMESPACES = ("codepipeline", "variables")  # execution and (V2) pipeline-level variables
 # The action types this project uses: (category, provider) -> required configuration keys, and how many input
@@ -231,3 +234,35 @@ NOTIFICATION_DETAIL_TYPES = ("BASIC", "FULL")
 NOTIFICATION_TARGET_TYPES = ("SNS", "AWSChatbotSlack", "AWSChatbotMicrosoftTeams")
 NOTIFICATION_EVENT_PREFIXES = {"codepipeline": "codepipeline-pipeline-", "codedeploy": "codedeploy-application-",
                                "codebuild": "codebuild-project-", "codecommit": "codecommit-repository-"}
+
+# EventBridge Scheduler CreateSchedule (botocore's scheduler 2021-06-30 model): Name and GroupName 1..64 of
+# [0-9a-zA-Z-_.]; RetryPolicy.MaximumRetryAttempts 0..185 and MaximumEventAgeInSeconds 60..86400;
+# FlexibleTimeWindow.MaximumWindowInMinutes 1..1440. ScheduleExpression (1..256) and ScheduleExpressionTimezone
+# (1..50) are policies/cost/schedule.py's (the policy pack loads it too).
+SCHEDULE_NAME = NameRule("EventBridge Scheduler schedule name", re.compile(r"[0-9a-zA-Z_.-]+"), 1, 64,
+                         "letters, digits and - _ .")
+SCHEDULE_RETRY_ATTEMPTS = (0, 185)
+SCHEDULE_MAX_EVENT_AGE_SECONDS = (60, 86400)
+SCHEDULE_FLEXIBLE_WINDOW_MINUTES = (1, 1440)
+SCHEDULE_WINDOW_MODES = ("OFF", "FLEXIBLE")
+SCHEDULE_STATES = ("ENABLED", "DISABLED")
+SCHEDULE_ACTIONS_AFTER_COMPLETION = ("NONE", "DELETE")
+# The Schedule's DeadLetterConfig.Arn (a standard queue: Scheduler does not deliver to FIFO queues) and its
+# Target.RoleArn, as the model's patterns give them.
+SCHEDULE_DLQ_ARN = re.compile(r"arn:aws[a-z-]*:sqs:[a-z0-9\-]+:\d{12}:[a-zA-Z0-9\-_]+")
+SCHEDULE_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+")
+# Lambda PutFunctionEventInvokeConfig: MaximumRetryAttempts 0..2, MaximumEventAgeInSeconds 60..21600 (6 hours).
+LAMBDA_ASYNC_RETRY_ATTEMPTS = (0, 2)
+LAMBDA_ASYNC_MAX_EVENT_AGE_SECONDS = (60, 21600)
+# The services an asynchronous invocation's on-failure destination may be (Lambda developer guide,
+# "Capturing records of Lambda asynchronous invocations"): SQS, SNS, Lambda, EventBridge and S3.
+LAMBDA_FAILURE_DESTINATION_SERVICES = ("sqs", "sns", "lambda", "events", "s3")
+# SQS CreateQueue: QueueName 1..80 of [A-Za-z0-9_-] (a FIFO queue's ends in .fifo); the attributes' ranges from the
+# API reference's Attributes list (MaximumMessageSize up to 1 MiB since 2025).
+SQS_QUEUE_NAME = NameRule("SQS queue name", re.compile(r"[A-Za-z0-9_-]+(\.fifo)?"), 1, 80,
+                          "letters, digits, - and _ (a FIFO queue's ending in .fifo)")
+SQS_RETENTION_SECONDS = (60, 1_209_600)  # 1 minute .. 14 days
+SQS_VISIBILITY_TIMEOUT_SECONDS = (0, 43_200)
+SQS_DELAY_SECONDS = (0, 900)
+SQS_MAX_MESSAGE_BYTES = (1024, 1_048_576)
+SQS_RECEIVE_WAIT_SECONDS = (0, 20)

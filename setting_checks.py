@@ -2,7 +2,6 @@
 sentence that tells a person what is allowed."""
 
 import re
-from pathlib import Path
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -58,18 +57,14 @@ def usage(key: str) -> AfterValidator:
 
 
 # The stack's own roles and functions are named <project>-<stack>-<this>: a function named so would take their name.
-RESERVED_APP_NAMES = ("pipeline", "build", "deploy", "release", "restart", "scan-gate")
+RESERVED_APP_NAMES = ("pipeline", "test", "build", "deploy", "release", "restart", "scan-gate")
 
 
-def has_dockerfile(app: str) -> str:
-    if app in RESERVED_APP_NAMES:
-        raise ValueError(f"names one of the stack's own roles or functions ({', '.join(RESERVED_APP_NAMES)}); "
-                         "rename the folder under functions/")
-    # The CLI runs the program from the project folder, so the path is relative to it.
-    if not Path("functions", app, "Dockerfile").is_file():
-        known = sorted(p.parent.name for p in Path("functions").glob("*/Dockerfile"))
-        raise ValueError(f"must name a folder under functions/ with a Dockerfile; there are: {', '.join(known)}")
-    return app
+def listed(value: Any, entry: str) -> list:
+    """A setting written as a list of entries; one entry alone (`-c environment=FOO=bar`) is told how to write it."""
+    if not isinstance(value, list):
+        raise ValueError(f"must be a list of {entry} entries, as YAML or JSON: [\"{entry}\"]")
+    return value
 
 
 def at_least(low: int, meaning: str = "") -> AfterValidator:
@@ -110,6 +105,22 @@ def parse_tags(pairs: list[str]) -> dict[str, str]:
             raise ValueError(f"{key} is given twice")
         tags[key] = value
     return tags
+
+
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+def parse_digests(pairs: list[str]) -> dict[str, str]:
+    """NAME=sha256:… entries: the image each named function deploys."""
+    digests: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, digest = str(pair).partition("=")
+        if not sep or not _DIGEST.match(digest):
+            raise ValueError(f"entry {pair!r} must be NAME=sha256: and 64 lower-case hex digits")
+        if name in digests:
+            raise ValueError(f"{name} is given twice")
+        digests[name] = digest
+    return digests
 
 
 def severities(values: list[str]) -> list[str]:

@@ -10,21 +10,21 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pulumi
-from pydantic import AfterValidator, BaseModel, ConfigDict, StrictBool, ValidationError, ValidationInfo, field_validator
+from pydantic import AfterValidator, StrictBool, ValidationError, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
 from aws_limits import (BUDGET_NAME, CODEBUILD_PROJECT_NAME, CODEDEPLOY_NAME, CONNECTION_NAME, CONNECTION_PROVIDERS,
                         DASHBOARD_NAME, ECR_REPOSITORY_NAME, EVENT_RULE_NAME, IAM_ROLE_NAME, LAMBDA_ARCHITECTURES,
-                        LAMBDA_EPHEMERAL_STORAGE_MB, LAMBDA_FUNCTION_NAME, LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_SECONDS,
-                        LOG_RETENTION_DAYS, NOTIFICATION_RULE_NAME, PIPELINE_NAME, S3_BUCKET_NAME,
+                        LAMBDA_FUNCTION_NAME, LOG_RETENTION_DAYS, NOTIFICATION_RULE_NAME, PIPELINE_NAME, S3_BUCKET_NAME,
                         SECRET_NAME, SNS_TOPIC_NAME, NameRule)
-from components.monitoring import MIN_CANARY_MINUTES
+from components.pipeline_stages import layout_problems
+from function_settings import (FUNCTION_KEYS, FunctionSettings, FunctionValues, folders_with_dockerfile,
+                               read_functions, scheduled_names)
 from lambda_logs import LOG_FORMATS
 from policies.scan_findings import FAIL_ON, FAIL_ON_FIXABLE, IGNORED, MAX_WAIT, MAX_WAIT_MINUTES
-from setting_checks import (at_least, email_or_empty, has_dockerfile, matching, one_of, parse_environment, parse_tags,
-                            severities, usage, valid_origins, within)
+from setting_checks import (at_least, email_or_empty, listed, matching, one_of, parse_digests, parse_tags, severities,
+                            usage, within)
 
-_IMAGE_DIGEST = r"^(sha256:[0-9a-f]{64})?$"
 # CodeConnections' FullRepositoryId: owner/name, or group/subgroup/name on GitLab.
 _REPOSITORY_ID = r"^([A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+)?$"
 # git check-ref-format's rules, as far as a branch name in a settings file can break them.
@@ -36,53 +36,36 @@ class SettingsError(pulumi.RunError):
     """A stack setting is wrong; the message names the key, the value and what is allowed."""
 
 
-class StackSettings(BaseModel):
-    """Everything the components need to know about one stack, typed and checked."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
+class StackSettings(FunctionValues):
+    """Everything the components need to know about one stack, typed and checked. The values a function may set
+    for itself (FunctionValues) are, here, every function's defaults."""
 
     project: str
     stack: str
-    app: Annotated[str, matching(r"^[a-z0-9][a-z0-9-]{0,30}$", "a lower-case folder name under functions/"),
-                   AfterValidator(has_dockerfile)]
+    # The one function of a stack that has no lambdakit:functions (a folder under functions/).
+    app: str
     architecture: Annotated[str, one_of(LAMBDA_ARCHITECTURES)]
-    memory_mb: Annotated[int, within(*LAMBDA_MEMORY_MB, "MB")]
-    timeout_seconds: Annotated[int, within(*LAMBDA_TIMEOUT_SECONDS, "seconds")]
-    ephemeral_storage_mb: Annotated[int, within(*LAMBDA_EPHEMERAL_STORAGE_MB, "MB")]
-    reserved_concurrency: Annotated[int, at_least(-1, " (-1 reserves none)")]
-    provisioned_concurrency: Annotated[int, at_least(0)]
     log_retention_days: Annotated[int, one_of(LOG_RETENTION_DAYS)]
     log_level: Annotated[str, one_of(("DEBUG", "INFO", "WARN", "ERROR"))]
     log_format: Annotated[str, one_of(LOG_FORMATS)]
-    function_url_auth_type: Annotated[str, one_of(("AWS_IAM", "NONE"))]
-    cors_allow_origins: Annotated[list[str], AfterValidator(valid_origins)]
     ecr_scan_on_push: StrictBool  # true or false, as Pulumi's Config.get_bool reads them
     ecr_tag_mutability: Annotated[str, one_of(("MUTABLE", "IMMUTABLE"))]
     ecr_expire_untagged_days: Annotated[int, at_least(1)]
     ecr_keep_last_images: Annotated[int, at_least(2, " (one image to run, one to roll back to)")]
     ecr_force_delete: StrictBool
-    environment: dict[str, str]
     # The user's own tags on every taggable resource, beside the stack's (cost centre, owner, ...).
     extra_tags: dict[str, str]
     alarm_email: Annotated[str, AfterValidator(email_or_empty)]
-    # Lambda stops an on-demand init at 10 s, so a threshold above that could never be crossed.
-    alarm_init_duration_ms: Annotated[int, within(100, 10000, "ms")]
-    alarm_cold_start_percent: Annotated[int, within(1, 100, "%")]
-    alarm_error_percent: Annotated[int, within(1, 100, "%")]
-    alarm_throttles: Annotated[int, at_least(0)]
-    alarm_duration_percent_of_timeout: Annotated[int, within(1, 100, "%")]
-    alarm_concurrency_percent_of_reserved: Annotated[int, within(1, 100, "%")]
-    alarm_spillover_percent: Annotated[int, within(1, 100, "%")]
-    alarm_url_server_error_percent: Annotated[int, within(1, 100, "%")]
     scan_fail_on_severities: Annotated[list[str], AfterValidator(severities)]
     scan_fail_on_fixable_severities: Annotated[list[str], AfterValidator(severities)]
     scan_ignored_vulnerabilities: list[str]
     scan_max_wait_minutes: Annotated[int, within(*MAX_WAIT_MINUTES, "minutes (CodePipeline ends a Lambda action "
                                                                      "after 24 hours)")]
-    # Registry-wide (Inspector) scanning for the stack's repository: OFF, SCAN_ON_PUSH or CONTINUOUS_SCAN.
+    # Registry-wide (Inspector) scanning for the stack's repositories: OFF, SCAN_ON_PUSH or CONTINUOUS_SCAN.
     ecr_enhanced_scanning: Annotated[str, one_of(("OFF", "SCAN_ON_PUSH", "CONTINUOUS_SCAN"))]
-    # Deploy this image of the stack's repository instead of building one (the pipeline's Deploy stage sets it).
-    image_digest: Annotated[str, matching(_IMAGE_DIGEST, "sha256: and 64 lower-case hex digits, or empty")]
+    # Deploy these images (NAME=sha256:…) of the functions' repositories instead of building them (the pipeline's
+    # Deploy stage sets them).
+    image_digests: dict[str, str]
     # The delivery pipeline: none when the repository is empty.
     pipeline_repository: Annotated[str, matching(_REPOSITORY_ID, "owner/name of the source repository, or empty "
                                                                   "for no pipeline")]
@@ -90,49 +73,37 @@ class StackSettings(BaseModel):
     pipeline_provider: Annotated[str, one_of(CONNECTION_PROVIDERS)]
     pipeline_connection_arn: Annotated[str, matching(_CONNECTION_ARN, "a CodeConnections connection ARN, or empty "
                                                                        "for one the stack creates")]
-    pipeline_canary_percent: Annotated[int, within(1, 99, "% (the rest follows after pipelineCanaryMinutes)")]
-    # The release waits in a CodeBuild build, billed by the minute, for the whole canary: two hours at most.
-    pipeline_canary_minutes: Annotated[int, within(1, 120, "minutes")]
     pipeline_artifact_days: Annotated[int, within(1, 365, "days")]
-    # What the plan cannot know, for the cost estimate (the preview's and the pack's stack-monthly-budget).
-    usage_requests_per_month: Annotated[int, usage("usageRequestsPerMonth")]
-    usage_average_duration_ms: Annotated[int, usage("usageAverageDurationMs")]
-    usage_log_bytes_per_request: Annotated[int, usage("usageLogBytesPerRequest")]
+    # One function's canary rolled back (or any failure in Deploy) rolls the whole Deploy stage back to the last
+    # successful run, undoing every function's release of this run; otherwise each function's release stands alone.
+    pipeline_rollback_together: StrictBool
+    # What the plan cannot know of the pipeline, for the cost estimate (the preview's and the pack's).
     usage_pipeline_runs_per_month: Annotated[int, usage("usagePipelineRunsPerMonth")]
     usage_build_minutes_per_run: Annotated[int, usage("usageBuildMinutesPerRun")]
     usage_build_log_bytes_per_minute: Annotated[int, usage("usageBuildLogBytesPerMinute")]
     usage_artifact_mb_per_run: Annotated[int, usage("usageArtifactMbPerRun")]
+    usage_busy_hours_per_day: Annotated[int, usage("usageBusyHoursPerDay")]
+    usage_dashboard_views_per_month: Annotated[int, usage("usageDashboardViewsPerMonth")]
+    usage_log_query_runs_per_month: Annotated[int, usage("usageLogQueryRunsPerMonth")]
+    usage_log_query_hours: Annotated[int, usage("usageLogQueryHours")]
+    usage_scan_minutes_per_run: Annotated[int, usage("usageScanMinutesPerRun")]
     usage_free_tier: StrictBool
     # The stack's AWS budget: none at 0.
     budget_monthly_usd: Annotated[int, within(0, 1_000_000_000, "USD (0 for no budget)")]
     budget_actual_percent: Annotated[int, within(1, 1000, "% of the budget")]
     budget_forecast_percent: Annotated[int, within(1, 1000, "% of the budget")]
-
-    @field_validator("environment", mode="before")
-    @classmethod
-    def _environment_pairs(cls, value: Any) -> Any:
-        return parse_environment(_listed(value, "NAME=value"))
+    # Filled from lambdakit:functions (or app) once the values above are known to be valid.
+    functions: tuple[FunctionSettings, ...] = ()
 
     @field_validator("extra_tags", mode="before")
     @classmethod
     def _tag_pairs(cls, value: Any) -> Any:
-        return parse_tags(_listed(value, "KEY=value"))
+        return parse_tags(listed(value, "KEY=value"))
 
-    @field_validator("provisioned_concurrency")
+    @field_validator("image_digests", mode="before")
     @classmethod
-    def _provisioned_within_reserved(cls, value: int, info: ValidationInfo) -> int:
-        reserved = info.data.get("reserved_concurrency")
-        if reserved is not None and reserved >= 0 and value > reserved:
-            raise ValueError(f"must be at most reservedConcurrency ({reserved})")
-        return value
-
-    @field_validator("usage_average_duration_ms")
-    @classmethod
-    def _duration_within_timeout(cls, value: int, info: ValidationInfo) -> int:
-        timeout = info.data.get("timeout_seconds")
-        if timeout is not None and value > timeout * 1000:
-            raise ValueError(f"must be at most the function's timeout, timeoutSeconds ({timeout} s = {timeout * 1000} ms)")
-        return value
+    def _digest_pairs(cls, value: Any) -> Any:
+        return parse_digests(listed(value, "NAME=sha256:…"))
 
     @field_validator("pipeline_connection_arn")
     @classmethod
@@ -141,19 +112,8 @@ class StackSettings(BaseModel):
             raise ValueError("names a connection for a pipeline, but lambdakit:pipelineRepository is empty")
         return value
 
-    @field_validator("pipeline_canary_minutes")
-    @classmethod
-    def _canary_outlasts_the_rollback_alarms(cls, value: int, info: ValidationInfo) -> int:
-        if info.data.get("pipeline_repository") and value < MIN_CANARY_MINUTES:
-            raise ValueError(f"must be at least {MIN_CANARY_MINUTES} minutes: the rollback alarms need that long "
-                             "(their periods of evidence, CloudWatch's delay, one evaluation, a margin for late "
-                             "metrics) to stop a failing version before it takes all the traffic")
-        return value
-
-    @property
-    def function_name(self) -> str:
-        """The Lambda function's name; its image repository and its role are named after it."""
-        return f"{self.project}-{self.stack}-{self.app}"
+    def function(self, name: str) -> FunctionSettings:
+        return next(function for function in self.functions if function.name == name)
 
     @property
     def stack_prefix(self) -> str:
@@ -188,20 +148,20 @@ class StackSettings(BaseModel):
 
     @property
     def delivery_names(self) -> "DeliveryNames":
-        return DeliveryNames(self.stack_prefix, self.function_name)
+        return DeliveryNames(self.stack_prefix)
 
     def name_problems(self) -> list[str]:
-        """What AWS would refuse among the names made from project, stack and app (the repository and
-        the role are named after the function; the scan gate, the topic, the dashboard and the pipeline
-        after the stack)."""
-        names = [(rule, self.function_name, "project-stack-app")
-                 for rule in (LAMBDA_FUNCTION_NAME, ECR_REPOSITORY_NAME, IAM_ROLE_NAME)]
-        names += [(rule, self.scan_gate_function_name, "project-stack-scan-gate")
-                  for rule in (LAMBDA_FUNCTION_NAME, IAM_ROLE_NAME)]
+        """What AWS would refuse among the names made from project, stack and each function's name (its
+        repository, its roles and its release are named after the function; the scan gate, the topic, the
+        dashboard and the pipeline after the stack)."""
+        names = [(rule, name, made_of) for function in self.functions
+                 for rule, name, made_of in function_names(function, self.has_pipeline)]
         names += [(SNS_TOPIC_NAME, self.alarm_topic_name, "project-stack-alarms"),
                   (BUDGET_NAME, self.budget_name, "project-stack-monthly"),
                   (DASHBOARD_NAME, self.stack_prefix, "project-stack")]
-        if self.has_pipeline:
+        if self.has_pipeline:  # the scan gate exists only where a pipeline calls it
+            names += [(rule, self.scan_gate_function_name, "project-stack-scan-gate")
+                      for rule in (LAMBDA_FUNCTION_NAME, IAM_ROLE_NAME)]
             names += self.delivery_names.checked()
         return [f"{rule.what} = {json.dumps(name)} ({made_of}): {problem}; rename the stack or the project"
                 for rule, name, made_of in names if (problem := rule.problem(name))]
@@ -211,20 +171,23 @@ class StackSettings(BaseModel):
         """The image platform that runs on the function's architecture."""
         return {"arm64": "linux/arm64", "x86_64": "linux/amd64"}[self.architecture]
 
-    @property
-    def function_environment(self) -> dict[str, str]:
-        """The user's variables plus the two the handler reads to describe where it runs."""
-        return {**self.environment, "ENVIRONMENT": self.stack, "LOG_LEVEL": self.log_level}
+    def function_environment(self, function: FunctionSettings) -> dict[str, str]:
+        """The function's variables plus the two the handler reads to describe where it runs."""
+        return {**function.environment, "ENVIRONMENT": self.stack, "LOG_LEVEL": self.log_level}
 
     @property
     def tags(self) -> dict[str, str]:
         return {**self.extra_tags, **self.fixed_tags}
 
+    def function_tags(self, function: FunctionSettings) -> dict[str, str]:
+        """A function's parts carry its name as `app` besides the stack's tags."""
+        return {**self.tags, "app": function.name}
+
     @property
     def fixed_tags(self) -> dict[str, str]:
         """The tags no setting changes: the pipeline's own roles carry only these, so that a tag setting changed
         through the pipeline never asks it to retag a role it may not change."""
-        return {**self.cost_tags, "app": self.app, "managed-by": "pulumi"}
+        return {**self.cost_tags, "managed-by": "pulumi"}
 
     @property
     def cost_tags(self) -> dict[str, str]:
@@ -234,11 +197,9 @@ class StackSettings(BaseModel):
 
 @dataclass(frozen=True)
 class DeliveryNames:
-    """The names of the delivery pipeline's parts: the pipeline, its roles and build projects, and the
-    function's release in CodeDeploy, after the stack (and the function)."""
+    """The names of the delivery pipeline's parts: the pipeline, its roles and build projects, after the stack."""
 
     stack_prefix: str
-    function_name: str
 
     @property
     def pipeline(self) -> str:
@@ -265,10 +226,6 @@ class DeliveryNames:
         """The EventBridge rule that starts the pipeline again after a run its own Deploy cancelled."""
         return f"{self.stack_prefix}-restart"
 
-    @property
-    def codedeploy_role(self) -> str:
-        return f"{self.function_name}-codedeploy"
-
     def checked(self) -> list[tuple[NameRule, str, str]]:
         """Each name with the rule AWS holds it to. The bucket is checked as the name its prefix makes: the
         AWS provider appends 26 characters."""
@@ -277,8 +234,6 @@ class DeliveryNames:
                 (NOTIFICATION_RULE_NAME, self.pipeline, "project-stack"),
                 (S3_BUCKET_NAME, self.artifact_bucket_prefix + "0" * 26, "project-stack-artifacts-<26 unique>"),
                 (SECRET_NAME, self.token_secret, "project-stack/pulumi-access-token"),
-                (CODEDEPLOY_NAME, self.function_name, "project-stack-app"),
-                (IAM_ROLE_NAME, self.codedeploy_role, "project-stack-app-codedeploy"),
                 (IAM_ROLE_NAME, self.stage_role("pipeline"), "project-stack-pipeline"),
                 (IAM_ROLE_NAME, self.stage_role("restart"), "project-stack-restart"),
                 (EVENT_RULE_NAME, self.restart_rule, "project-stack-restart"),
@@ -287,14 +242,29 @@ class DeliveryNames:
 
 
 # The pipeline's CodeBuild projects; each has its own role, with only what that stage does.
-BUILD_STAGES = ("build", "deploy", "release")
+BUILD_STAGES = ("test", "build", "deploy", "release")
+
+def function_names(function: FunctionSettings, has_pipeline: bool) -> list[tuple[NameRule, str, str]]:
+    """The names made for one function, with the rule AWS holds each to."""
+    names = [(rule, function.function_name, "project-stack-function")
+             for rule in (LAMBDA_FUNCTION_NAME, ECR_REPOSITORY_NAME, IAM_ROLE_NAME)]
+    if function.schedule:
+        names += scheduled_names(function.function_name)
+    if has_pipeline:
+        names += [(CODEDEPLOY_NAME, function.function_name, "project-stack-function"),
+                  (IAM_ROLE_NAME, function.codedeploy_role, "project-stack-function-codedeploy")]
+    return names
+
 
 # Only these keys come from `pulumi.Config`; project and stack come from the engine.
 CONFIG_KEYS = tuple(to_camel(name) for name in StackSettings.model_fields if name not in ("project", "stack"))
+# Declared in Pulumi.yaml with their defaults: every key but `functions`, an object (which Pulumi.yaml's config
+# types cannot declare; without it the stack has one function, `app`, with the stack's values).
+DECLARED_KEYS = tuple(key for key in CONFIG_KEYS if key != "functions")
 
 
 def _raw_value(config: pulumi.Config, key: str, as_text: bool) -> Any:
-    """Config arrives as text; numbers, booleans and arrays are JSON-encoded by the CLI."""
+    """Config arrives as text; numbers, booleans, arrays and objects are JSON-encoded by the CLI."""
     raw = config.get(key)
     if raw is None or as_text:
         return raw
@@ -302,13 +272,6 @@ def _raw_value(config: pulumi.Config, key: str, as_text: bool) -> Any:
         return json.loads(raw)
     except ValueError:
         return raw  # left to validation, which names what was expected
-
-
-def _listed(value: Any, entry: str) -> list:
-    """A setting written as a list of entries; one entry alone (`-c environment=FOO=bar`) is told how to write it."""
-    if not isinstance(value, list):
-        raise ValueError(f"must be a list of {entry} entries, as YAML or JSON: [\"{entry}\"]")
-    return value
 
 
 def _describe(error: dict, given: Any) -> str:
@@ -342,20 +305,40 @@ def _unread_problem(namespace: str, key: str) -> str:
     return f"{namespace}:{key} = {json.dumps(value)}: no setting reads this key; {hint}"
 
 
+def _app_problem(namespace: str, app: Any) -> list[str]:
+    """The one function of a stack without lambdakit:functions must be a folder with a Dockerfile."""
+    if isinstance(app, str) and app in folders_with_dockerfile():
+        return []
+    return [f"{namespace}:app = {json.dumps(app)}: must name a folder under functions/ with a Dockerfile (there "
+            f"are: {', '.join(folders_with_dockerfile()) or 'none'}), or set {namespace}:functions"]
+
+
 def _read_settings(config: pulumi.Config, project: str, stack: str) -> StackSettings:
     """Read and check every setting; on any mistake raise one SettingsError naming each bad key."""
     text_keys = {to_camel(n) for n, f in StackSettings.model_fields.items() if f.annotation is str}
     raw = {key: _raw_value(config, key, key in text_keys) for key in CONFIG_KEYS}
+    entries = raw.pop("functions")
+    has_pipeline = bool(raw.get("pipelineRepository"))
     problems = [_unread_problem(config.name, key) for key in _unread_keys(config.name)]
     try:
-        settings = StackSettings(project=project, stack=stack, **{k: v for k, v in raw.items() if v is not None})
+        settings = StackSettings.model_validate(
+            {"project": project, "stack": stack, **{k: v for k, v in raw.items() if v is not None}},
+            context={"has_pipeline": has_pipeline})
     except ValidationError as invalid:
         for error in invalid.errors():
             key = to_camel(str(error["loc"][0]))
             problems.append(f"{config.name}:{key} = {json.dumps(raw.get(key))}: {_describe(error, config.get(key))}")
+        raise SettingsError("invalid stack settings:\n  " + "\n  ".join(problems)) from None
+    if entries is None:
+        if app_problem := _app_problem(config.name, settings.app):
+            raise SettingsError("invalid stack settings:\n  " + "\n  ".join(problems + app_problem))
+        entries = {settings.app: {}}
+    functions, invalid = read_functions(config.name, settings.stack_prefix, entries, {
+        key: raw[key] for key in FUNCTION_KEYS if raw.get(key) is not None}, has_pipeline, settings.image_digests)
+    problems += invalid
     if problems:
         raise SettingsError("invalid stack settings:\n  " + "\n  ".join(problems))
-    return settings
+    return settings.model_copy(update={"functions": functions})
 
 
 def load_settings(config: pulumi.Config, project: str, stack: str) -> StackSettings:
@@ -363,6 +346,9 @@ def load_settings(config: pulumi.Config, project: str, stack: str) -> StackSetti
     settings = _read_settings(config, project, stack)
     if problems := settings.name_problems():
         raise SettingsError("invalid names for AWS:\n  " + "\n  ".join(problems))
+    if settings.has_pipeline and (problems := layout_problems([f.name for f in settings.functions])):
+        raise SettingsError(f"{config.name}:functions: the stack's functions do not fit one pipeline:\n  "
+                            + "\n  ".join(problems))
     return settings
 
 

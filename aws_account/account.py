@@ -39,6 +39,8 @@ from aws_account.logs import SimulatedLogs
 from aws_account.monitoring import SimulatedMonitoring
 from aws_account.notifications import SimulatedNotifications
 from aws_account.refusals import AwsRefusal, known
+from aws_account.scheduler import SimulatedScheduler
+from aws_account.sqs import SimulatedSqs
 from aws_account.storage import SimulatedStorage
 
 ACCOUNT_ID = "123456789012"
@@ -79,7 +81,7 @@ class _Resource:
 
 class SimulatedCloud(SimulatedEcr, SimulatedIam, SimulatedLogs, SimulatedLambda, SimulatedMonitoring,
                      SimulatedNotifications, SimulatedStorage, SimulatedDelivery, SimulatedCodeDeploy, SimulatedEvents,
-                     pulumi.runtime.Mocks):
+                     SimulatedScheduler, SimulatedSqs, pulumi.runtime.Mocks):
     """One AWS account in `region`, answering registrations and invokes as the providers would.
 
     `image_size_bytes` is what ECR reports for a pushed image. None means the image is not pushed,
@@ -112,6 +114,7 @@ class SimulatedCloud(SimulatedEcr, SimulatedIam, SimulatedLogs, SimulatedLambda,
             **self.ecr_creators(), **self.iam_creators(), **self.logs_creators(), **self.lambda_creators(),
             **self.monitoring_creators(), **self.notification_creators(), **self.storage_creators(),
             **self.delivery_creators(), **self.codedeploy_creators(), **self.events_creators(),
+            **self.scheduler_creators(), **self.sqs_creators(),
         }
         # What a deletion undoes in the account beyond the resource itself.
         self._deleters: dict[str, Callable[[_Resource], None]] = {

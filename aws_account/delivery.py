@@ -22,8 +22,9 @@ from aws_limits import (CODEBUILD_CACHE_MODES, CODEBUILD_CACHE_TYPES, CODEBUILD_
                         CODEBUILD_LAMBDA_COMPUTE, CODEBUILD_PROJECT_NAME, CODEBUILD_QUEUED_TIMEOUT_MINUTES,
                         CODEBUILD_TIMEOUT_MINUTES, CODEBUILD_VARIABLE_TYPES, CONNECTION_NAME, CONNECTION_PROVIDERS,
                         PIPELINE_ACTION_TYPES, PIPELINE_ARTIFACT_NAME, PIPELINE_CONFIGURATION_VALUE_LENGTH,
-                        PIPELINE_EXECUTION_MODES, PIPELINE_MAX_PATTERN_LENGTH, PIPELINE_MAX_PATTERNS,
-                        PIPELINE_MAX_PUSH_FILTERS, PIPELINE_MIN_STAGES, PIPELINE_NAME, PIPELINE_NAMESPACE,
+                        PIPELINE_EXECUTION_MODES, PIPELINE_MAX_ACTIONS_PER_STAGE, PIPELINE_MAX_PATTERN_LENGTH,
+                        PIPELINE_MAX_PATTERNS, PIPELINE_MAX_PUSH_FILTERS, PIPELINE_MIN_STAGES, PIPELINE_NAME,
+                        PIPELINE_NAMESPACE,
                         PIPELINE_RESERVED_NAMESPACES, PIPELINE_STAGE_OR_ACTION_NAME, PIPELINE_TYPES)
 
 _VARIABLE = re.compile(r"#\{([^}]*)\}")
@@ -143,6 +144,9 @@ def _check_stages(stages: list[dict], region: str) -> None:
     for index, stage in enumerate(stages, 1):
         check_name(PIPELINE_STAGE_OR_ACTION_NAME, stage.get("name"))
         actions = stage.get("actions") or []
+        if len(actions) > PIPELINE_MAX_ACTIONS_PER_STAGE:
+            raise AwsRefusal(f"LimitExceededException: stage {stage.get('name')} has {len(actions)} actions; a stage "
+                             f"may have at most {PIPELINE_MAX_ACTIONS_PER_STAGE}")
         _check_unique("Action", [action.get("name") for action in actions], f"stage {stage.get('name')}")
         for position, action in enumerate(actions, 1):
             check_name(PIPELINE_STAGE_OR_ACTION_NAME, action.get("name"))

@@ -4,9 +4,10 @@ Written by hand because no library does it: moto (5.2.5) treats every pattern th
 `[`, `?` or `-` as matching everything and never computes a metric filter's value; LocalStack's free
 edition does not filter at all. This is the smallest evaluator for the syntax of AWS's "Filter pattern
 syntax" page: terms (`ERROR`, `"a phrase"`, `?a ?b`, `-excluded`), JSON patterns (`{ $.a.b[0] = "x" &&
-($.n > 1 || $.m NOT EXISTS) }`, with `*` wildcards, IS NULL / IS TRUE / IS FALSE) and space-delimited
-patterns (`[ip, user, ..., status = 4*, bytes > 1000]`), plus a metric value (`$.json.path`, `$field`
-or a number). Regular expressions (`%…%`) are not evaluated: `UnsupportedPattern`, never a wrong answer.
+($.n > 1 || $.m NOT EXISTS) }`, `$.['key.with.dot']`, `*` wildcards in values, IS NULL / IS TRUE / IS FALSE)
+and space-delimited patterns (`[ip, user, ..., status = 4*, bytes > 1000]`, empty fields as in `[..., a,]`),
+plus a metric value (`$.json.path`, `$field`, `$7` or a number). Regular expressions (`%…%`) and wildcard
+selectors (`$.a[*]`) are not evaluated: `UnsupportedPattern`, never a wrong answer.
 """
 
 import json
@@ -25,10 +26,13 @@ class UnsupportedPattern(ValueError):
 
 
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-_JSON_TOKEN = re.compile(r"""\s*(?:(?P<selector>\$\.[A-Za-z0-9_\-.\[\]]+)|(?P<op>&&|\|\||!=|<=|>=|=|<|>|\(|\))
+# A selector: `$.` then names, [index], ['quoted.name'] (for keys holding a period) or wildcards.
+_SELECTOR = (r"""\$\.(?:[A-Za-z0-9_\-]+|\[(?:\d+|'[^']*'|\*)\]|\*)"""
+             r"""(?:\.[A-Za-z0-9_\-]+|\.?\[(?:\d+|'[^']*'|\*)\]|\.\*)*""")
+_JSON_TOKEN = re.compile(r"""\s*(?:(?P<selector>""" + _SELECTOR + r""")|(?P<op>&&|\|\||!=|<=|>=|=|<|>|\(|\))
                              |(?P<keyword>IS\s+NULL|IS\s+TRUE|IS\s+FALSE|NOT\s+EXISTS)|(?P<quoted>"(?:[^"\\]|\\.)*")
                              |(?P<bare>[^\s()&|=!<>"]+))""", re.VERBOSE)
-_SELECTOR_PART = re.compile(r"([A-Za-z0-9_\-]+)((?:\[\d+\])*)")
+_SELECTOR_PART = re.compile(r"\.?([A-Za-z0-9_\-]+)|\.?\[(\d+)\]|\.?\['([^']*)'\]|(\.?\[\*\]|\.\*)")
 _FIELD_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 _MISSING = object()
 
@@ -110,13 +114,13 @@ class _Both:
 
 
 def _selector_path(selector: str) -> tuple[Union[str, int], ...]:
+    if not re.fullmatch(_SELECTOR, selector):
+        raise InvalidPattern(f"bad selector {selector!r}")
     path: list[Union[str, int]] = []
-    for part in selector[2:].split("."):
-        match = _SELECTOR_PART.fullmatch(part)
-        if not match:
-            raise InvalidPattern(f"bad selector {selector!r}")
-        path.append(match.group(1))
-        path.extend(int(index) for index in re.findall(r"\d+", match.group(2)))
+    for name, index, quoted, wildcard in _SELECTOR_PART.findall(selector[1:]):
+        if wildcard:  # valid for CloudWatch (any element or field); not evaluated here
+            raise UnsupportedPattern(f"the wildcard selector {selector!r}")
+        path.append(int(index) if index else (name or quoted))
     return tuple(path)
 
 
@@ -210,30 +214,34 @@ _EVENT_FIELD = re.compile(r'"([^"]*)"|\[([^\]]*)\]|(\S+)')
 
 @dataclass(frozen=True)
 class _Slot:
-    name: str
-    alternatives: tuple[tuple[tuple[str, str, bool], ...], ...] = ()  # OR of ANDs of (op, value, quoted)
+    # None for an empty field (`[..., status_code=4*,]`): AWS matches any text there and extracts it by position.
+    name: Optional[str]
+    # OR of ANDs of (field, op, value, quoted). A condition may name another field of the pattern, as AWS's
+    # `status_code = 4* && bytes > 1000` does; the field itself is named by its first condition.
+    alternatives: tuple[tuple[tuple[str, str, str, bool], ...], ...] = ()
 
-    def holds(self, text: str) -> bool:
-        return not self.alternatives or any(all(_compare(text, op, value, quoted) for op, value, quoted in conditions)
-                                            for conditions in self.alternatives)
+    def holds(self, text: str, named: dict[str, str]) -> bool:
+        return not self.alternatives or any(
+            all(_compare(text if field == self.name else named[field], op, value, quoted)
+                for field, op, value, quoted in conditions) for conditions in self.alternatives)
 
 
 def _slot(text: str) -> _Slot:
     text = text.strip()
-    if _FIELD_NAME.match(text):
-        return _Slot(text)
-    name, alternatives = None, []
+    if not text or _FIELD_NAME.match(text):
+        return _Slot(text or None)
+    alternatives = []
     for alternative in text.split("||"):
         conditions = []
         for condition in alternative.split("&&"):
             match = _FIELD_CONDITION.match(condition)
-            if not match or (name is not None and match.group(1) != name):
+            if not match:
                 raise InvalidPattern(f"bad field {text!r}")
-            name, op, value = match.groups()
+            field, op, value = match.groups()
             quoted = value.startswith('"')
-            conditions.append((op, json.loads(value) if quoted else value, quoted))
+            conditions.append((field, op, json.loads(value) if quoted else value, quoted))
         alternatives.append(tuple(conditions))
-    return _Slot(name, tuple(alternatives))
+    return _Slot(alternatives[0][0][0], tuple(alternatives))
 
 
 def _split_fields(body: str) -> list[str]:
@@ -256,33 +264,41 @@ class _Delimited:
     after: Optional[tuple[_Slot, ...]]  # the slots after it; None when there is no ellipsis
 
     def fields(self, message: str) -> Optional[dict[str, str]]:
-        """The named fields of a matching event, or None when it does not match."""
+        """A matching event's fields as TestMetricFilter's extractedValues gives them (`$name` for a named field,
+        `$7` for the 7th of the event when no name covers it), or None when the event does not match."""
         tokens = [next(g for g in match.groups() if g is not None) for match in _EVENT_FIELD.finditer(message)]
         if self.after is None:
             if len(tokens) != len(self.before):
                 return None
-            pairs = list(zip(self.before, tokens))
+            slots: list[Optional[_Slot]] = list(self.before)
         else:
             if len(tokens) < len(self.before) + len(self.after):
                 return None
-            pairs = list(zip(self.before, tokens)) + list(zip(self.after, tokens[len(tokens) - len(self.after):]))
-        if not all(slot.holds(token) for slot, token in pairs):
+            slots = [*self.before, *[None] * (len(tokens) - len(self.before) - len(self.after)), *self.after]
+        extracted = {f"${slot.name}" if slot and slot.name else f"${position}": token
+                     for position, (slot, token) in enumerate(zip(slots, tokens), 1)}
+        named = {slot.name: token for slot, token in zip(slots, tokens) if slot and slot.name}
+        if not all(slot.holds(token, named) for slot, token in zip(slots, tokens) if slot):
             return None
-        return {slot.name: token for slot, token in pairs}
+        return extracted
 
 
 def _delimited(body: str) -> _Delimited:
+    if not body.strip():
+        return _Delimited((), ())  # `[]` matches every event and extracts each field by position
     parts = [part.strip() for part in _split_fields(body)]
-    if parts and parts[-1] == "":
-        parts.pop()  # AWS's own example ends with a comma
     ellipses = [i for i, part in enumerate(parts) if part == "..."]
     if len(ellipses) > 1:
         raise UnsupportedPattern("more than one ellipsis")
-    slots = [None if part == "..." else _slot(part) for part in parts]
+    slots = [_slot(part) for part in parts if part != "..."]
+    names = {slot.name for slot in slots}
+    for field in {condition[0] for slot in slots for conditions in slot.alternatives for condition in conditions}:
+        if field not in names:  # AWS accepts it but documents nothing it could be compared with
+            raise UnsupportedPattern(f"a condition on {field!r}, which no field of the pattern is")
     if not ellipses:
         return _Delimited(tuple(slots), None)
     at = ellipses[0]
-    return _Delimited(tuple(slots[:at]), tuple(slots[at + 1:]))
+    return _Delimited(tuple(slots[:at]), tuple(slots[at:]))
 
 
 # Term patterns: words and phrases that must (or, with ?, may; with -, must not) appear.
@@ -297,7 +313,8 @@ class _Terms:
     excluded: tuple[str, ...]
 
     def holds(self, message: str) -> bool:
-        if self.optional:
+        # "If you combine ? with other filter patterns, all question mark terms will be ignored" (AWS's page).
+        if self.optional and not self.required and not self.excluded:
             return any(term in message for term in self.optional)
         return all(t in message for t in self.required) and not any(t in message for t in self.excluded)
 
@@ -305,7 +322,9 @@ class _Terms:
 def _terms(text: str) -> _Terms:
     groups: dict[str, list[str]] = {"": [], "?": [], "-": []}
     for prefix, term in _TERM.findall(text):
-        groups[prefix].append(json.loads(term) if term.startswith('"') else term)
+        term = json.loads(term) if term.startswith('"') else term
+        if term.strip():  # `" "` is AWS's "match everything": a blank phrase asks for nothing
+            groups[prefix].append(term)
     return _Terms(tuple(groups[""]), tuple(groups["?"]), tuple(groups["-"]))
 
 
@@ -359,7 +378,8 @@ class FilterPattern:
             return
         if self.kind == "delimited" and metric_value.startswith("$"):
             names = {slot.name for slot in (*self.tree.before, *(self.tree.after or ()))}
-            if metric_value[1:] in names:
+            # a named field, or a field by its position in the event ("numeric identifiers", AWS's page)
+            if metric_value[1:] in names or re.fullmatch(r"\$[1-9][0-9]*", metric_value):
                 return
         raise InvalidPattern(f"metric value {metric_value!r} is not a number or a field of the pattern")
 
@@ -372,5 +392,5 @@ class FilterPattern:
         if self.kind == "json":
             value = _as_number(_resolve(self._document(message), _selector_path(metric_value)))
         else:
-            value = _as_number((self.tree.fields(message) or {}).get(metric_value[1:]))
+            value = _as_number((self.tree.fields(message) or {}).get(metric_value))
         return value if value is not None and math.isfinite(value) else None

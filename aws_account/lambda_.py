@@ -1,6 +1,6 @@
 """Lambda in the simulated account: functions (an image or a .zip), aliases, provisioned concurrency, function
-URLs, permissions, and the GetFunction(s) invokes. Sources: Lambda's API reference; for what the AWS provider
-does on its own, its code (terraform-provider-aws internal/service/lambda).
+URLs, permissions, asynchronous invocation configs, and the GetFunction(s) invokes. Sources: Lambda's API
+reference; for what the AWS provider does on its own, its code (terraform-provider-aws internal/service/lambda).
 """
 
 import io
@@ -11,16 +11,25 @@ from typing import Any, Optional
 
 import pulumi
 
+from aws_account.authority import Authority
+from aws_account.iam import ATTACHMENT, ROLE_POLICY
 from aws_account.ids import short_hash
 from aws_account.refusals import AwsRefusal, check_name, check_range, known
-from aws_limits import (LAMBDA_ALIAS_NAME, LAMBDA_ARCHITECTURES, LAMBDA_EPHEMERAL_STORAGE_MB, LAMBDA_FUNCTION_NAME,
-                        LAMBDA_MEMORY_MB, LAMBDA_PYTHON_RUNTIMES, LAMBDA_TIMEOUT_SECONDS, LAMBDA_UNZIPPED_MAX_BYTES,
-                        LAMBDA_ZIP_MAX_BYTES, URL_CORS_MAX_AGE_SECONDS, URL_CORS_MAX_HEADER_LENGTH, URL_CORS_MAX_ITEMS,
-                        URL_CORS_MAX_ORIGIN_LENGTH, URL_CORS_METHODS)
+from aws_account.sqs import QUEUE
+from aws_limits import (LAMBDA_ALIAS_NAME, LAMBDA_ARCHITECTURES, LAMBDA_ASYNC_MAX_EVENT_AGE_SECONDS,
+                        LAMBDA_ASYNC_RETRY_ATTEMPTS, LAMBDA_EPHEMERAL_STORAGE_MB, LAMBDA_FAILURE_DESTINATION_SERVICES,
+                        LAMBDA_FUNCTION_NAME, LAMBDA_MEMORY_MB, LAMBDA_PYTHON_RUNTIMES, LAMBDA_TIMEOUT_SECONDS,
+                        LAMBDA_UNZIPPED_MAX_BYTES, LAMBDA_ZIP_MAX_BYTES, URL_CORS_MAX_AGE_SECONDS,
+                        URL_CORS_MAX_HEADER_LENGTH, URL_CORS_MAX_ITEMS, URL_CORS_MAX_ORIGIN_LENGTH, URL_CORS_METHODS)
 
 FUNCTION = "aws:lambda/function:Function"
 ALIAS = "aws:lambda/alias:Alias"
 PERMISSION = "aws:lambda/permission:Permission"
+EVENT_INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+# What the function's role must be allowed on each kind of destination, as Lambda's check names it in its refusal.
+_DESTINATION_ACTIONS = {"sqs": ("sqs:SendMessage", "SendMessage"), "sns": ("sns:Publish", "Publish"),
+                        "lambda": ("lambda:InvokeFunction", "InvokeFunction"),
+                        "events": ("events:PutEvents", "PutEvents"), "s3": ("s3:PutObject", "PutObject")}
 # What the AWS provider adds when it creates a NONE function URL (and never removes): Sid, action, condition.
 PROVIDER_PUBLIC_URL_GRANTS = (
     ("FunctionURLAllowPublicAccess", "lambda:InvokeFunctionUrl",
@@ -41,6 +50,7 @@ class SimulatedLambda:
             "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig": self._provisioned_concurrency,
             "aws:lambda/functionUrl:FunctionUrl": self._function_url,
             PERMISSION: self._permission,
+            EVENT_INVOKE_CONFIG: self._event_invoke_config,
         }
 
     def lambda_deleters(self) -> dict:
@@ -194,6 +204,62 @@ class SimulatedLambda:
     def _delete_function(self, gone) -> None:
         for key in [k for k in list(self.function_policies) if k[0] == gone.outputs["name"]]:
             del self.function_policies[key]
+
+    def _event_invoke_config(self, step, previous, inputs, name) -> dict:
+        """PutFunctionEventInvokeConfig: retries 0..2 and an age of 60..21600 s, on a function (or version, or alias)
+        that exists, with an on-failure destination Lambda can use: an SQS, SNS, Lambda, EventBridge or S3 ARN that
+        exists, and that the function's own role may send to ("The function's execution role does not have
+        permissions to call SendMessage on …"; the provider retries both refusals while IAM and the destination
+        propagate, terraform-provider-aws function_event_invoke_config.go)."""
+        check_range("MaximumRetryAttempts", inputs.get("maximumRetryAttempts"), LAMBDA_ASYNC_RETRY_ATTEMPTS)
+        check_range("MaximumEventAgeInSeconds", inputs.get("maximumEventAgeInSeconds"),
+                    LAMBDA_ASYNC_MAX_EVENT_AGE_SECONDS)
+        function, qualifier = inputs.get("functionName"), inputs.get("qualifier")
+        if not known(function):
+            return {}
+        function = function.split(":function:", 1)[-1].split(":")[0]  # a name, or the name in an ARN
+        self._check_waited_for_function(step, function, qualifier)
+        destination = ((inputs.get("destinationConfig") or {}).get("onFailure") or {}).get("destination")
+        if known(destination) and destination:
+            self._check_failure_destination(step, function, destination)
+        return {"id": f"{function}:{qualifier}" if qualifier else function}
+
+    def _check_waited_for_function(self, step, function: str, qualifier) -> None:
+        """The function and the alias must exist, and this step must have waited for them: the engine orders steps
+        by their dependencies only."""
+        alias = qualifier if known(qualifier) and qualifier and qualifier != "$LATEST" and \
+            (function, qualifier) not in self.function_images else None
+        exists = any(r.outputs.get("name") == function for r in self._resources_of(FUNCTION)) and (
+            alias is None or (function, alias) in self._aliases())
+        waited = any(p.type == FUNCTION and p.inputs.get("name") == function for p in step.prerequisites) and (
+            alias is None or any(p.type == ALIAS and p.inputs.get("name") == alias for p in step.prerequisites))
+        if not (exists and waited):
+            raise AwsRefusal(f"ResourceNotFoundException: Function not found: "
+                             f"{self.arn('lambda', f'function:{function}')}{f':{qualifier}' if qualifier else ''} "
+                             "(the configuration must depend on the function and its alias)")
+
+    def _check_failure_destination(self, step, function: str, destination: str) -> None:
+        parts = destination.split(":")
+        service = parts[2] if destination.startswith("arn:") and len(parts) > 5 else None
+        invalid = AwsRefusal(f"InvalidParameterValueException: The destination ARN {destination} is invalid.")
+        if service not in LAMBDA_FAILURE_DESTINATION_SERVICES:
+            raise invalid
+        if service == "sqs" and not any(r.outputs.get("arn") == destination for r in self._resources_of(QUEUE)):
+            raise invalid
+        role_arn = next(r.outputs.get("role") for r in self._resources_of(FUNCTION)
+                        if r.outputs.get("name") == function)
+        if not known(role_arn):
+            return
+        role_name = role_arn.rsplit("/", 1)[-1]
+        authority = Authority(self)
+        action, call = _DESTINATION_ACTIONS[service]
+        granted = authority.decide(authority.role(role_name), action, destination).allowed
+        waited = any(p.type in (ROLE_POLICY, ATTACHMENT) and p.inputs.get("role") == role_name
+                     for p in step.prerequisites)
+        if not (granted and waited):
+            raise AwsRefusal(f"InvalidParameterValueException: The function's execution role does not have "
+                             f"permissions to call {call} on {destination} (role {role_name}; the configuration must "
+                             "also depend on the policy that grants it)")
 
     # Invokes.
 

@@ -154,11 +154,12 @@ def _tags(state: Optional[dict]) -> dict:
 
 
 def _holds(state: dict, condition: Any) -> bool:
-    """A `when`: a path that is set, any of a list of paths, or {path: value | [values] | {op: n}} all holding."""
+    """A `when`: a path that is set (a flag: true), any of a list of paths, or {path: value | [values] | {op: n}} all holding."""
     if condition == "tags":
         return bool(_tags(state))
     if isinstance(condition, str):
-        return _present(lookup(state, condition))
+        value = lookup(state, condition)
+        return value if isinstance(value, bool) else _present(value)  # a flag holds when true, not merely set
     if isinstance(condition, list):
         return any(_holds(state, c) for c in condition)
     for path, expected in condition.items():

@@ -191,6 +191,7 @@ def record(key: str, item: dict, region: str, read: dict, counts: Counter) -> No
         if read["usd"] != figure["usd"]:
             print(f"{key} {region} {figure['usd']!r} -> {read['usd']!r}")
             counts["changed"] += 1
+        figure.pop("copiedFrom", None)  # read for this region now: no longer another region's figure
         figure.update(read)
     counts["refreshed"] += 1
 

@@ -196,8 +196,10 @@ def _parser() -> argparse.ArgumentParser:
     target.add_argument("--url", help="a deployed function URL")
     target.add_argument("--local", action="store_true", help="the function's image on this machine "
                         "(--stack picks the settings; default dev)")
-    parser.add_argument("--stack", help="without --local: the deployed stack whose functionUrl output to call "
-                        "(needs the Pulumi CLI); with --local: the stack whose settings apply")
+    parser.add_argument("--stack", help="without --local: the deployed stack whose function URL to call, from its "
+                        "outputs (needs the Pulumi CLI); with --local: the stack whose settings apply")
+    parser.add_argument("--function", help="with --stack or --local: the function to call, by its folder under "
+                        "functions/ (default: the stack's only function with a URL)")
     parser.add_argument("--auth", choices=("none", "iam"), help="sign requests for an AWS_IAM URL (iam) or not; "
                         "default: the stack's functionUrlAuthType output with --stack, else none")
     parser.add_argument("--region", help="region to sign for (default: read from the URL)")
@@ -240,10 +242,23 @@ def _stack_outputs(stack: str) -> dict[str, Any]:
                           capture_output=True, text=True)
     if done.returncode != 0:
         raise UsageError(f"pulumi stack output --stack {stack} failed: {done.stderr.strip()}")
-    outputs = json.loads(done.stdout or "{}")
-    if not outputs.get("functionUrl"):
-        raise UsageError(f"stack {stack} has no functionUrl output: has it been deployed (pulumi up)?")
-    return outputs
+    return json.loads(done.stdout or "{}")
+
+
+def deployed_function(outputs: dict[str, Any], stack: str, name: Optional[str]) -> dict[str, Any]:
+    """The outputs of the function --function names, or of the stack's only function with a URL."""
+    with_url = {key: value for key, value in (outputs.get("functions") or {}).items() if value.get("functionUrl")}
+    if not with_url and outputs.get("functionUrl"):
+        raise UsageError(f"stack {stack}'s outputs are of a program before several functions per stack (a single "
+                         "functionUrl): run `pulumi up` for it once, or pass --url")
+    if not with_url:
+        raise UsageError(f"stack {stack} has no function with a URL in its outputs: has it been deployed (pulumi up)?")
+    if name is None and len(with_url) == 1:
+        return next(iter(with_url.values()))
+    if name in with_url:
+        return with_url[name]
+    choice = f"--function {name} is not one of them" if name else "pick one with --function"
+    raise UsageError(f"stack {stack} has these functions with a URL: {', '.join(sorted(with_url))}; {choice}")
 
 
 def _deployed_target(args: argparse.Namespace) -> tuple[str, str]:
@@ -252,7 +267,7 @@ def _deployed_target(args: argparse.Namespace) -> tuple[str, str]:
         if urlsplit(args.url).scheme not in ("http", "https") or not urlsplit(args.url).hostname:
             raise UsageError(f"--url {args.url!r} must be an http(s) URL")
         return args.url, args.auth or "none"
-    outputs = _stack_outputs(args.stack)
+    outputs = deployed_function(_stack_outputs(args.stack), args.stack, args.function)
     auth = args.auth or {"AWS_IAM": "iam", "NONE": "none"}.get(outputs.get("functionUrlAuthType"), "none")
     return outputs["functionUrl"], auth
 
@@ -272,9 +287,9 @@ def prepare(args: argparse.Namespace, stack: ExitStack) -> tuple[str, Client, Lo
     if args.local:
         if args.auth == "iam":
             raise UsageError("--auth iam has no meaning with --local: the local function URL checks no signature")
-        settings, region = read_local_settings(args.stack or "dev")
-        url, _pool = stack.enter_context(local_function_url(settings, region, 0, args.concurrency, args.pinned_bases,
-                                                            report=_quiet, on_log_line=_quiet))
+        settings, function, region = read_local_settings(args.stack or "dev", args.function)
+        url, _pool = stack.enter_context(local_function_url(settings, function, region, 0, args.concurrency,
+                                                            args.pinned_bases, report=_quiet, on_log_line=_quiet))
         client = Client(url, args.concurrency, args.request_timeout, None, body)
         return f"{url} (local image, stack {args.stack or 'dev'})", client, load
     if bool(args.url) == bool(args.stack):

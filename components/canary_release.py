@@ -18,7 +18,7 @@ from components.iam import policy_document, service_role
 # The alarms that stop a release: what the new version itself does wrong. Cold starts, init time, concurrency
 # and spillover are left out: a new version starts cold and takes traffic from warm environments, so those
 # rise during every canary, and a capacity alarm says nothing against the code.
-ROLLBACK_ALARMS = ("error-rate", "url-5xx-rate", "throttles", "duration")
+ROLLBACK_ALARMS = ("error-rate", "failed-runs", "url-5xx-rate", "throttles", "duration")
 # What CodeDeploy answers to: a failed deployment, and an alarm that fired while it ran.
 ROLLBACK_EVENTS = ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]
 DEPLOYMENT_GROUP = "live"

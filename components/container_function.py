@@ -1,9 +1,9 @@
 """ContainerFunction: a Lambda function run from an image digest, with its role, logs, a `live` alias
 and a function URL on that alias.
 
-No dead-letter queue: Lambda sends only failed *asynchronous* invocations to one, and a Function URL
-call is synchronous (the caller gets the error), so a queue here could never receive anything. A
-function that also gets asynchronous events should add an on-failure destination for them.
+No dead-letter queue here: Lambda sends only failed *asynchronous* invocations to one, and a Function URL
+call is synchronous (the caller gets the error). A function invoked asynchronously (on a schedule) gets an
+on-failure destination from its trigger (ScheduledTrigger).
 """
 
 from dataclasses import dataclass, field
@@ -12,6 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.function_basics import FunctionLogs, function_log_group, function_role, logging_config
+from function_settings import NO_URL
 from policies.cost.plan import IMAGE_SIZE_TAG  # the size the pack and the cost estimate read
 
 # The policy pack reads the pushed image's size from this tag on the function, so the size rule is
@@ -42,7 +43,7 @@ class ContainerFunctionArgs:
     reserved_concurrency: int
     provisioned_concurrency: int
     logs: FunctionLogs
-    url_auth_type: str
+    url_auth_type: str  # AWS_IAM, NONE, or OFF for no URL
     role_boundary_arn: pulumi.Input[str]  # the stack's RoleBoundary
     cors_allow_origins: list[str] = field(default_factory=list)
     environment: dict[str, str] = field(default_factory=dict)
@@ -95,13 +96,27 @@ class ContainerFunction(pulumi.ComponentResource):
             aws.lambda_.ProvisionedConcurrencyConfig(
                 name, function_name=self.function.name, qualifier=self.alias.name,
                 provisioned_concurrent_executions=args.provisioned_concurrency, opts=child)
+        self.url = self._url(name, args) if args.url_auth_type != NO_URL else None
+
+        self.function_arn = self.function.arn
+        self.function_version = self.function.version  # the newest published version
+        self.log_group_name = self.log_group.name
+        self.alias_arn = self.alias.arn
+        # How `make validate --stack` finds the URL and knows to sign; none for a function other services invoke.
+        self.function_url = self.url.function_url if self.url else None
+        self.function_url_auth_type = self.url.authorization_type if self.url else None
+        self.register_outputs({
+            "functionArn": self.function_arn, "functionVersion": self.function_version, "aliasArn": self.alias_arn,
+            "functionUrl": self.function_url, "functionUrlAuthType": self.function_url_auth_type})
+
+    def _url(self, name: str, args: ContainerFunctionArgs) -> aws.lambda_.FunctionUrl:
         # The program owns the public grants of a NONE URL, under the statement ids the AWS provider
         # uses. The provider adds them itself when it creates a NONE URL, never removes them, and
         # never adds them when an existing URL switches to NONE; created first, the program's own
         # statements hold those ids, so the provider skips its copies, and a switch to AWS_IAM (or
         # the URL's removal) deletes the only ones there are.
         public_grants = self._allow_public_url(name) if args.url_auth_type == "NONE" else []
-        self.url = aws.lambda_.FunctionUrl(
+        return aws.lambda_.FunctionUrl(
             name,
             function_name=self.function.name,
             qualifier=self.alias.name,
@@ -110,16 +125,6 @@ class ContainerFunction(pulumi.ComponentResource):
                 allow_origins=args.cors_allow_origins, allow_methods=["GET", "POST"],
                 allow_headers=cors_allow_headers(args.url_auth_type), max_age=300) if args.cors_allow_origins else None,
             opts=pulumi.ResourceOptions(parent=self, depends_on=public_grants))
-
-        self.function_arn = self.function.arn
-        self.function_version = self.function.version  # the newest published version
-        self.log_group_name = self.log_group.name
-        self.alias_arn = self.alias.arn
-        self.function_url = self.url.function_url
-        self.function_url_auth_type = self.url.authorization_type  # how `make validate --stack` knows to sign
-        self.register_outputs({
-            "functionArn": self.function_arn, "functionVersion": self.function_version, "aliasArn": self.alias_arn,
-            "functionUrl": self.function_url, "functionUrlAuthType": self.function_url_auth_type})
 
     def _allow_public_url(self, name: str) -> list[aws.lambda_.Permission]:
         """An unauthenticated URL needs both grants since AWS's 2025 change: the URL call and the invoke it makes."""

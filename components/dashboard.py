@@ -1,8 +1,9 @@
 """StackDashboard: one CloudWatch dashboard for the stack, a section per monitored function.
 
 Each section shows what users feel (invocations, errors, throttles, duration, concurrency, cold starts
-and init time, URL answers and latency), one widget per alarm with the alarm's threshold drawn on it,
-the saved log queries and the alarms' states. The body is data built from outputs and serialised once.
+and init time, URL answers and latency), one widget per alarm with the alarm's threshold drawn on it (the
+function's own, and those its other components make, such as its schedule's dead letters), the saved log
+queries and the alarms' states. The body is data built from outputs and serialised once.
 """
 
 import json
@@ -13,8 +14,8 @@ import pulumi
 import pulumi_aws as aws
 
 from aws_limits import DASHBOARD_COLUMNS
-from components.monitoring import (AlarmSpec, FunctionMonitoring, Metric, lambda_metric, watched_dimensions,
-                                   metric_namespace)
+from components.monitoring import (AlarmSpec, FunctionMonitoring, Metric, ShownAlarm, lambda_metric,
+                                   watched_dimensions, metric_namespace)
 from lambda_logs import COLD_STARTS, PROVISIONED_INITS, log_metrics, saved_queries
 
 _WIDE, _THIRD, _HALF = DASHBOARD_COLUMNS, DASHBOARD_COLUMNS // 3, DASHBOARD_COLUMNS // 2
@@ -42,6 +43,22 @@ def alarm_widget(spec: AlarmSpec) -> dict:
     lines = [{"label": f"alarm: {spec.threshold:g} {spec.unit}", "value": spec.threshold, "color": "#d62728"},
              *({"label": label, "value": value} for label, value in spec.marks)]
     return _metric_widget(spec.title, metrics, spec.period, annotations={"horizontal": lines})
+
+
+def shown_alarm_widget(shown: ShownAlarm) -> pulumi.Output[dict]:
+    """Another component's alarm, drawn from what it registered: its metric, statistic (never a percentile here),
+    period and threshold."""
+    alarm = shown.alarm
+
+    def widget(values: list) -> dict:
+        namespace, name, dimensions, statistic, period, threshold, evaluation, datapoints = values
+        return alarm_widget(AlarmSpec(
+            key="", title=shown.title, description="", threshold=threshold, unit=shown.unit, period=int(period),
+            evaluation_periods=int(evaluation), datapoints=int(datapoints),
+            metric=Metric(namespace, name, dict(dimensions or {}), statistic)))
+
+    return pulumi.Output.all(alarm.namespace, alarm.metric_name, alarm.dimensions, alarm.statistic, alarm.period,
+                             alarm.threshold, alarm.evaluation_periods, alarm.datapoints_to_alarm).apply(widget)
 
 
 def _overview_widgets(monitoring: FunctionMonitoring) -> list[dict]:
@@ -81,18 +98,21 @@ def function_section(monitoring: FunctionMonitoring) -> pulumi.Output[list[dict]
         f"## {args.function_name}{f' (alias `{args.alias_name}`)' if args.alias_name else ''}\nAlarms go to the stack's SNS topic. Saved Logs "
         f"Insights queries: {', '.join(f'`{args.function_name}/{key}`' for key in saved_queries(args.log_format))}.")}}
     metric_widgets = [*_overview_widgets(monitoring), *(alarm_widget(spec) for spec in monitoring.specs)]
+    shown = args.also_shown
+    alarm_arns = [*monitoring.alarm_arns.values(), *(s.alarm.arn for s in shown)]
 
     def with_outputs(values: list) -> list[dict]:
-        log_group, arns = values[0], values[1:]
+        log_group, arns, shown_widgets = values[0], values[1:1 + len(alarm_arns)], values[1 + len(alarm_arns):]
         logs = [{"type": "log", "width": _HALF, "height": 6,
                  "properties": {"title": f"Saved query {key}", "view": "table",
                                 "query": f"SOURCE '{log_group}' | {query}"}}
                 for key, query in saved_queries(args.log_format).items()]
         states = {"type": "alarm", "width": _WIDE, "height": 3,
                   "properties": {"title": "Alarms", "alarms": list(arns), "sortBy": "stateUpdatedTimestamp"}}
-        return [header, states, *metric_widgets, *logs]
+        return [header, states, *metric_widgets, *shown_widgets, *logs]
 
-    return pulumi.Output.all(args.log_group_name, *monitoring.alarm_arns.values()).apply(with_outputs)
+    return pulumi.Output.all(args.log_group_name, *alarm_arns, *(shown_alarm_widget(s) for s in shown)).apply(
+        with_outputs)
 
 
 def layout(sections: list[list[dict]]) -> list[dict]:

@@ -10,10 +10,11 @@ import pulumi_aws as aws
 # Services that tell IAM on whose behalf they assume a role (aws:SourceAccount, aws:SourceArn): their trust
 # policies hold them to this account, so no other account's project, deployment group or rule can make the service
 # act with the role (the confused deputy). CodeDeploy ("Cross-service confused deputy prevention", CodeDeploy User
-# Guide) and EventBridge (the rule's ARN) document both keys; CodeBuild sends the project's ARN. Lambda and
+# Guide) and EventBridge (the rule's ARN) document both keys, as does EventBridge Scheduler (its schedule group's ARN,
+# "Confused deputy prevention in EventBridge Scheduler"); CodeBuild sends the project's ARN. Lambda and
 # CodePipeline document none for their service roles: a condition there might never match, and the function or
 # the pipeline could not start.
-SOURCE_CONTEXT_SERVICES = ("codebuild", "codedeploy", "events")
+SOURCE_CONTEXT_SERVICES = ("codebuild", "codedeploy", "events", "scheduler")
 
 
 def policy_document(statements: Sequence[dict]) -> str:
@@ -21,8 +22,9 @@ def policy_document(statements: Sequence[dict]) -> str:
 
 
 def trust_policy(service: str, account_id: str, source_arn: str = "") -> str:
-    """A role that only `service` (lambda, codebuild, codepipeline, codedeploy, events) may assume, and, where the
-    service says for whom, only for this account (and `source_arn`, the resources of it that use the role)."""
+    """A role that only `service` (lambda, codebuild, codepipeline, codedeploy, events, scheduler) may assume, and,
+    where the service says for whom, only for this account (and `source_arn`, the resources of it that use the
+    role)."""
     statement = {"Effect": "Allow", "Principal": {"Service": f"{service}.amazonaws.com"}, "Action": "sts:AssumeRole"}
     if service in SOURCE_CONTEXT_SERVICES:
         statement["Condition"] = {"StringEquals": {"aws:SourceAccount": account_id},

@@ -83,6 +83,17 @@ class AlarmThresholds:
 
 
 @dataclass(frozen=True)
+class ShownAlarm:
+    """An alarm on the function that another of its components makes (its schedule's dead letters), drawn and listed
+    in the function's dashboard section beside its own. The dashboard draws it from the alarm as registered; it is
+    none of alarm_names (a canary's rollback reads those)."""
+
+    title: str
+    unit: str  # of the threshold, for people
+    alarm: aws.cloudwatch.MetricAlarm  # a single metric, with a `statistic`
+
+
+@dataclass(frozen=True)
 class FunctionMonitoringArgs:
     function_name: str
     alias_name: Optional[str]  # what callers call; None judges the function as a whole
@@ -98,7 +109,11 @@ class FunctionMonitoringArgs:
     serves_url: bool = True
     # CodeDeploy shifts the alias's traffic and rolls back on these alarms: its rates must fire within a canary.
     released_by_canary: bool = False
+    # A function that runs a few times an hour (on a schedule, no URL) never gathers the failures a rate needs:
+    # each failed run alarms instead.
+    each_failure_alarms: bool = False
     tags: dict[str, str] = field(default_factory=dict)
+    also_shown: tuple[ShownAlarm, ...] = ()
 
 
 def lambda_metric(name: str, dimensions: dict[str, str], stat: str = "Sum", label: str = "") -> Metric:
@@ -126,6 +141,18 @@ def _rate(key: str, title: str, events: Metric, total: Metric, percent: int, wha
         description=(f"More than {percent}% of {what} in {_minutes(timing)} (at least {MIN_EVENTS} in a period). "
                      f"{action} No traffic is not breaching."),
         **timing)
+
+
+def _failed_runs(errors: Metric, target: str, timing: dict) -> AlarmSpec:
+    """Any failed run, in one period: a function called a few times an hour never holds MIN_EVENTS failures in a
+    rate's period, so a rate alarm on it could never fire, in a canary or after."""
+    return AlarmSpec(
+        key="failed-runs", title="Failed runs", threshold=0, unit="runs", metric=errors,
+        description=(f"A run of {target} failed (unhandled error, timeout or crash) in a period of "
+                     f"{timing['period'] // 60} min; Lambda retries it, then sends it to the dead-letter queue. "
+                     "Find it in the saved query errors; roll back the live alias if a new version did it. "
+                     "No runs is not breaching."),
+        period=timing["period"], evaluation_periods=1, datapoints=1)
 
 
 def minutes_to_alarm(timing: dict) -> int:
@@ -200,6 +227,9 @@ def alarm_specs(args: FunctionMonitoringArgs) -> list[AlarmSpec]:
     ]
     if not args.serves_url:
         specs = [spec for spec in specs if spec.key not in _URL_CALLERS_ONLY]
+    if args.each_failure_alarms:
+        specs = [_failed_runs(lam("Errors"), target, failure_timing) if spec.key == "error-rate" else spec
+                 for spec in specs]
     if args.reserved_concurrency > 0:
         ceiling = math.ceil(args.reserved_concurrency * limits.concurrency_percent_of_reserved / 100)
         specs.append(AlarmSpec(

@@ -1,18 +1,19 @@
 """DeliveryPipeline: every change reaches the stack through one CodePipeline (V2), and nothing reaches it
-unscanned or past the policy pack.
+unscanned or past the policy pack. One pipeline for all of the stack's functions:
 
     Source   the branch of the repository, through a CodeConnections connection, on pushes that change
              what is deployed (TRIGGER_PATHS)
-    Build    CodeBuild on arm64 (privileged, for Docker): the project's tests, then the function's image,
-             pushed under the program's content tag; exports IMAGE_DIGEST
-    Scan     the scan-gate Lambda function on that digest; exports imageDigest once ECR's findings pass
-    Deploy   1. PulumiUp: CodeBuild on arm64, `pulumi up --refresh --policy-pack policies` with
-                lambdakit:imageDigest set to the scanned digest; exports FUNCTION_VERSION, the version it published
-             2. Canary: CodeBuild on arm64, a CodeDeploy canary of that version on the `live` alias
-                (CanaryRelease), rolled back when a watched alarm fires
+    Build    CodeBuild on arm64 (privileged, for Docker): the project's tests once, then every function's image
+             in parallel, each pushed under the program's content tag (an unchanged one keeps its digest)
+    Scan     the scan-gate Lambda function, once per image, in parallel
+    Deploy   1. PulumiUp: CodeBuild on arm64, one `pulumi up --refresh --policy-pack policies` with every
+                scanned digest in lambdakit:imageDigests; exports each function's version
+             2. Canary-<name>: CodeBuild on arm64, one CodeDeploy canary per function (CanaryRelease), in
+                parallel, each rolled back by its own function's alarms only
 
-Executions are QUEUED (none skipped), and a stage holds one execution at a time: with the `up` and the canary
-in one stage, a `pulumi up` never runs while a canary holds the alias's weights (Lambda refuses a
+components/pipeline_stages.py names the actions, their namespaces and variables, and checks CodePipeline's limits.
+Executions are QUEUED (none skipped), and a stage holds one execution at a time: with the `up` and the canaries
+in one stage, a `pulumi up` never runs while a canary holds an alias's weights (Lambda refuses a
 provisioned-concurrency change on a weighted alias). Failures go to the stack's alarm topic. The buildspecs
 are files in pipeline/.
 """
@@ -24,16 +25,19 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from components.canary_release import CanaryRelease, deployment_configs_of
+from components.canary_release import CanaryRelease
 from components.iam import policy_document, service_role
-from components.pipeline_permissions import (Artifacts, DeployReach, StackScope, build_statements, deploy_statements,
-                                             pipeline_statements, release_statements)
+from components.pipeline_permissions import (DEPLOY_CONCERNS, PIPELINE_PROJECTS, Artifacts, DeployReach, StackScope,
+                                             build_statements, deploy_statements, pipeline_statements,
+                                             release_statements, test_statements)
+from components.pipeline_stages import (DEPLOY_ACTION, DEPLOY_NAMESPACE, FUNCTION_VERSIONS, TEST_ACTION,
+                                        build_variables, canary_action, deploy_variables, image_action,
+                                        reference, scan_action, scan_parameters)
 from settings import DeliveryNames
 
 # CodeBuild's Amazon Linux 2023 image for arm64: the function's image is built natively, not emulated.
 BUILD_IMAGE = "aws/codebuild/amazonlinux-aarch64-standard:3.0"
-BUILDSPECS = {"build": "pipeline/buildspec-build.yml", "deploy": "pipeline/buildspec-deploy.yml",
-              "release": "pipeline/buildspec-release.yml"}
+BUILDSPECS = {stage: f"pipeline/buildspec-{stage}.yml" for stage in PIPELINE_PROJECTS}
 SOURCE_ARTIFACT = "source"
 # What CodeStar Notifications tells the alarm topic of: a run that failed at any stage, and one cancelled
 # because the run itself changed the pipeline's definition (RESTART_PATTERN then starts the next).
@@ -61,9 +65,9 @@ def console_link(region: str) -> str:
 
 @dataclass(frozen=True)
 class DeliveredFunction:
-    """The function the pipeline builds, scans, deploys and releases."""
+    """One function the pipeline builds, scans, deploys and releases."""
 
-    app: str
+    app: str  # its folder under functions/: the last part of its action names
     platform: str
     function_name: str
     function_arn: pulumi.Input[str]
@@ -84,7 +88,7 @@ class DeliveryPipelineArgs:
     connection_arn: str  # "" for one the stack creates
     artifact_days: int
     log_retention_days: int
-    function: DeliveredFunction
+    functions: list[DeliveredFunction]
     scan_gate_function_name: pulumi.Input[str]
     scan_gate_function_arn: pulumi.Input[str]
     topic_arn: pulumi.Input[str]
@@ -92,6 +96,9 @@ class DeliveryPipelineArgs:
     tags: dict[str, str] = field(default_factory=dict)
     # The pipeline's own roles and their policies carry only these: the deploy role may not retag them.
     own_tags: dict[str, str] = field(default_factory=dict)
+    # Opt-in: a failed Deploy stage (a canary rolled back, or the `up` refused) rolls the whole stage back to the
+    # last successful run, every function's release of this run included (CodePipeline's stage rollback).
+    rollback_together: bool = False
 
 
 def tls_only_bucket_policy(bucket_arn: str) -> str:
@@ -125,27 +132,23 @@ class DeliveryPipeline(pulumi.ComponentResource):
             recovery_window_in_days=7, tags=args.tags, opts=pulumi.ResourceOptions(parent=self))
         self.token_secret_arn = self.token_secret.arn
 
-        function, release = args.function, args.function.release
         artifacts = pulumi.Output.all(self.bucket.arn, self.key.arn).apply(lambda values: Artifacts(*values))
         projects = {
+            # The tests run Docker themselves (the image tests build and run the functions' images).
+            "test": self._project("test", privileged=True, inline=pulumi.Output.all(self._scope, artifacts).apply(
+                lambda v: test_statements(v[0], v[1], args.names.stage_role("test")))),
             "build": self._project("build", privileged=True, layer_cache=True, inline=pulumi.Output.all(
-                self._scope, artifacts, function.repository_arn).apply(
-                lambda v: build_statements(v[0], v[1], args.names.stage_role("build"), v[2])),
-                variables={"REPOSITORY_URL": function.repository_url}),
+                self._scope, artifacts).apply(lambda v: build_statements(v[0], v[1], args.names.stage_role("build")))),
             # Privileged too: pulumi-docker's provider connects to a Docker daemon whenever the state holds an
             # image (a stack's first `up` from a laptop builds one), even when nothing is built
             # (pulumi/pulumi-docker#1106); CodeBuild starts the daemon only in privileged mode.
             "deploy": self._project("deploy", privileged=True, managed=self._deploy_policies(artifacts),
                                     variables={"PULUMI_STACK": args.pulumi_stack},
                                     secrets={"PULUMI_ACCESS_TOKEN": self.token_secret.arn}),
-            "release": self._project("release", timeout=BUILD_TIMEOUT_MINUTES + release.canary_minutes,
-                                     inline=pulumi.Output.all(
-                                         self._scope, artifacts, release.application_arn, release.deployment_group_arn,
-                                         function.function_arn).apply(
-                                         lambda v: release_statements(
-                                             v[0], v[1], args.names.stage_role("release"), v[2], v[3],
-                                             v[0].arn("codedeploy", "deploymentconfig:"
-                                                      + deployment_configs_of(function.function_name)), v[4]))),
+            "release": self._project(
+                "release", timeout=BUILD_TIMEOUT_MINUTES + max(f.release.canary_minutes for f in args.functions),
+                inline=pulumi.Output.all(self._scope, artifacts).apply(
+                    lambda v: release_statements(v[0], v[1], args.names.stage_role("release")))),
         }
         self.pipeline = self._pipeline(projects, artifacts)
         self._restart_when_cancelled()
@@ -230,11 +233,10 @@ class DeliveryPipeline(pulumi.ComponentResource):
     def _deploy_policies(self, artifacts: pulumi.Output[Artifacts]) -> dict[str, pulumi.Output[list]]:
         args = self._args
         reach = pulumi.Output.all(self.connection_arn, self.token_secret.arn, args.role_boundary_arn).apply(
-            lambda v: DeployReach(v[0], v[1], ("lambda", "codebuild", "codepipeline", "codedeploy", "events"), v[2]))
+            lambda v: DeployReach(v[0], v[1], v[2]))
         by_concern = pulumi.Output.all(self._scope, artifacts, reach).apply(
             lambda v: deploy_statements(v[0], v[1], args.names.stage_role("deploy"), v[2]))
-        return {concern: by_concern.apply(lambda policies, c=concern: policies[c])
-                for concern in ("functions", "monitoring", "delivery")}
+        return {concern: by_concern.apply(lambda policies, c=concern: policies[c]) for concern in DEPLOY_CONCERNS}
 
     def _project(self, stage: str, inline: Optional[pulumi.Output[list]] = None,
                  managed: Optional[dict[str, pulumi.Output[list]]] = None, privileged: bool = False,
@@ -271,51 +273,44 @@ class DeliveryPipeline(pulumi.ComponentResource):
 
     def _pipeline(self, projects: dict[str, aws.codebuild.Project],
                   artifacts: pulumi.Output[Artifacts]) -> aws.codepipeline.Pipeline:
-        args, function = self._args, self._args.function
-        release = function.release
+        args = self._args
         role, role_policies = self._role("pipeline", "codepipeline", inline=pulumi.Output.all(
             self._scope, artifacts, self.connection_arn, [p.arn for p in projects.values()],
             args.scan_gate_function_arn).apply(lambda v: pipeline_statements(*v)))
-
-        def action(action_name: str, category: str, provider: str, configuration: dict, **extra):
-            return aws.codepipeline.PipelineStageActionArgs(
-                name=action_name, category=category, owner="AWS", provider=provider, version="1",
-                configuration=configuration, **extra)
-
-        def build(stage: str, variables: dict) -> dict:
-            return {"ProjectName": projects[stage].name, "EnvironmentVariables": pulumi.Output.json_dumps(
-                [{"name": key, "value": value, "type": "PLAINTEXT"} for key, value in variables.items()])}
-
-        stages = [
-            ("Source", (action("Source", "Source", "CodeStarSourceConnection", {
-                "ConnectionArn": self.connection_arn, "FullRepositoryId": args.repository_id,
-                "BranchName": args.branch, "OutputArtifactFormat": "CODE_ZIP",
-                # The trigger below starts runs; left on, change detection would add a second, unfiltered one.
-                "DetectChanges": "false"}, output_artifacts=[SOURCE_ARTIFACT]),)),
-            ("Build", (action("Image", "Build", "CodeBuild", build("build", {
-                "APP": function.app, "PLATFORM": function.platform}),
-                input_artifacts=[SOURCE_ARTIFACT], namespace="Build"),)),
-            ("Scan", (action("ScanGate", "Invoke", "Lambda", {
-                "FunctionName": args.scan_gate_function_name,
-                "UserParameters": json.dumps({"imageDigest": "#{Build.IMAGE_DIGEST}"})}, namespace="Scan"),)),
-            # One stage for the `up` and the canary: a stage holds one execution at a time, so the next run's
-            # `up` waits until this run's canary has ended (it could not change the weighted alias anyway).
-            ("Deploy", (action("PulumiUp", "Build", "CodeBuild", build("deploy", {
-                "IMAGE_DIGEST": "#{Scan.imageDigest}"}), input_artifacts=[SOURCE_ARTIFACT], namespace="Deploy",
-                run_order=1),
-             action("Canary", "Build", "CodeBuild", build("release", {
-                 "FUNCTION_NAME": function.function_name, "ALIAS": function.alias_name,
-                 "TARGET_VERSION": "#{Deploy.FUNCTION_VERSION}", "APPLICATION": release.application_name,
-                 "DEPLOYMENT_GROUP": release.deployment_group_name}),
-                 input_artifacts=[SOURCE_ARTIFACT], run_order=2))),
-        ]
+        source = [_action("Source", "Source", "CodeStarSourceConnection", {
+            "ConnectionArn": self.connection_arn, "FullRepositoryId": args.repository_id,
+            "BranchName": args.branch, "OutputArtifactFormat": "CODE_ZIP",
+            # The trigger below starts runs; left on, change detection would add a second, unfiltered one.
+            "DetectChanges": "false"}, output_artifacts=[SOURCE_ARTIFACT])]
+        # The tests once, then every image at once: a function's build waits for no other function's.
+        build = [_build(TEST_ACTION, projects["test"], {}, run_order=1)] + [
+            _build(image_action(f.app), projects["build"], {
+                "APP": f.app, "PLATFORM": f.platform, "REPOSITORY_URL": f.repository_url}, run_order=2,
+                namespace=image_action(f.app)) for f in args.functions]
+        scan = [_action(scan_action(f.app), "Invoke", "Lambda", {
+            "FunctionName": args.scan_gate_function_name,
+            "UserParameters": pulumi.Output.from_input(f.repository_url).apply(
+                lambda url, app=f.app: scan_parameters(url.split("/", 1)[1], app))},
+            namespace=scan_action(f.app)) for f in args.functions]
+        # One stage for the `up` and the canaries: a stage holds one execution at a time, so the next run's `up`
+        # waits until this run's canaries have ended (it could not change a weighted alias anyway).
+        deploy = [_build(DEPLOY_ACTION, projects["deploy"], deploy_variables(f.app for f in args.functions),
+                         run_order=1, namespace=DEPLOY_NAMESPACE)] + [
+            _build(canary_action(f.app), projects["release"], {
+                "FUNCTION_NAME": f.function_name, "ALIAS": f.alias_name,
+                "FUNCTION_VERSIONS": reference(DEPLOY_NAMESPACE, FUNCTION_VERSIONS),
+                "APPLICATION": f.release.application_name, "DEPLOYMENT_GROUP": f.release.deployment_group_name},
+                run_order=2) for f in args.functions]
+        rollback = aws.codepipeline.PipelineStageOnFailureArgs(result="ROLLBACK") if args.rollback_together else None
         return aws.codepipeline.Pipeline(
             self._name, name=args.names.pipeline, pipeline_type="V2", execution_mode="QUEUED", role_arn=role.arn,
             artifact_stores=[aws.codepipeline.PipelineArtifactStoreArgs(
                 location=self.bucket.bucket, type="S3",
                 encryption_key=aws.codepipeline.PipelineArtifactStoreEncryptionKeyArgs(id=self.key.arn, type="KMS"))],
-            stages=[aws.codepipeline.PipelineStageArgs(name=stage_name, actions=list(stage_actions))
-                    for stage_name, stage_actions in stages],
+            stages=[aws.codepipeline.PipelineStageArgs(name="Source", actions=source),
+                    aws.codepipeline.PipelineStageArgs(name="Build", actions=build),
+                    aws.codepipeline.PipelineStageArgs(name="Scan", actions=scan),
+                    aws.codepipeline.PipelineStageArgs(name="Deploy", actions=deploy, on_failure=rollback)],
             triggers=[aws.codepipeline.PipelineTriggerArgs(
                 provider_type="CodeStarSourceConnection",
                 git_configuration=aws.codepipeline.PipelineTriggerGitConfigurationArgs(
@@ -347,3 +342,18 @@ class DeliveryPipeline(pulumi.ComponentResource):
             tags=args.tags, opts=child)
         aws.cloudwatch.EventTarget(f"{self._name}-restart", rule=rule.name, arn=self.pipeline.arn, role_arn=role.arn,
                                    opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]))
+
+
+def _action(name: str, category: str, provider: str, configuration: dict,
+            **extra) -> aws.codepipeline.PipelineStageActionArgs:
+    return aws.codepipeline.PipelineStageActionArgs(name=name, category=category, owner="AWS", provider=provider,
+                                                    version="1", configuration=configuration, **extra)
+
+
+def _build(name: str, project: aws.codebuild.Project, variables: dict,
+           **extra) -> aws.codepipeline.PipelineStageActionArgs:
+    """A CodeBuild action on the source, with its own variables (resolved by CodePipeline before the build starts)."""
+    configuration = {"ProjectName": project.name}
+    if variables:
+        configuration["EnvironmentVariables"] = pulumi.Output.json_dumps(build_variables(variables))
+    return _action(name, "Build", "CodeBuild", configuration, input_artifacts=[SOURCE_ARTIFACT], **extra)

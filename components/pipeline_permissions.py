@@ -1,5 +1,5 @@
-"""What each part of the delivery pipeline may do, as IAM statements: the pipeline itself and its three
-CodeBuild projects (build, deploy, release). Actions are named one by one (the pack refuses "*"), and every
+"""What each part of the delivery pipeline may do, as IAM statements: the pipeline itself and its four
+CodeBuild projects (test, build, deploy, release). Actions are named one by one (the pack refuses "*"), and every
 Resource is one of this stack's resources, by ARN, by name prefix or by tag, except where the service has
 no resource-level permission for an action (said beside each).
 
@@ -10,7 +10,17 @@ those is applied by a person, with their own credentials (README, "The delivery 
 
 from dataclasses import dataclass
 
+from components.canary_release import DEPLOYMENT_GROUP, deployment_configs_of
 from settings import BUILD_STAGES
+
+# The pipeline's CodeBuild projects, each with a role of its own named after it (<prefix>-<project>); the settings
+# check their names.
+PIPELINE_PROJECTS = BUILD_STAGES
+# The deploy role's managed policies, by concern (one inline policy could not hold them).
+DEPLOY_CONCERNS = ("functions", "monitoring", "delivery", "schedules")
+# The services the stack's roles are passed to: its functions, build projects, pipeline, releases, restart rule and
+# schedules.
+PASSED_TO = ("lambda", "codebuild", "codepipeline", "codedeploy", "events", "scheduler")
 
 
 @dataclass(frozen=True)
@@ -86,38 +96,51 @@ def pipeline_statements(scope: StackScope, artifacts: Artifacts, connection_arn:
     ]
 
 
-def build_statements(scope: StackScope, artifacts: Artifacts, project: str, repository_arn: str) -> list[dict]:
-    """The build project: read the source, push one image to the stack's repository."""
+def test_statements(scope: StackScope, artifacts: Artifacts, project: str) -> list[dict]:
+    """The test project: read the source and write its log; it reaches nothing of the stack."""
+    return [_own_logs(scope, project), *_read_artifacts(artifacts)]
+
+
+def build_statements(scope: StackScope, artifacts: Artifacts, project: str) -> list[dict]:
+    """The build project: read the source, push each function's image to that function's repository. By the stack's
+    name prefix (as the boundary and the deploy role): a commit that adds a function changes no policy of the
+    pipeline's own roles, which only a person may change."""
     return [
         _own_logs(scope, project),
         *_read_artifacts(artifacts),
         # A registry token is asked for the account, never for a repository: "*" is the only Resource it takes.
         _allow("LogInToEcr", ["ecr:GetAuthorizationToken"], "*"),
-        _allow("PushTheImage", ["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
-                                "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage",
-                                "ecr:GetDownloadUrlForLayer", "ecr:DescribeImages"], repository_arn),
+        _allow("PushTheImages", ["ecr:DescribeImages", *_ECR_PUSH, "ecr:GetDownloadUrlForLayer"],
+               scope.arn("ecr", f"repository/{scope.prefix}-*")),
     ]
 
 
-def release_statements(scope: StackScope, artifacts: Artifacts, project: str, application_arn: str,
-                       deployment_group_arn: str, configs_arn: str, function_arn: str) -> list[dict]:
-    """The release project: start one CodeDeploy deployment of the function's alias, follow it, and stop it
-    (rolling back) when it outlasts its wait."""
+def release_statements(scope: StackScope, artifacts: Artifacts, project: str) -> list[dict]:
+    """The release project: start a CodeDeploy deployment of a function's alias (one build per function), follow it,
+    and stop it (rolling back) when it outlasts its wait. Every function's application is named after the function,
+    its group `live`: by the stack's name prefix, so that a new function, like a new canary setting, changes no policy
+    of the pipeline's."""
+    p = scope.prefix
     return [
         _own_logs(scope, project),
         *_read_artifacts(artifacts),
         # IAM checks GetAlias against the function's own ARN, not the alias's.
-        _allow("ReadTheAlias", ["lambda:GetAlias"], function_arn),
-        _allow("StartTheRelease", ["codedeploy:CreateDeployment", "codedeploy:GetDeployment"], deployment_group_arn),
-        # Every canary configuration of the application: a new canary setting must not change this policy.
-        _allow("ReadTheCanary", ["codedeploy:GetDeploymentConfig"], configs_arn),
+        _allow("ReadTheAliases", ["lambda:GetAlias"], scope.arn("lambda", f"function:{p}-*")),
+        _allow("StartTheReleases", ["codedeploy:CreateDeployment", "codedeploy:GetDeployment"],
+               scope.arn("codedeploy", f"deploymentgroup:{p}-*/{DEPLOYMENT_GROUP}")),
+        _allow("ReadTheCanaries", ["codedeploy:GetDeploymentConfig"],
+               scope.arn("codedeploy", "deploymentconfig:" + deployment_configs_of(f"{p}-*"))),
         # StopDeployment has no resource-level permission.
         _allow("StopAnOverdueRelease", ["codedeploy:StopDeployment"], "*"),
-        _allow("RegisterTheRevision", ["codedeploy:RegisterApplicationRevision", "codedeploy:GetApplicationRevision"],
-               application_arn),
+        _allow("RegisterTheRevisions", ["codedeploy:RegisterApplicationRevision", "codedeploy:GetApplicationRevision"],
+               scope.arn("codedeploy", f"application:{p}-*")),
     ]
 
 
+# Pushing an image: what `docker push` asks of ECR (the build's push, and a new function's first image, which
+# `pulumi up` builds: the pipeline's Build stage has no action for a function before its first deploy).
+_ECR_PUSH = ["ecr:BatchGetImage", "ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
+             "ecr:CompleteLayerUpload", "ecr:PutImage"]
 # What `pulumi up` of the stack calls, per service, on the resources named with the stack's prefix.
 _LAMBDA = ["lambda:CreateFunction", "lambda:DeleteFunction", "lambda:GetFunction", "lambda:GetFunctionConfiguration",
            "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:PublishVersion",
@@ -127,7 +150,10 @@ _LAMBDA = ["lambda:CreateFunction", "lambda:DeleteFunction", "lambda:GetFunction
            "lambda:DeleteAlias", "lambda:PutProvisionedConcurrencyConfig", "lambda:GetProvisionedConcurrencyConfig",
            "lambda:DeleteProvisionedConcurrencyConfig", "lambda:CreateFunctionUrlConfig",
            "lambda:GetFunctionUrlConfig", "lambda:UpdateFunctionUrlConfig", "lambda:DeleteFunctionUrlConfig",
-           "lambda:AddPermission", "lambda:RemovePermission", "lambda:GetPolicy"]
+           "lambda:AddPermission", "lambda:RemovePermission", "lambda:GetPolicy",
+           # A scheduled function's retries and dead-letter destination, on its alias (the provider updates with Put).
+           "lambda:PutFunctionEventInvokeConfig", "lambda:GetFunctionEventInvokeConfig",
+           "lambda:DeleteFunctionEventInvokeConfig"]
 _ECR = ["ecr:CreateRepository", "ecr:DeleteRepository", "ecr:DescribeRepositories", "ecr:PutImageScanningConfiguration",
         "ecr:PutImageTagMutability", "ecr:PutLifecyclePolicy", "ecr:GetLifecyclePolicy", "ecr:DeleteLifecyclePolicy",
         "ecr:SetRepositoryPolicy", "ecr:GetRepositoryPolicy", "ecr:DeleteRepositoryPolicy", "ecr:TagResource",
@@ -191,6 +217,11 @@ _NOTIFICATIONS = ["codestar-notifications:CreateNotificationRule", "codestar-not
 _EVENT_RULES = ["events:PutRule", "events:DescribeRule", "events:DeleteRule", "events:EnableRule",
                 "events:DisableRule", "events:PutTargets", "events:RemoveTargets", "events:ListTargetsByRule",
                 "events:TagResource", "events:UntagResource", "events:ListTagsForResource"]
+# A scheduled function's schedule (in the account's default group) and its dead-letter queue.
+_SCHEDULES = ["scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:UpdateSchedule",
+              "scheduler:DeleteSchedule"]
+_QUEUES = ["sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes", "sqs:TagQueue",
+           "sqs:UntagQueue", "sqs:ListQueueTags"]
 _SECRET = ["secretsmanager:CreateSecret", "secretsmanager:DescribeSecret", "secretsmanager:DeleteSecret",
            "secretsmanager:GetResourcePolicy", "secretsmanager:TagResource", "secretsmanager:UntagResource"]
 
@@ -201,7 +232,6 @@ class DeployReach:
 
     connection_arn: str
     token_secret_arn: str
-    service_roles: tuple[str, ...]  # services the stack's roles are passed to
     boundary_arn: str  # the boundary every role the deploy role creates or changes must carry
 
 
@@ -209,7 +239,7 @@ def deploy_statements(scope: StackScope, artifacts: Artifacts, project: str, rea
     """The deploy project's permissions, as managed policies by concern (one inline policy could not hold them:
     IAM caps a role's inline policies at 10,240 characters together)."""
     p = scope.prefix
-    pipeline_roles = [scope.role(f"{p}-{stage}") for stage in ("pipeline", *BUILD_STAGES)]
+    pipeline_roles = [scope.role(f"{p}-{stage}") for stage in ("pipeline", *PIPELINE_PROJECTS)]
     # The boundary and the deploy role's own policies: what holds the pipeline's power in place.
     held_policies = [reach.boundary_arn, scope.arn("iam", f"policy/{project}-*", region=False)]
     functions = [
@@ -220,12 +250,15 @@ def deploy_statements(scope: StackScope, artifacts: Artifacts, project: str, rea
         # The program asks which functions exist (to keep a live image); ListFunctions has no resource.
         _allow("ListFunctions", ["lambda:ListFunctions"], "*"),
         _allow("Repositories", _ECR, scope.arn("ecr", f"repository/{p}-*")),
+        # A function's first deploy builds and pushes its image in `up` (the pack still judges its scan).
+        _allow("FirstImages", _ECR_PUSH, scope.arn("ecr", f"repository/{p}-*")),
+        _allow("LogInToEcr", ["ecr:GetAuthorizationToken"], "*"),
         _allow("Roles", _ROLES, scope.role(f"{p}-*")),
         _allow("RolesWithinTheBoundary", _ROLE_GRANTS, scope.role(f"{p}-*"),
                {"StringEquals": {"iam:PermissionsBoundary": reach.boundary_arn}}),
         _allow("ReadPolicies", _POLICY_READS, scope.arn("iam", f"policy/{p}-*", region=False)),
         _allow("PassRoles", ["iam:PassRole"], scope.role(f"{p}-*"),
-               {"StringEquals": {"iam:PassedToService": [f"{s}.amazonaws.com" for s in reach.service_roles]}}),
+               {"StringEquals": {"iam:PassedToService": [f"{s}.amazonaws.com" for s in PASSED_TO]}}),
         {"Sid": "NotThePipelinesRoles", "Effect": "Deny", "Action": _ROLE_CHANGES, "Resource": pipeline_roles},
         # A role keeps its boundary, and who may use a role is a person's change.
         {"Sid": "TheBoundaryStays", "Effect": "Deny",
@@ -277,4 +310,8 @@ def deploy_statements(scope: StackScope, artifacts: Artifacts, project: str, rea
         _allow("TokenSecret", _SECRET, reach.token_secret_arn),
         _allow("RestartRule", _EVENT_RULES, scope.arn("events", f"rule/{p}-*")),
     ]
-    return {"functions": functions, "monitoring": monitoring, "delivery": delivery}
+    schedules = [
+        _allow("Schedules", _SCHEDULES, scope.arn("scheduler", f"schedule/default/{p}-*")),
+        _allow("DeadLetterQueues", _QUEUES, scope.arn("sqs", f"{p}-*")),
+    ]
+    return {"functions": functions, "monitoring": monitoring, "delivery": delivery, "schedules": schedules}

@@ -8,7 +8,8 @@ do is at most what is written here, whatever its own policies say. Widening it i
 
 It holds what the stack's roles are for: functions write their logs and traces, the scan gate reads findings and
 ends pipeline jobs, CodeDeploy shifts the stack's aliases and reads their alarms, EventBridge restarts the
-pipeline. The pipeline's own roles (pipeline, build, deploy, release) are a person's to change and carry none.
+pipeline, schedules invoke the stack's aliases, and runs that fail for good reach the stack's dead-letter queues.
+The pipeline's own roles (pipeline, build, deploy, release) are a person's to change and carry none.
 """
 
 from dataclasses import dataclass, field
@@ -37,7 +38,8 @@ def boundary_statements(partition: str, region: str, account: str, stack_prefix:
          "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource": "*"},
         {"Sid": "ScanGateReadsFindings", "Effect": "Allow",
          "Action": ["ecr:DescribeImageScanFindings", "ecr:DescribeImages"], "Resource": arn("ecr", f"repository/{p}-*")},
-        {"Sid": "ScanGateReadsEnhancedFindings", "Effect": "Allow", "Action": ["inspector2:ListFindings"],
+        {"Sid": "ScanGateReadsEnhancedFindings", "Effect": "Allow",
+         "Action": ["inspector2:ListCoverage", "inspector2:ListFindings"],
          "Resource": "*"},
         {"Sid": "ScanGateEndsPipelineJobs", "Effect": "Allow",
          "Action": ["codepipeline:PutJobSuccessResult", "codepipeline:PutJobFailureResult"], "Resource": "*"},
@@ -48,6 +50,12 @@ def boundary_statements(partition: str, region: str, account: str, stack_prefix:
          "Resource": arn("cloudwatch", f"alarm:{p}-*")},
         {"Sid": "EventsRestartThePipeline", "Effect": "Allow", "Action": ["codepipeline:StartPipelineExecution"],
          "Resource": arn("codepipeline", p)},
+        # A schedule's role invokes an alias (never $LATEST or the bare function); it and a function's role deliver
+        # the runs that failed for good to a dead-letter queue (components/scheduled_trigger.py).
+        {"Sid": "SchedulesInvokeAliases", "Effect": "Allow", "Action": ["lambda:InvokeFunction"],
+         "Resource": arn("lambda", f"function:{p}-*:*")},
+        {"Sid": "FailedRunsReachDeadLetterQueues", "Effect": "Allow", "Action": ["sqs:SendMessage"],
+         "Resource": arn("sqs", f"{p}-*")},
     ]
 
 

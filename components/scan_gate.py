@@ -31,20 +31,21 @@ TIMEOUT_SECONDS = 60
 @dataclass(frozen=True)
 class ScanGateArgs:
     function_name: str
-    repository_name: pulumi.Input[str]  # the stack's image repository: the only one the gate may read
-    repository_arn: pulumi.Input[str]
+    repository_arns: list[pulumi.Input[str]]  # the stack's image repositories: the only ones the gate may read
     gate_defaults: dict  # thresholds and maxWaitMinutes (scan_findings's keys) for what UserParameters omits
     logs: FunctionLogs
-    read_enhanced_findings: bool  # Inspector's findings come through ECR only with inspector2:ListFindings
+    # Inspector's findings come through ECR only with inspector2:ListFindings; whether Inspector has scanned the image
+    # at all, from inspector2:ListCoverage (policies/scan_findings.py).
+    read_enhanced_findings: bool
     role_boundary_arn: pulumi.Input[str]  # the stack's RoleBoundary
     tags: dict[str, str] = field(default_factory=dict)
 
 
-def gate_statements(repository_arn: str, read_enhanced_findings: bool) -> list[dict]:
-    """The gate reads one repository's findings and ends pipeline jobs; nothing else."""
+def gate_statements(repository_arns: list[str], read_enhanced_findings: bool) -> list[dict]:
+    """The gate reads the stack's repositories' findings and ends pipeline jobs; nothing else."""
     statements = [
         {"Sid": "ReadScanFindings", "Effect": "Allow", "Action": ["ecr:DescribeImageScanFindings"],
-         "Resource": repository_arn},
+         "Resource": sorted(repository_arns)},
         # CodePipeline's job calls have no resource-level permissions: "*" is the only Resource they take.
         {"Sid": "EndPipelineJobs", "Effect": "Allow",
          "Action": ["codepipeline:PutJobSuccessResult", "codepipeline:PutJobFailureResult"], "Resource": "*"},
@@ -52,7 +53,8 @@ def gate_statements(repository_arn: str, read_enhanced_findings: bool) -> list[d
     if read_enhanced_findings:
         # ECR asks Inspector for an enhanced scan's findings with the caller's own permissions; Inspector's
         # findings list has no resource-level permissions either.
-        statements.append({"Sid": "ReadEnhancedFindings", "Effect": "Allow", "Action": ["inspector2:ListFindings"],
+        statements.append({"Sid": "ReadEnhancedFindings", "Effect": "Allow",
+                           "Action": ["inspector2:ListCoverage", "inspector2:ListFindings"],
                            "Resource": "*"})
     return statements
 
@@ -68,12 +70,12 @@ class ScanGate(pulumi.ComponentResource):
     def __init__(self, name: str, args: ScanGateArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("lambdakit:scan:ScanGate", name, None, opts)
         self.log_group = function_log_group(name, args.function_name, args.logs, args.tags, self)
-        statements = pulumi.Output.from_input(args.repository_arn).apply(
-            lambda arn: gate_statements(arn, args.read_enhanced_findings))
+        statements = pulumi.Output.all(*args.repository_arns).apply(
+            lambda arns: gate_statements(list(arns), args.read_enhanced_findings))
         self.role, role_policy = function_role(name, args.function_name, self.log_group, args.tags, self,
                                                args.role_boundary_arn, statements)
-        defaults = pulumi.Output.from_input(args.repository_name).apply(
-            lambda repository: json.dumps({"repositoryName": repository, **args.gate_defaults}, sort_keys=True))
+        # Each pipeline action names the repository of the image it scans; these are the stack's thresholds.
+        defaults = json.dumps(args.gate_defaults, sort_keys=True)
         self.function = aws.lambda_.Function(
             name,
             name=args.function_name,

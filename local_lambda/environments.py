@@ -10,6 +10,7 @@ from typing import Callable, Iterator, Optional
 
 from local_lambda import images
 from local_lambda.runtime_api import Invocation, LambdaRuntimeApi
+from function_settings import FunctionSettings
 from settings import StackSettings
 
 # Lambda gives an on-demand environment's init 10 s of its own; the function's timeout covers the invoke only.
@@ -173,9 +174,9 @@ class EnvironmentPool:
             environment.close()
 
 
-def function_setup(settings: StackSettings, region: str, image: str) -> FunctionSetup:
-    """An environment of the stack's function: its variables, memory, /tmp and timeout."""
-    variables = lambda_variables(settings.function_name, region, settings.memory_mb, settings.log_format,
-                                 settings.log_level, settings.function_environment)
-    return FunctionSetup(image, variables, settings.memory_mb, settings.ephemeral_storage_mb, settings.timeout_seconds,
-                         f"arn:aws:lambda:{region}:000000000000:function:{settings.function_name}")
+def function_setup(settings: StackSettings, function: FunctionSettings, region: str, image: str) -> FunctionSetup:
+    """An environment of one of the stack's functions: its variables, memory, /tmp and timeout."""
+    variables = lambda_variables(function.function_name, region, function.memory_mb, settings.log_format,
+                                 settings.log_level, settings.function_environment(function))
+    return FunctionSetup(image, variables, function.memory_mb, function.ephemeral_storage_mb, function.timeout_seconds,
+                         f"arn:aws:lambda:{region}:000000000000:function:{function.function_name}")

@@ -4,12 +4,14 @@ and builds of the function's real Dockerfile with them.
 Public registries are out of reach here, so the bases come from `debootstrap` (Debian bookworm
 with its python3) and the Python dependencies from a wheelhouse downloaded on the host and baked
 into the builder base (pip inside a container has no route to PyPI). The Dockerfile itself is
-unchanged: only its BUILDER_IMAGE and RUNTIME_IMAGE build arguments point here.
+unchanged: only its base-image build arguments (BUILDER_IMAGE; RUNTIME_IMAGE where a Dockerfile has one) point
+here. The runtime base is also the floor the benchmarks start bare python3 in.
 """
 
 import hashlib
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -128,13 +130,20 @@ def image_bytes(tag: str) -> int:
     return int(docker("image", "inspect", "--format", "{{.Size}}", tag).stdout)
 
 
+def declared_build_args(dockerfile: Path) -> set[str]:
+    """The names a Dockerfile declares with ARG: a build argument it does not declare draws a warning."""
+    return set(re.findall(r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)", dockerfile.read_text(), re.MULTILINE))
+
+
 def build_function_image(function_dir: Path, tag: str, local_bases: bool = True) -> str:
     """The function's own Dockerfile, on bases made here (`local_bases`) or on the ones it pins."""
     ensure_engine()
     build_args = {}
     if local_bases:
         builder, runtime = ensure_base_images(function_dir / "requirements.txt")
-        build_args = {"BUILDER_IMAGE": builder, "RUNTIME_IMAGE": runtime}
+        declared = declared_build_args(function_dir / "Dockerfile")
+        build_args = {name: image for name, image in (("BUILDER_IMAGE", builder), ("RUNTIME_IMAGE", runtime))
+                      if name in declared}
     return build(function_dir, tag, build_args)
 
 

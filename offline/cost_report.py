@@ -10,7 +10,6 @@ from offline.engine import ProgramRun
 from offline.policy_engine import PolicyReport, stack_properties
 from policies.cost.estimate import Estimate, LineItem, Projection
 from policies.cost.plan import Resource
-from policies.cost.usage import Usage
 
 
 def _unsecret(value: Any) -> Any:
@@ -37,13 +36,30 @@ def _usd(value: Optional[float]) -> str:
     return "<0.01" if 0 < value < 0.005 else f"{value:,.2f}"
 
 
-def _usage_line(usage: Optional[Usage]) -> str:
+PIPELINE = "aws:codepipeline/pipeline:Pipeline"
+
+
+def _usage_lines(estimate: Estimate) -> list[str]:
+    """The usage the estimate assumes: the pipeline's only when the stack has one, each function's own settings."""
+    usage = estimate.usage
     if usage is None:
-        return "  usage: the stack's usage* settings are missing, so nothing that depends on them is priced"
+        return ["  usage: the stack's usage* settings are missing, so nothing that depends on them is priced"]
     free = "the account's free tier counted" if usage.free_tier else "free tier not counted"
-    return (f"  usage: {usage.requests_per_month:,} requests a month × {usage.average_duration_ms} ms, "
-            f"{usage.log_bytes_per_request:,} B logged each; {usage.pipeline_runs_per_month} pipeline runs × "
-            f"{usage.build_minutes_per_run} min a build; {free}")
+    traffic = "all day" if usage.busy_hours_per_day == 24 else f"in {usage.busy_hours_per_day} busy hours a day"
+    parts = [f"{usage.requests_per_month:,} requests a month to a function's URL, {traffic}, × "
+             f"{usage.average_duration_ms} ms, {usage.log_bytes_per_request:,} B logged each"]
+    if any(item.type == PIPELINE for item in estimate.items):
+        parts.append(f"{usage.pipeline_runs_per_month} pipeline runs × {usage.build_minutes_per_run} min a build, "
+                     f"{usage.scan_minutes_per_run} min of scan")
+    parts.append(f"dashboard viewed {usage.dashboard_views_per_month:,} times, each saved query run "
+                 f"{usage.log_query_runs_per_month:,} times over {usage.log_query_hours} h")
+    lines = [f"  usage: {'; '.join(parts)}; {free}"]
+    for name, own in usage.functions:
+        settings = [f"{own.requests_per_month:,} requests" if own.requests_per_month is not None else "",
+                    f"{own.average_duration_ms} ms" if own.average_duration_ms is not None else "",
+                    f"{own.log_bytes_per_request:,} B logged" if own.log_bytes_per_request is not None else ""]
+        lines.append(f"    function {name}: {', '.join(s for s in settings if s)}")
+    return lines
 
 
 def _rows(estimate: Estimate) -> list[tuple[str, str, str]]:
@@ -68,18 +84,22 @@ def _heading(estimate: Estimate) -> str:
 
 
 def _totals(projection: Projection) -> list[str]:
-    """The total, x86_64 and traffic lines: a partial total of which nothing known costs anything is unknown
-    (0.00 would pass for a figure)."""
+    """The total, first-year, x86_64 and traffic lines: a partial total of which nothing known costs anything is
+    unknown (0.00 would pass for a figure)."""
     planned, x86 = projection.planned.known_total, projection.on_x86_64.known_total
     note = projection.planned.partial_note + ("; the rest costs nothing" if planned is None else "")
     total = f"total ({note})" if note else "total"
+    first_year = projection.planned.first_year_total
+    settling = ([f"  {_usd(first_year):>10}  before its keys' first rotation (each of a key's first two rotations "
+                 "adds $1 a month)"] if planned is not None and planned - first_year >= 0.005 else [])
     if planned is None or x86 is None:
         versus_x86 = ""
     else:
         saving = x86 - planned
         versus_x86 = f": arm64 saves {_usd(saving)} a month" + (f" ({saving / x86:.0%})" if x86 else "")
     traffic = [f"  {_usd(e.known_total):>10}  at {factor}× the traffic" for factor, e in projection.by_traffic.items()]
-    return [f"  {_usd(planned):>10}  {total}", f"  {_usd(x86):>10}  the same stack on x86_64{versus_x86}", *traffic]
+    return [f"  {_usd(planned):>10}  {total}", *settling, f"  {_usd(x86):>10}  the same stack on x86_64{versus_x86}",
+            *traffic]
 
 
 def _missing_prices(estimate: Estimate) -> list[str]:
@@ -94,11 +114,21 @@ def _missing_prices(estimate: Estimate) -> list[str]:
             "then preview again."]
 
 
+def _copied_prices(estimate: Estimate) -> list[str]:
+    """Which figures are another region's, since the estimate's own region's were not seen."""
+    regions = sorted({c.copied_from for item in estimate.copied_prices for c in item.charges if c.copied_from})
+    if not regions:
+        return []
+    return [f"  [price: {' or '.join(regions)}'s] marks {len(estimate.copied_prices)} lines priced at "
+            f"{' or '.join(regions)}'s figure: {estimate.region}'s was not seen when prices.json was made. "
+            f'make prices ARGS="--region {estimate.region}" reads them.']
+
+
 def render_cost(projection: Projection) -> str:
     planned = projection.planned
     rows = _rows(planned)
     width = max(len(what) for _, what, _ in rows)
-    lines = [_heading(planned), _usage_line(planned.usage), f"  {'USD/month':>10}  {'resource':{width}}  basis"]
+    lines = [_heading(planned), *_usage_lines(planned), f"  {'USD/month':>10}  {'resource':{width}}  basis"]
     lines += [f"  {usd:>10}  {what:{width}}  {basis}" for usd, what, basis in rows]
-    lines += ["  " + "-" * 10, *_totals(projection), *_missing_prices(planned)]
+    lines += ["  " + "-" * 10, *_totals(projection), *_missing_prices(planned), *_copied_prices(planned)]
     return "\n".join(lines)

@@ -8,13 +8,14 @@ transitively; the engine orders steps by nothing else), and which resources the 
 declares (the engine deletes them at the end of an update).
 """
 
+import asyncio
 import contextlib
 import os
 import sys
 import runpy
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Optional
 
 import pulumi
 from google.protobuf import struct_pb2
@@ -86,10 +87,12 @@ class ResourceStep(MockResourceArgs):
 
 
 class RecordingMonitor(MockMonitor):
-    def __init__(self, mocks: pulumi.runtime.Mocks):
+    def __init__(self, mocks: pulumi.runtime.Mocks,
+                 on_registration: Optional[Callable[[Registration], None]] = None):
         super().__init__(mocks)
         self.registrations: list[Registration] = []
         self._by_urn: dict[str, Registration] = {}
+        self._on_registration = on_registration
 
     def _prerequisites(self, dependencies: list[str]) -> list[Registration]:
         """Every resource a step waits for: its dependencies, theirs, and so on."""
@@ -125,6 +128,8 @@ class RecordingMonitor(MockMonitor):
         )
         self.registrations.append(registration)
         self._by_urn[urn] = registration
+        if self._on_registration is not None:
+            self._on_registration(registration)
         return response
 
 
@@ -175,11 +180,32 @@ def _working_directory(path: Path) -> Iterator[None]:
         os.chdir(previous)
 
 
-def run_program(project_dir: Path, config: StackConfig, cloud: SimulatedCloud) -> ProgramRun:
+def _abandon_pending_registrations() -> None:
+    """A failed run leaves registrations queued on the event loop. Left there, the next run would start them, and
+    the SDK reads the engine to call when a registration starts: they would land in that run's account. (The SDK's
+    own runs end with their process; these share one.)"""
+    loop = asyncio.get_event_loop()
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    # ...and the run's failures stay recorded (in its RPCs and in its outputs' tasks), for the next run's wait for
+    # its own to raise them again.
+    pulumi.runtime.settings._get_rpc_manager().clear()
+    with pulumi.runtime.settings.SETTINGS.lock:
+        pulumi.runtime.settings.SETTINGS.outputs.clear()
+
+
+def run_program(project_dir: Path, config: StackConfig, cloud: SimulatedCloud,
+                on_registration: Optional[Callable[[Registration], None]] = None) -> ProgramRun:
     """Run __main__.py of `project_dir` for one stack against `cloud`, as one update of it: what the
-    program no longer declares is deleted at the end. Raises whatever the program or the cloud raises."""
+    program no longer declares is deleted at the end. Raises whatever the program or the cloud raises.
+
+    `on_registration` is handed each resource as soon as it is registered, while the program goes on, as the
+    engine hands it to the policy packs; it is called from the SDK's registration threads, so it must be quick and
+    thread-safe (a queue's put)."""
     pulumi.runtime.set_all_config(config.values)
-    monitor = RecordingMonitor(cloud)
+    monitor = RecordingMonitor(cloud, on_registration)
     # "organization" is what the CLI tells a program on a self-managed backend; Pulumi Cloud tells the stack's own.
     pulumi.runtime.set_mocks(cloud, project=config.project, stack=config.stack, preview=True, monitor=monitor,
                              organization="organization")
@@ -187,7 +213,11 @@ def run_program(project_dir: Path, config: StackConfig, cloud: SimulatedCloud) -
     # with none, as each `pulumi up` does.
     pulumi.runtime.get_root_resource().outputs.clear()
     with _working_directory(project_dir), _fresh_program_modules(project_dir):
-        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(project_dir), run_name="__main__")))
+        try:
+            _sync_await(run_pulumi_func(lambda: runpy.run_path(str(project_dir), run_name="__main__")))
+        except BaseException:
+            _abandon_pending_registrations()
+            raise
     cloud.delete_all_but({r.urn for r in monitor.registrations})
     # The mock engine finishes the root stack before the program runs, so its exports are
     # read from the stack itself rather than from a RegisterResourceOutputs call.

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 import grpc
-import jsonschema
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2_grpc
 
@@ -182,6 +181,7 @@ def reconcile_config(info: analyzer_pb2.AnalyzerInfo,
                      given: dict[str, tuple[Optional[str], dict]]) -> dict[str, analyzer_pb2.PolicyConfig]:
     """The engine's ReconcilePolicyPackConfig: schema defaults and each policy's own level, then the
     pack's initial config, then the user's (`all` first), then validation against each schema."""
+    import jsonschema  # here, not at the top: only configuring needs it, and a preview starts faster without
     result: dict[str, tuple[str, dict]] = {}
     for policy in info.policies:
         schema = json_format.MessageToDict(policy.configSchema.properties)
@@ -223,7 +223,7 @@ def _without_internal_keys(struct: struct_pb2.Struct) -> struct_pb2.Struct:
     return cleaned
 
 
-def _default_providers(config: StackConfig) -> dict[str, analyzer_pb2.AnalyzerProviderResource]:
+def default_providers(config: StackConfig) -> dict[str, analyzer_pb2.AnalyzerProviderResource]:
     """The default provider the engine would create per package, with that package's stack config."""
     providers = {}
     for package, distribution in (("aws", "pulumi_aws"), ("docker", "pulumi_docker")):
@@ -276,29 +276,55 @@ def stack_properties(resource: Registration, report: "PolicyReport") -> struct_p
     return state
 
 
-def analyze(analyzer: analyzer_pb2_grpc.AnalyzerStub, run: ProgramRun, stack: StackConfig) -> PolicyReport:
-    """Each resource in registration order, remediate pass then analyze pass; then the whole stack."""
-    report = PolicyReport()
-    providers = _default_providers(stack)
-    for resource in run.resources:
-        request = analyzer_pb2.AnalyzeRequest(
-            urn=resource.urn, type=resource.type, name=resource.name,
-            properties=_without_internal_keys(resource.wire_inputs), options=_options(resource))
-        if resource.custom:
-            request.provider.CopyFrom(providers[resource.type.split(":", 1)[0]])
-        for remediation in analyzer.Remediate(request).remediations:
-            if remediation.diagnostic:
-                report.findings.append(Finding(remediation.policyName, remediation.policyPackName, resource.urn,
-                                               remediation.diagnostic, "advisory"))
-            elif remediation.HasField("properties"):
-                report.remediations.append(Remediation(
-                    remediation.policyName, resource.urn, json_format.MessageToDict(request.properties),
-                    json_format.MessageToDict(remediation.properties)))
-                request.properties.CopyFrom(remediation.properties)
-        report.analyzed_inputs[resource.urn] = request.properties
-        report.findings.extend(_finding(d, resource.urn) for d in analyzer.Analyze(request).diagnostics)
+@dataclass
+class Verdict:
+    """What the pack answered of one resource: its findings (remediations' diagnostics, then Analyze's), the
+    remediations applied, and the inputs Analyze was given after them."""
 
-    stack_request = analyzer_pb2.AnalyzeStackRequest(resources=[
+    findings: list[Finding]
+    remediations: list[Remediation]
+    analyzed_inputs: struct_pb2.Struct
+
+
+def judge(analyzer: analyzer_pb2_grpc.AnalyzerStub, resource: Registration,
+          providers: dict[str, analyzer_pb2.AnalyzerProviderResource]) -> Verdict:
+    """One resource as the engine's step generator asks of it: Remediate, then Analyze of the remediated inputs."""
+    request = analyzer_pb2.AnalyzeRequest(
+        urn=resource.urn, type=resource.type, name=resource.name,
+        properties=_without_internal_keys(resource.wire_inputs), options=_options(resource))
+    if resource.custom:
+        request.provider.CopyFrom(providers[resource.type.split(":", 1)[0]])
+    verdict = Verdict([], [], request.properties)
+    for remediation in analyzer.Remediate(request).remediations:
+        if remediation.diagnostic:
+            verdict.findings.append(Finding(remediation.policyName, remediation.policyPackName, resource.urn,
+                                            remediation.diagnostic, "advisory"))
+        elif remediation.HasField("properties"):
+            verdict.remediations.append(Remediation(
+                remediation.policyName, resource.urn, json_format.MessageToDict(request.properties),
+                json_format.MessageToDict(remediation.properties)))
+            request.properties.CopyFrom(remediation.properties)
+    verdict.findings.extend(_finding(d, resource.urn) for d in analyzer.Analyze(request).diagnostics)
+    return verdict
+
+
+def judge_resources(analyzer: analyzer_pb2_grpc.AnalyzerStub, run: ProgramRun, stack: StackConfig,
+                    verdicts: Optional[Mapping[str, Verdict]] = None) -> PolicyReport:
+    """Each resource's verdict in registration order: those in `verdicts` (judged as the program ran) as they are,
+    the others asked for now."""
+    report, providers = PolicyReport(), default_providers(stack)
+    for resource in run.resources:
+        verdict = (verdicts or {}).get(resource.urn) or judge(analyzer, resource, providers)
+        report.findings.extend(verdict.findings)
+        report.remediations.extend(verdict.remediations)
+        report.analyzed_inputs[resource.urn] = verdict.analyzed_inputs
+    return report
+
+
+def stack_request(run: ProgramRun, report: PolicyReport, stack: StackConfig) -> analyzer_pb2.AnalyzeStackRequest:
+    """AnalyzeStack's request: every resource with its state after remediation, its options and dependencies."""
+    providers = default_providers(stack)
+    return analyzer_pb2.AnalyzeStackRequest(resources=[
         analyzer_pb2.AnalyzerResource(
             urn=r.urn, type=r.type, name=r.name, properties=stack_properties(r, report),
             options=_options(r), parent=r.parent, dependencies=r.dependencies,
@@ -306,5 +332,14 @@ def analyze(analyzer: analyzer_pb2_grpc.AnalyzerStub, run: ProgramRun, stack: St
                                   for k, v in r.property_dependencies.items()},
             **({"provider": providers[r.type.split(":", 1)[0]]} if r.custom else {}))
         for r in run.resources])
-    report.findings.extend(_finding(d, "") for d in analyzer.AnalyzeStack(stack_request).diagnostics)
+
+
+def stack_findings(response: analyzer_pb2.AnalyzeResponse) -> list[Finding]:
+    return [_finding(d, "") for d in response.diagnostics]
+
+
+def analyze(analyzer: analyzer_pb2_grpc.AnalyzerStub, run: ProgramRun, stack: StackConfig) -> PolicyReport:
+    """Each resource in registration order, remediate pass then analyze pass; then the whole stack."""
+    report = judge_resources(analyzer, run, stack)
+    report.findings.extend(stack_findings(analyzer.AnalyzeStack(stack_request(run, report, stack))))
     return report

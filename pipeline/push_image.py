@@ -1,5 +1,5 @@
 """`python -m pipeline.push_image`: the Build stage's image. Builds functions/<app>/Dockerfile for the platform,
-pushes it to the stack's repository under the content tag the program computes for the same inputs
+pushes it to the function's repository under the content tag the program computes for the same inputs
 (components/container_image.py: `image_build`, `content_tag`), and prints the pushed digest, as ECR reports it.
 
 An image whose tag the repository already holds is not built again: the tag is made from everything that

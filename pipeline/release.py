@@ -1,9 +1,12 @@
-"""`python -m pipeline.release`: the Deploy stage's Canary action. A CodeDeploy deployment moves the function's
-alias from the version it points at to the version the PulumiUp action published, as the deployment group's
-configuration says (a canary, then all traffic), and this command waits for it to end: a deployment that
-outlasts its wait is stopped and rolled back.
+"""`python -m pipeline.release`: one of the Deploy stage's Canary actions, for one function. A CodeDeploy deployment
+moves the function's alias from the version it points at to the version the PulumiUp action left the function with
+(its entry in FUNCTION_VERSIONS, which holds every function's), as the deployment group's configuration says (a
+canary, then all traffic), and this command waits for it to end: a deployment that outlasts its wait is stopped
+and rolled back. Each function has its own deployment group and alarms, so one function's rollback leaves the
+others' releases alone.
 
-Nothing is started when the alias already points at that version (`pulumi up` published nothing new):
+Nothing is started when the alias already points at that version (`pulumi up` published nothing new for the
+function: its image and settings did not change):
 CodeDeploy fails a canary from a version to itself. A deployment that fails or is rolled back (an alarm
 fired) fails the stage, with CodeDeploy's reason.
 """
@@ -13,6 +16,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import sys
 from typing import Optional
 
@@ -23,6 +27,23 @@ POLL_SECONDS = 15
 # Beyond the canary's own wait: CodeDeploy's checks before and after each shift.
 MARGIN_MINUTES = 10
 UNFINISHED = ("Created", "Queued", "InProgress", "Baking", "Ready")
+_VERSION = re.compile(r"^[1-9][0-9]*$")
+
+
+def target_version(versions: str, function_name: str) -> str:
+    """The function's version in FUNCTION_VERSIONS ({function name: version}, JSON); ValueError saying what is
+    wrong."""
+    try:
+        given = json.loads(versions)
+    except json.JSONDecodeError:
+        raise ValueError(f"FUNCTION_VERSIONS {versions[:80]!r} is not JSON (was it resolved by CodePipeline?)") from None
+    if not isinstance(given, dict) or function_name not in given:
+        known = ", ".join(sorted(given)) if isinstance(given, dict) else "nothing"
+        raise ValueError(f"FUNCTION_VERSIONS has no version of {function_name} (it has {known})")
+    version = str(given[function_name])
+    if not _VERSION.match(version):
+        raise ValueError(f"FUNCTION_VERSIONS gives {function_name} {version!r}, not a published version number")
+    return version
 
 
 def appspec(function_name: str, alias: str, current: str, target: str) -> str:
@@ -93,8 +114,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.release", description=__doc__.splitlines()[0])
     parser.add_argument("--function", default=environ("FUNCTION_NAME"), help="function name (FUNCTION_NAME)")
     parser.add_argument("--alias", default=environ("ALIAS"), help="alias (ALIAS)")
-    parser.add_argument("--target-version", default=environ("TARGET_VERSION"), help="version to release "
-                                                                                     "(TARGET_VERSION)")
+    parser.add_argument("--versions", default=environ("FUNCTION_VERSIONS"),
+                        help="every function's version after PulumiUp, JSON {function name: version} "
+                             "(FUNCTION_VERSIONS)")
     parser.add_argument("--application", default=environ("APPLICATION"), help="CodeDeploy application (APPLICATION)")
     parser.add_argument("--deployment-group", default=environ("DEPLOYMENT_GROUP"),
                         help="CodeDeploy deployment group (DEPLOYMENT_GROUP)")
@@ -102,10 +124,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     missing = [name for name, value in vars(args).items() if not value]
     if missing:
         parser.error(f"missing: {', '.join(missing)}")
-    if not args.target_version.isdigit():
-        parser.error(f"--target-version {args.target_version!r} must be a published version number")
+    try:
+        target = target_version(args.versions, args.function)
+    except ValueError as bad:
+        parser.error(str(bad))
     succeeded, message = release(boto3.client("lambda"), boto3.client("codedeploy"), args.function, args.alias,
-                                 args.target_version, args.application, args.deployment_group)
+                                 target, args.application, args.deployment_group)
     print(message, file=sys.stdout if succeeded else sys.stderr)
     return 0 if succeeded else 1
 

@@ -2,12 +2,18 @@
 (functions/scan-gate/) and the pack's `lambda-image-scan-findings` share. The gate's package carries
 this very file (components/scan_gate.py), so the pipeline and a laptop's `pulumi up` judge alike.
 
-Standard library and a boto3 ECR client only: it runs in Lambda's python runtime and in the pack.
+Standard library and boto3 only (an ECR client, and Inspector's): it runs in Lambda's python runtime and in
+the pack.
 
 The decision table (docs/scan-gate.md), for the status ECR reports for the image:
 - COMPLETE (basic), COMPLETE or ACTIVE (enhanced) with findings in place: PASS or FAIL by the thresholds;
-- COMPLETE or ACTIVE with findings not in place yet (counted but not listed, or no completion time, as
-  enhanced scanning answers before Inspector hands its findings over), IN_PROGRESS, PENDING, no scan: WAIT;
+- COMPLETE or ACTIVE without findings to trust (counted but not listed, or no completion time): ECR cannot
+  tell an image Inspector has not handed its findings over for from one with none (aws/aws-sdk#289: COMPLETE
+  with only `findings: []`; the API reference promises no completion time for enhanced scans), so Inspector
+  is asked: its coverage of the image says whether it has scanned it, and once it has, its own findings for
+  the image are judged. Not scanned yet (pending, in progress, no coverage yet): WAIT; a coverage reason that
+  rules a scan out (unsupported OS, eligibility expired, ...): FAIL;
+- IN_PROGRESS, PENDING, no scan: WAIT;
 - an enhanced scan that would pass, until a second read finds the same findings: WAIT. Inspector hands
   its findings to ECR over seconds to minutes after reporting COMPLETE, so one early read can miss a
   CRITICAL; a failing read needs no second look (findings only arrive, they do not leave);
@@ -18,9 +24,11 @@ The decision table (docs/scan-gate.md), for the status ECR reports for the image
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any, Iterable, Mapping, Optional
+
+import boto3
 
 # Basic scanning's severities (ECR's FindingSeverity) and Inspector's, most serious first.
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNDEFINED", "UNTRIAGED")
@@ -45,6 +53,14 @@ _ALL_FIXED = "YES"
 _NONE_FIXED = "NO"
 FIX_UNKNOWN = "UNKNOWN"  # basic scanning does not say whether a fixed version exists
 _LISTED_IDS = 5
+# Inspector's coverage of an ECR image (ScanStatusReason in botocore's inspector2 model, whose documentation is
+# the only text on them): SUCCESSFUL "the scan was successful"; SCAN_FREQUENCY_SCAN_ON_PUSH "will be scanned one
+# time" (scanned once lastScannedAt is set). Still to come: PENDING_INITIAL_SCAN "results will be available
+# soon", SCAN_IN_PROGRESS, PENDING_REVIVAL_SCAN, INTERNAL_ERROR "will automatically ... resume the scanning".
+# Any other reason rules a scan out.
+_INSPECTED = frozenset({"SUCCESSFUL", "SCAN_FREQUENCY_SCAN_ON_PUSH"})
+_INSPECTING = frozenset({"PENDING_INITIAL_SCAN", "SCAN_IN_PROGRESS", "PENDING_REVIVAL_SCAN", "INTERNAL_ERROR"})
+NOT_COVERED = "NOT_COVERED"  # Inspector lists no coverage of the image (yet)
 
 # The keys a pipeline's UserParameters and the pack's config use for the thresholds.
 FAIL_ON = "failOnSeverities"
@@ -126,8 +142,9 @@ class Scan:
     findings: tuple[Finding, ...] = ()  # the open ones
     counts: dict[str, int] = field(default_factory=dict)  # findingSeverityCounts, as ECR reports them
     enhanced: bool = False
-    listed: int = 0  # every finding ECR listed, suppressed and closed ones too
-    completed: bool = False  # ECR gave the scan's completion time
+    listed: int = 0  # every finding ECR (or Inspector) listed, suppressed and closed ones too
+    completed: bool = False  # ECR gave the scan's completion time, or Inspector has scanned the image
+    inspection: str = ""  # Inspector's coverage reason for the image, when it was asked
 
     @property
     def fingerprint(self) -> str:
@@ -159,9 +176,7 @@ def scan_from_response(image: str, response: Mapping[str, Any]) -> Scan:
     enhanced = "enhancedFindings" in found or status.get("status") == "ACTIVE"
     listed = found.get("enhancedFindings") or found.get("findings") or []
     if "enhancedFindings" in found:
-        findings = tuple(Finding(f.get("packageVulnerabilityDetails", {}).get("vulnerabilityId") or f.get("title", "?"),
-                                 str(f.get("severity", "UNTRIAGED")).upper(), f.get("fixAvailable") or FIX_UNKNOWN)
-                         for f in listed if f.get("status", _OPEN) == _OPEN)
+        findings = _open_findings(listed)
     else:
         findings = tuple(Finding(f.get("name", "?"), str(f.get("severity", "UNDEFINED")).upper(), FIX_UNKNOWN)
                          for f in listed)
@@ -170,9 +185,19 @@ def scan_from_response(image: str, response: Mapping[str, Any]) -> Scan:
                 listed=len(listed), completed=found.get("imageScanCompletedAt") is not None)
 
 
-def read_scan(ecr: Any, repository: str, image_id: Mapping[str, str], registry_id: Optional[str] = None) -> Scan:
-    """Every page of ECR's findings for one image. ScanNotFoundException becomes a NOT_SCANNED scan; any other
-    error (no such image or repository, no permission) is raised for the caller to report."""
+def _open_findings(listed: Iterable[Mapping[str, Any]]) -> tuple[Finding, ...]:
+    """Inspector's open findings, as ECR's enhancedFindings and Inspector's ListFindings both give them."""
+    return tuple(Finding(f.get("packageVulnerabilityDetails", {}).get("vulnerabilityId") or f.get("title", "?"),
+                         str(f.get("severity", "UNTRIAGED")).upper(), f.get("fixAvailable") or FIX_UNKNOWN)
+                 for f in listed if f.get("status", _OPEN) == _OPEN)
+
+
+def read_scan(ecr: Any, repository: str, image_id: Mapping[str, str], registry_id: Optional[str] = None,
+              inspector: Any = None) -> Scan:
+    """Every page of ECR's findings for one image, and Inspector's answer where ECR's cannot be trusted (see the
+    module's docstring). ScanNotFoundException becomes a NOT_SCANNED scan; any other error (no such image or
+    repository, no permission) is raised for the caller to report. Without `inspector`, a client is made beside
+    `ecr` (the pack passes none)."""
     reference = f"{repository}@{image_id['imageDigest']}" if "imageDigest" in image_id else \
         f"{repository}:{image_id.get('imageTag', 'latest')}"
     request = {"repositoryName": repository, "imageId": dict(image_id), "PaginationConfig": {"PageSize": 1000}}
@@ -182,7 +207,48 @@ def read_scan(ecr: Any, repository: str, image_id: Mapping[str, str], registry_i
         merged = ecr.get_paginator("describe_image_scan_findings").paginate(**request).build_full_result()
     except ecr.exceptions.ScanNotFoundException:
         return Scan(image=reference, status=NOT_SCANNED, description="ECR has not started a scan of this image")
-    return scan_from_response(reference, merged)
+    scan = scan_from_response(reference, merged)
+    # the digest asked about; ECR's answer names it too (the only way to know it when asked by tag)
+    digest = image_id.get("imageDigest") or (merged.get("imageId") or {}).get("imageDigest")
+    if scan.status in _DONE and not scan.populated and digest:
+        return read_inspection(inspector or _inspector_beside(ecr), scan, repository, digest, registry_id)
+    return scan
+
+
+def _inspector_beside(ecr: Any) -> Any:
+    """Inspector's client in the ECR client's Region and settings, from the configuration the pack's own clients
+    come from (credentials, profile, AWS_ENDPOINT_URL*): a new session, as boto3 sessions are not thread-safe."""
+    return boto3.session.Session().client("inspector2", region_name=ecr.meta.region_name, config=ecr.meta.config)
+
+
+def _equals(value: str) -> list[dict[str, str]]:
+    return [{"comparison": "EQUALS", "value": value}]
+
+
+def read_inspection(inspector: Any, scan: Scan, repository: str, digest: str,
+                    registry_id: Optional[str] = None) -> Scan:
+    """`scan` with Inspector's view of the image: its coverage reason and, once it has scanned the image, its open
+    findings for it (ListCoverage, then ListFindings). A covered ECR image's resourceId is
+    arn:…:ecr:<region>:<account>:repository/<name>/sha256:… (CoveredResource in Inspector's API reference)."""
+    owner = {"accountId": _equals(registry_id)} if registry_id else {}
+    coverage = {"resourceType": _equals("AWS_ECR_CONTAINER_IMAGE"), "ecrRepositoryName": _equals(repository), **owner}
+    pages = inspector.get_paginator("list_coverage").paginate(filterCriteria=coverage,
+                                                              PaginationConfig={"PageSize": 200})
+    covered = [r for page in pages for r in page.get("coveredResources", [])
+               if r.get("resourceId", "").endswith(f":repository/{repository}/{digest}")]
+    if not covered:
+        return replace(scan, inspection=NOT_COVERED)
+    reason = (covered[0].get("scanStatus") or {}).get("reason") or NOT_COVERED
+    if reason not in _INSPECTED or not covered[0].get("lastScannedAt"):
+        return replace(scan, inspection=reason)
+    criteria = {"ecrImageHash": _equals(digest), "ecrImageRepositoryName": _equals(repository),
+                "findingStatus": _equals(_OPEN), **({"awsAccountId": _equals(registry_id)} if registry_id else {})}
+    pages = inspector.get_paginator("list_findings").paginate(filterCriteria=criteria,
+                                                              PaginationConfig={"PageSize": 100})
+    listed = [f for page in pages for f in page.get("findings", [])]
+    # Inspector's list replaces ECR's: its findings are the ones ECR had not handed over, or none at all.
+    return replace(scan, findings=_open_findings(listed), counts={}, enhanced=True, listed=len(listed),
+                   completed=True, inspection=reason)
 
 
 def judge(scan: Scan, thresholds: Thresholds, earlier: Optional[str] = None) -> Verdict:
@@ -193,8 +259,14 @@ def judge(scan: Scan, thresholds: Thresholds, earlier: Optional[str] = None) -> 
         what = "no scan has started" if scan.status == NOT_SCANNED else f"the scan is {scan.status}"
         return Verdict(Outcome.WAIT, f"{image}: {what}; its findings are not known yet.")
     if scan.status in _DONE and not scan.populated:
+        if scan.inspection and scan.inspection not in _INSPECTED | _INSPECTING | {NOT_COVERED}:
+            return Verdict(Outcome.FAIL, f"{image}: ECR reports the scan {scan.status} but Amazon Inspector's coverage "
+                                         f"of the image says {scan.inspection}; no complete scan vouches for it.",
+                           counts=scan.counts)
+        inspected = f"; Amazon Inspector: {_INSPECTOR_SAYS.get(scan.inspection, scan.inspection)}" if \
+            scan.inspection else ""
         return Verdict(Outcome.WAIT, f"{image}: the scan reports {scan.status} but its findings are not in place yet "
-                                     "(enhanced scanning hands them over late).", counts=scan.counts)
+                                     f"(enhanced scanning hands them over late{inspected}).", counts=scan.counts)
     if scan.status not in _DONE:
         meaning = _STATUS_MEANING.get(scan.status, "ECR reports a scan status this gate does not know")
         detail = f" ({scan.description})" if scan.description else ""
@@ -205,6 +277,11 @@ def judge(scan: Scan, thresholds: Thresholds, earlier: Optional[str] = None) -> 
         return Verdict(Outcome.WAIT, f"{image}: enhanced scanning's findings can still be arriving; a second read must "
                                      "find the same ones before the image passes.", counts=verdict.counts)
     return verdict
+
+
+_INSPECTOR_SAYS = {NOT_COVERED: "no coverage of the image yet", "PENDING_INITIAL_SCAN": "pending its initial scan",
+                   "SCAN_IN_PROGRESS": "scan in progress", "INTERNAL_ERROR": "internal error, scanning resumes",
+                   "PENDING_REVIVAL_SCAN": "pending a re-scan"}
 
 
 def _counts(scan: Scan) -> dict[str, int]:

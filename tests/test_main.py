@@ -9,23 +9,29 @@ from pulumi.runtime import rpc
 
 from tests.conftest import PROJECT_DIR, PUSHED_IMAGE_BYTES
 
+FUNCTIONS = ("api", "worker")  # both stacks' functions: Pulumi.dev.yaml and Pulumi.prod.yaml list them
 
-def test_the_function_runs_the_pushed_image_by_digest_on_arm64(any_stack_run):
-    function = any_stack_run.under("api").one("aws:lambda/function:Function").inputs
-    image = any_stack_run.one("docker:index/image:Image")
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_the_function_runs_the_pushed_image_by_digest_on_arm64(any_stack_run, name):
+    """Each function runs its own image, pushed to its own repository."""
+    parts = any_stack_run.under(name)
+    function = parts.one("aws:lambda/function:Function").inputs
+    image = parts.one("docker:index/image:Image")
     assert function["packageType"] == "Image"
     assert function["architectures"] == ["arm64"]
     assert function["imageUri"] == image.state["repoDigest"]
     repository, digest = function["imageUri"].split("@")
     assert digest.startswith("sha256:") and len(digest) == len("sha256:") + 64
-    assert repository == any_stack_run.one("aws:ecr/repository:Repository").state["repositoryUrl"]
+    assert repository == parts.one("aws:ecr/repository:Repository").state["repositoryUrl"]
     assert function["tags"]["lambdakit:image-size-bytes"] == str(PUSHED_IMAGE_BYTES)
 
 
-def test_the_image_is_built_for_the_functions_platform(any_stack_run):
-    build = any_stack_run.one("docker:index/image:Image").inputs["build"]
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_the_image_is_built_for_the_functions_platform(any_stack_run, name):
+    build = any_stack_run.under(name).one("docker:index/image:Image").inputs["build"]
     assert build["platform"] == "linux/arm64"
-    assert build["context"] == "functions/api"  # relative: the same on every machine, so no diff
+    assert build["context"] == f"functions/{name}"  # relative: the same on every machine, so no diff
 
 
 @pytest.mark.parametrize("stack, memory, timeout, reserved, retention, log_level", [
@@ -50,19 +56,25 @@ def test_sizes_limits_and_logging_per_stack(request, stack, memory, timeout, res
 
 
 def test_dev_is_disposable(dev_run):
-    repository = dev_run.one("aws:ecr/repository:Repository").inputs
-    assert repository["imageTagMutability"] == "MUTABLE"
-    assert repository["forceDelete"] is True
+    repositories = [r.inputs for r in dev_run.of_type("aws:ecr/repository:Repository")]
+    assert len(repositories) == len(FUNCTIONS)
+    for repository in repositories:
+        assert repository["imageTagMutability"] == "MUTABLE", repository["name"]
+        assert repository["forceDelete"] is True, repository["name"]
     assert dev_run.of_type("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig") == []
     assert dev_run.under("api").one("aws:lambda/function:Function").inputs["environment"]["variables"]["FEATURE_ECHO"] == "on"
 
 
 def test_prod_is_guarded(prod_run):
-    repository = prod_run.one("aws:ecr/repository:Repository").inputs
-    assert repository["imageTagMutability"] == "IMMUTABLE"
-    assert repository["forceDelete"] is False
+    repositories = [r.inputs for r in prod_run.of_type("aws:ecr/repository:Repository")]
+    assert len(repositories) == len(FUNCTIONS)
+    for repository in repositories:
+        assert repository["imageTagMutability"] == "IMMUTABLE", repository["name"]
+        assert repository["forceDelete"] is False, repository["name"]
+    # Warm environments for the api's users; the scheduled worker has none (Pulumi.prod.yaml).
     provisioned = prod_run.one("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig").inputs
-    alias = prod_run.one("aws:lambda/alias:Alias")
+    alias = prod_run.under("api").one("aws:lambda/alias:Alias")
+    assert provisioned["functionName"] == alias.inputs["functionName"] == "lambdakit-prod-api"
     assert provisioned["qualifier"] == alias.inputs["name"] == "live"
     assert provisioned["provisionedConcurrentExecutions"] == 2
     assert provisioned["provisionedConcurrentExecutions"] <= prod_run.under("api").one(
@@ -87,9 +99,10 @@ def test_the_function_url_sits_on_the_live_alias(request, stack, auth, public_gr
     assert all(p.inputs["principal"] == "*" and p.inputs["qualifier"] == "live" for p in permissions)
 
 
-def test_alias_points_at_the_published_version(any_stack_run):
-    alias = any_stack_run.one("aws:lambda/alias:Alias").inputs
-    function = any_stack_run.under("api").one("aws:lambda/function:Function").state
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_alias_points_at_the_published_version(any_stack_run, name):
+    alias = any_stack_run.under(name).one("aws:lambda/alias:Alias").inputs
+    function = any_stack_run.under(name).one("aws:lambda/function:Function").state
     assert alias["functionVersion"] == function["version"]
     assert alias["functionName"] == function["name"]
 
@@ -101,32 +114,61 @@ def test_exports_are_what_a_user_needs(any_stack_run):
     exports = any_stack_run.exports
     with_pipeline = bool(any_stack_run.of_type("aws:codepipeline/pipeline:Pipeline"))
     budgets = any_stack_run.of_type("aws:budgets/budget:Budget")
-    assert set(exports) == {"functionUrl", "functionUrlAuthType", "aliasArn", "functionVersion", "imageUri", "repositoryUrl", "alarmTopicArn",
-                            "dashboardName", "scanGateFunctionName", *(PIPELINE_EXPORTS if with_pipeline else ()),
+    assert set(exports) == {"functions", "alarmTopicArn", "dashboardName",
+                            *((*PIPELINE_EXPORTS, "scanGateFunctionName") if with_pipeline else ()),
                             *(["budgetName"] if budgets else ())}
     assert [exports["budgetName"]] == [b.inputs["name"] for b in budgets] if budgets else "budgetName" not in exports
-    assert exports["functionVersion"] == any_stack_run.under("api").one("aws:lambda/function:Function").state["version"]
-    assert exports["scanGateFunctionName"] == any_stack_run.under("scan-gate").one(
-        "aws:lambda/function:Function").inputs["name"]
-    assert exports["aliasArn"].endswith(":live")
+    if with_pipeline:  # the gate exists only where a pipeline calls it
+        assert exports["scanGateFunctionName"] == any_stack_run.under("scan-gate").one(
+            "aws:lambda/function:Function").inputs["name"]
     assert exports["alarmTopicArn"] == any_stack_run.one("aws:sns/topic:Topic").state["arn"]
     assert exports["dashboardName"] == any_stack_run.one("aws:cloudwatch/dashboard:Dashboard").inputs["dashboardName"]
-    assert exports["imageUri"] == any_stack_run.under("api").one("aws:lambda/function:Function").inputs["imageUri"]
-    assert exports["functionUrl"].startswith("https://")
-    assert exports["functionUrlAuthType"] == any_stack_run.one("aws:lambda/functionUrl:FunctionUrl").inputs[
-        "authorizationType"]
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_each_function_exports_its_own_name_alias_version_image_and_repository(any_stack_run, name):
+    exported = any_stack_run.exports["functions"]
+    assert set(exported) == set(FUNCTIONS)
+    own, parts = exported[name], any_stack_run.under(name)
+    function = parts.one("aws:lambda/function:Function")
+    assert set(own) == {"functionName", "functionUrl", "functionUrlAuthType", "aliasArn", "functionVersion",
+                        "imageUri", "repositoryUrl"}
+    assert own["functionName"] == function.inputs["name"]
+    assert own["functionVersion"] == function.state["version"]
+    assert own["aliasArn"] == parts.one("aws:lambda/alias:Alias").state["arn"]
+    assert own["aliasArn"].endswith(f"{function.inputs['name']}:live")
+    assert own["imageUri"] == function.inputs["imageUri"]
+    assert own["repositoryUrl"] == parts.one("aws:ecr/repository:Repository").state["repositoryUrl"]
+
+
+def test_only_a_function_with_a_url_exports_one(any_stack_run):
+    api, worker = (any_stack_run.exports["functions"][name] for name in FUNCTIONS)
+    url = any_stack_run.under("api").one("aws:lambda/functionUrl:FunctionUrl")
+    assert api["functionUrl"] == url.state["functionUrl"] and api["functionUrl"].startswith("https://")
+    assert api["functionUrlAuthType"] == url.inputs["authorizationType"]
+    # The scheduled worker (functionUrlAuthType OFF) has no URL: `make validate --stack` finds nothing to call.
+    assert (worker["functionUrl"], worker["functionUrlAuthType"]) == (None, None)
 
 
 def test_every_child_has_a_component_parent(any_stack_run):
     components = {r.urn for r in any_stack_run.resources if not r.custom}
+    with_pipeline = bool(any_stack_run.of_type("aws:codepipeline/pipeline:Pipeline"))
     assert {r.type for r in any_stack_run.resources if not r.custom} == {
-        "lambdakit:image:ContainerImage", "lambdakit:function:ContainerFunction",
+        "lambdakit:service:LambdaService", "lambdakit:image:ContainerImage", "lambdakit:function:ContainerFunction",
+        "lambdakit:trigger:ScheduledTrigger",  # the worker's schedule, on both stacks
         "lambdakit:notifications:AlarmTopic", "lambdakit:monitoring:FunctionMonitoring",
-        "lambdakit:dashboard:StackDashboard", "lambdakit:scan:ScanGate", "lambdakit:iam:RoleBoundary",
-        *(("lambdakit:delivery:CanaryRelease", "lambdakit:delivery:DeliveryPipeline")
-          if any_stack_run.of_type("aws:codepipeline/pipeline:Pipeline") else ()),
+        "lambdakit:dashboard:StackDashboard", "lambdakit:iam:RoleBoundary",
+        *(("lambdakit:scan:ScanGate", "lambdakit:delivery:CanaryRelease", "lambdakit:delivery:DeliveryPipeline")
+          if with_pipeline else ()),
         *(("lambdakit:cost:StackBudget",) if any_stack_run.of_type("aws:budgets/budget:Budget") else ())}
     assert all(r.parent in components for r in any_stack_run.resources if r.custom)
+    # Each function's parts belong to its own LambdaService.
+    services = {r.urn: r.name for r in any_stack_run.resources if r.type == "lambdakit:service:LambdaService"}
+    assert sorted(services.values()) == sorted(FUNCTIONS)
+    for r in any_stack_run.resources:
+        if r.type in ("lambdakit:image:ContainerImage", "lambdakit:function:ContainerFunction",
+                      "lambdakit:trigger:ScheduledTrigger", "lambdakit:delivery:CanaryRelease"):
+            assert services.get(r.parent) == r.name.removesuffix("-release"), r.urn
 
 
 def test_a_second_up_with_nothing_changed_plans_no_change(stack_runner):

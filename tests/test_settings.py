@@ -19,7 +19,7 @@ INVALID_SETTINGS = [
     ({"logRetentionDays": 10},
      "lambdakit:logRetentionDays = 10: must be one of " + ", ".join(map(str, LOG_RETENTION_DAYS))),
     ({"logLevel": "LOUD"}, 'lambdakit:logLevel = "LOUD": must be one of DEBUG, INFO, WARN, ERROR'),
-    ({"functionUrlAuthType": "PUBLIC"}, 'lambdakit:functionUrlAuthType = "PUBLIC": must be one of AWS_IAM, NONE'),
+    ({"functionUrlAuthType": "PUBLIC"}, 'lambdakit:functionUrlAuthType = "PUBLIC": must be one of AWS_IAM, NONE, OFF'),
     ({"corsAllowOrigins": ["https://app.example.com/path"]},
      "lambdakit:corsAllowOrigins = [\"https://app.example.com/path\"]: origin 'https://app.example.com/path' "
      "must be \"*\" or scheme://host[:port] with no path"),
@@ -33,10 +33,6 @@ INVALID_SETTINGS = [
      "lambdakit:ecrKeepLastImages = 1: must be 2 or more (one image to run, one to roll back to)"),
     ({"ecrExpireUntaggedDays": 0}, "lambdakit:ecrExpireUntaggedDays = 0: must be 1 or more"),
     ({"ecrForceDelete": "maybe"}, 'lambdakit:ecrForceDelete = "maybe": must be true or false'),
-    ({"app": "../etc"}, 'lambdakit:app = "../etc": must be a lower-case folder name under functions/'),
-    ({"app": "web"}, 'lambdakit:app = "web": must name a folder under functions/ with a Dockerfile; there are: api'),
-    ({"app": "deploy"}, 'lambdakit:app = "deploy": names one of the stack\'s own roles or functions (pipeline, build, '
-                        "deploy, release, restart, scan-gate); rename the folder under functions/"),
     ({"environment": ["AWS_REGION=us-east-1"]},
      'lambdakit:environment = ["AWS_REGION=us-east-1"]: AWS_REGION is reserved by Lambda or set by this program'),
     ({"environment": ["DB_PASSWORD=hunter2"]},
@@ -56,10 +52,10 @@ INVALID_SETTINGS = [
      "lambdakit:scanMaxWaitMinutes = 1441: must be 1..1440 minutes (CodePipeline ends a Lambda action after 24 hours)"),
     ({"ecrEnhancedScanning": "ON"},
      'lambdakit:ecrEnhancedScanning = "ON": must be one of OFF, SCAN_ON_PUSH, CONTINUOUS_SCAN'),
-    ({"imageDigest": "sha256:abc"}, 'lambdakit:imageDigest = "sha256:abc": must be sha256: and 64 lower-case hex '
-                                    "digits, or empty"),
-    ({"imageDigest": "latest"}, 'lambdakit:imageDigest = "latest": must be sha256: and 64 lower-case hex digits, '
-                                "or empty"),
+    ({"imageDigests": ["api=sha256:abc"]}, 'lambdakit:imageDigests = ["api=sha256:abc"]: entry \'api=sha256:abc\' '
+                                           "must be NAME=sha256: and 64 lower-case hex digits"),
+    ({"imageDigests": "api=latest"}, 'lambdakit:imageDigests = "api=latest": must be a list of NAME=sha256:… entries, '
+                                     'as YAML or JSON: ["NAME=sha256:…"]'),
     ({"pipelineRepository": "lambdakit"}, 'lambdakit:pipelineRepository = "lambdakit": must be owner/name of the '
                                           "source repository, or empty for no pipeline"),
     ({"pipelineRepository": "https://github.com/o/r"},
@@ -156,33 +152,38 @@ def test_every_bad_key_is_named_in_the_one_error(stack_runner):
     with pytest.raises(SettingsError) as stopped:
         stack_runner("dev", {"memoryMb": 64, "architecture": "mips"})
     lines = str(stopped.value).splitlines()
-    assert lines[1:] == ['  lambdakit:architecture = "mips": must be one of arm64, x86_64',
-                         "  lambdakit:memoryMb = 64: must be 128..10240 MB"]
+    assert sorted(lines[1:]) == ['  lambdakit:architecture = "mips": must be one of arm64, x86_64',
+                                 "  lambdakit:memoryMb = 64: must be 128..10240 MB"]
 
 
 def test_reserved_minus_one_leaves_provisioned_unbounded(stack_runner):
     run = stack_runner("dev", {"reservedConcurrency": -1, "provisionedConcurrency": 3})
-    config = run.one("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig")
-    assert config.inputs["provisionedConcurrentExecutions"] == 3
+    configs = run.of_type("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig")
+    assert {c.inputs["functionName"]: c.inputs["provisionedConcurrentExecutions"] for c in configs} == {
+        "lambdakit-dev-api": 3, "lambdakit-dev-worker": 3}
 
 
-NAME_RULES = {
-    "ECR": "ECR repository name = \"lambdakit-Staging-api\" (project-stack-app): must be 2..256 characters, "
-           "lower-case letters and digits, separated by . _ __ - (one or more) or /; rename the stack or the project",
-    "Lambda": "Lambda function name = \"lambdakit-eu.prod-api\" (project-stack-app): must be 1..64 characters, "
-              "letters, digits, - and _; rename the stack or the project",
-    "gate": "Lambda function name = \"lambdakit-eu.prod-scan-gate\" (project-stack-scan-gate): must be 1..64 "
-            "characters, letters, digits, - and _; rename the stack or the project",
-    "SNS": "SNS topic name = \"lambdakit-eu.prod-alarms\" (project-stack-alarms): must be 1..256 characters, "
-           "letters, digits, - and _; rename the stack or the project",
-    "dashboard": "CloudWatch dashboard name = \"lambdakit-eu.prod\" (project-stack): must be 1..255 characters, "
-                 "letters, digits, - and _; rename the stack or the project",
-}
+def _name_rule(what: str, name: str, made_of: str, rule: str) -> str:
+    return f'{what} = "{name}" ({made_of}): must be {rule}; rename the stack or the project'
+
+
+_ECR = "2..256 characters, lower-case letters and digits, separated by . _ __ - (one or more) or /"
+_LAMBDA = "1..64 characters, letters, digits, - and _"
+_DASHED = "1..256 characters, letters, digits, - and _"
 
 
 @pytest.mark.parametrize("stack_name, problems", [
-    ("Staging", [NAME_RULES["ECR"]]),  # valid for Pulumi; ECR refuses capitals
-    ("eu.prod", [NAME_RULES["Lambda"], NAME_RULES["gate"], NAME_RULES["SNS"], NAME_RULES["dashboard"]]),  # Pulumi accepts the dot
+    # valid for Pulumi; ECR refuses capitals, in each function's repository
+    ("Staging", [_name_rule("ECR repository name", f"lambdakit-Staging-{f}", "project-stack-function", _ECR)
+                 for f in ("api", "worker")]),
+    # Pulumi accepts the dot; Lambda, SQS, SNS and CloudWatch's dashboards do not (EventBridge Scheduler does)
+    ("eu.prod", [_name_rule("Lambda function name", "lambdakit-eu.prod-api", "project-stack-function", _LAMBDA),
+                 _name_rule("Lambda function name", "lambdakit-eu.prod-worker", "project-stack-function", _LAMBDA),
+                 _name_rule("SQS queue name", "lambdakit-eu.prod-worker-dlq", "project-stack-function-dlq",
+                            "1..80 characters, letters, digits, - and _ (a FIFO queue's ending in .fifo)"),
+                 _name_rule("SNS topic name", "lambdakit-eu.prod-alarms", "project-stack-alarms", _DASHED),
+                 _name_rule("CloudWatch dashboard name", "lambdakit-eu.prod", "project-stack",
+                            "1..255 characters, letters, digits, - and _")]),
 ])
 def test_a_stack_name_that_makes_a_name_aws_refuses_stops_the_program(stack_runner, stack_name, problems):
     with pytest.raises(SettingsError) as stopped:
@@ -195,10 +196,11 @@ def test_a_name_too_long_for_lambda_and_iam_is_named_for_both(stack_runner):
     with pytest.raises(SettingsError) as stopped:
         stack_runner("dev", stack_name=stack_name)
     lines = str(stopped.value).splitlines()[1:]
-    # The function and its role, then the scan gate and its role.
-    assert [line.split(" = ")[0].strip() for line in lines] == ["Lambda function name", "IAM role name"] * 2
-    assert all("must be 1..64 characters" in line for line in lines)
-
+    # Each function and its role; the worker's schedule, its role and its queue too.
+    assert [line.split(" = ")[0].strip() for line in lines] == [
+        "Lambda function name", "IAM role name", "Lambda function name", "IAM role name",
+        "EventBridge Scheduler schedule name", "IAM role name", "SQS queue name"]
+    assert all("must be 1..64 characters" in line for line in lines[:-1])
 
 
 def test_a_pipeline_name_aws_refuses_is_named_before_anything_exists(stack_runner):

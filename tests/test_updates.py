@@ -25,14 +25,23 @@ def checkout(tmp_path):
     return target
 
 
-def _pushed(account, run) -> dict[str, str]:
-    return account.repositories[run.one("aws:ecr/repository:Repository").state["name"]].tags
+FUNCTIONS = ("api", "worker")
+
+
+def _pushed(account, run, name: str = "api") -> dict[str, str]:
+    """The tags in the repository of function `name`."""
+    return account.repositories[run.under(name).one("aws:ecr/repository:Repository").state["name"]].tags
+
+
+def _image(run, name: str = "api") -> str:
+    return run.exports["functions"][name]["imageUri"]
 
 
 def test_a_second_up_with_nothing_changed_builds_and_pushes_nothing(account):
     first, second = run_stack("prod", cloud=account), run_stack("prod", cloud=account)
-    assert len(_pushed(account, second)) == 1
-    assert second.exports["imageUri"] == first.exports["imageUri"]
+    for name in FUNCTIONS:
+        assert len(_pushed(account, second, name)) == 1, name
+        assert _image(second, name) == _image(first, name), name
 
 
 # prod without its pipeline: every `up` builds here, as a stack without one does.
@@ -45,16 +54,32 @@ def test_a_checkout_under_another_umask_pushes_a_new_tag_into_the_immutable_repo
     first = run_stack("prod", BUILT_HERE, cloud=account, project_dir=checkout)
     (checkout / "functions" / "api" / "app.py").chmod(0o664)
     second = run_stack("prod", BUILT_HERE, cloud=account, project_dir=checkout)
-    assert second.exports["imageUri"] != first.exports["imageUri"]
+    assert _image(second) != _image(first)
     assert len(_pushed(account, second)) == 2  # the first image keeps its tag, for a rollback
 
 
 def test_arm64_and_x86_64_builds_of_the_same_files_never_share_a_tag(account):
     arm = run_stack("prod", BUILT_HERE, cloud=account)
     x86 = run_stack("prod", {**BUILT_HERE, "architecture": "x86_64"}, cloud=account)
-    assert x86.one("docker:index/image:Image").inputs["build"]["platform"] == "linux/amd64"
-    assert x86.exports["imageUri"] != arm.exports["imageUri"]
-    assert len(_pushed(account, x86)) == 2
+    for name in FUNCTIONS:
+        assert x86.under(name).one("docker:index/image:Image").inputs["build"]["platform"] == "linux/amd64"
+        assert _image(x86, name) != _image(arm, name), name
+        assert len(_pushed(account, x86, name)) == 2, name
+
+
+def test_a_change_to_one_functions_files_rebuilds_that_function_alone(account, checkout):
+    """Each function is built from its own folder into its own repository: editing the worker pushes a new worker
+    image and leaves the api's image, tags and function as they were."""
+    first = run_stack("prod", BUILT_HERE, cloud=account, project_dir=checkout)
+    app = checkout / "functions" / "worker" / "app.py"
+    app.write_text(app.read_text() + "\n# changed\n")
+    second = run_stack("prod", BUILT_HERE, cloud=account, project_dir=checkout)
+    assert _image(second, "worker") != _image(first, "worker")
+    assert len(_pushed(account, second, "worker")) == 2
+    assert _image(second, "api") == _image(first, "api")
+    assert len(_pushed(account, second, "api")) == 1
+    assert second.exports["functions"]["api"]["functionVersion"] == first.exports["functions"]["api"][
+        "functionVersion"]
 
 
 def _function_name(run) -> str:

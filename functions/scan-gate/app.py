@@ -6,7 +6,8 @@ stage's output variable), optional registryId, the thresholds (scan_findings's k
 maxWaitMinutes. What it leaves out comes from GATE_DEFAULTS, the same keys as JSON, which the stack
 sets from its settings. While the scan runs the gate answers at once and asks CodePipeline to call
 again (a continuation token, which also carries what the last read found): one invocation never
-sleeps. Every path ends the job with a result.
+sleeps. Every path ends the job with a result. Where ECR reports an enhanced scan done without findings to
+trust, the decision asks Amazon Inspector (ListCoverage, ListFindings) with this function's own client.
 
 Standard library and the runtime's boto3 only (components/scan_gate.py says why a zip).
 """
@@ -38,12 +39,18 @@ _KNOWN_PARAMETERS = {"repositoryName", "imageDigest", "registryId", MAX_WAIT, FA
 # An ECR or CodePipeline call waits seconds, and a few of them fit well inside the function's timeout,
 # so a slow AWS still leaves time to end the job.
 _CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=15, retries={"mode": "standard", "total_max_attempts": 3})
-# ECR's own trouble, not the image's: the gate tries again on its next call instead of failing the run.
-_TRANSIENT_ERRORS = {"ServerException", "ThrottlingException", "ServiceUnavailableException", "InternalFailure"}
+# ECR's or Inspector's own trouble, not the image's: the gate tries again on its next call instead of failing the
+# run. ECR's model names ServerException; the Common Errors of ECR's API reference ThrottlingException (HTTP 400),
+# InternalFailure and ServiceUnavailable; ECR's user guide "ThrottleException" (HTTP 429); Inspector's model
+# ThrottlingException and InternalServerException.
+_TRANSIENT_ERRORS = {"ServerException", "ThrottlingException", "ThrottleException", "ServiceUnavailable",
+                     "ServiceUnavailableException", "InternalFailure", "InternalServerException"}
+_INSPECTOR_CALLS = ("ListCoverage", "ListFindings")  # what scan_findings asks Inspector when ECR's answer is not enough
 
 log = logging.getLogger("scan-gate")
 log.setLevel(logging.INFO)
 ecr = boto3.client("ecr", config=_CLIENT_CONFIG)
+inspector = boto3.client("inspector2", config=_CLIENT_CONFIG)
 codepipeline = boto3.client("codepipeline", config=_CLIENT_CONFIG)
 
 
@@ -141,7 +148,9 @@ def output_variables(verdict: Verdict, request: GateRequest) -> dict[str, str]:
 
 def _transient(error: Exception) -> bool:
     if isinstance(error, ClientError):
-        return error.response.get("Error", {}).get("Code", "") in _TRANSIENT_ERRORS
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        # a throttling (429) or server (5xx) answer under a code none of the lists above names is transient too
+        return error.response.get("Error", {}).get("Code", "") in _TRANSIENT_ERRORS or status == 429 or status >= 500
     return True  # no answer at all: a connection or a read that failed after botocore's own retries
 
 
@@ -150,6 +159,9 @@ def _read_failure(error: Exception) -> JobResult:
         code = error.response.get("Error", {}).get("Code", "")
         message = error.response.get("Error", {}).get("Message", "")
         kind = "PermissionError" if code in ("AccessDeniedException", "AccessDenied") else "JobFailed"
+        if error.operation_name in _INSPECTOR_CALLS:
+            return JobResult(f"Amazon Inspector refused to say whether it has scanned the image ({error.operation_name}"
+                             f"): {code}: {message}", failure_type=kind)
         return JobResult(f"ECR refused to give the scan findings: {code}: {message}", failure_type=kind)
     return JobResult(f"ECR could not be reached for the scan findings: {error}", failure_type="JobFailed")
 
@@ -164,10 +176,12 @@ def decide(job: Mapping[str, Any], now: float) -> JobResult:
     except BadParameters as bad:
         return JobResult(str(bad), failure_type="ConfigurationError")
     try:
-        scan = read_scan(ecr, request.repository, {"imageDigest": request.digest}, request.registry_id or None)
+        scan = read_scan(ecr, request.repository, {"imageDigest": request.digest}, request.registry_id or None,
+                         inspector)
     except (ClientError, BotoCoreError) as error:
         if _transient(error):
-            return _later(request, progress, now, f"ECR did not answer ({error}); asking again.", progress.seen)
+            who = "Amazon Inspector" if getattr(error, "operation_name", "") in _INSPECTOR_CALLS else "ECR"
+            return _later(request, progress, now, f"{who} did not answer ({error}); asking again.", progress.seen)
         return _read_failure(error)
     verdict = judge(scan, request.thresholds, progress.confirmed(now))
     if verdict.outcome is Outcome.PASS:

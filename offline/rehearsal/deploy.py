@@ -2,10 +2,13 @@
 the state read, the preview judged by the pack, then each create, update and delete the program causes made as
 the calls the provider makes for it (aws_account/provider_calls.json), each authorized as IAM would."""
 
+import asyncio
 import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
+
+from pulumi.runtime.sync_await import _ensure_event_loop
 
 from aws_account import provider_calls
 from aws_account.authority import Authority, Principal
@@ -79,6 +82,13 @@ class DeployCaller:
             self._authorize(provider_calls.calls(resource.type, "read", resource.outputs, **self._scope()))
 
 
+def _quiet_refusals(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+    """A refused call fails every registration waiting on it, and asyncio prints each of those futures' copy of the
+    refusal when it is collected; the rehearsal reports the refusal once, on its timeline."""
+    if not isinstance(context.get("exception"), AwsRefusal):
+        loop.default_exception_handler(context)
+
+
 def _preview_blocked(project_dir: Path, config: StackConfig, cloud) -> tuple[Optional[ProgramRun], str]:
     """The update's preview, on a copy of the account, judged by the pack: what stops `pulumi up` before any
     change (a mandatory violation, or the program's own refusal)."""
@@ -97,6 +107,7 @@ def pulumi_up(project_dir: Path, config: StackConfig, authority: Authority, prin
     """Refresh, preview with the pack, update: as the Deploy stage's build runs them."""
     cloud = authority.cloud
     caller = DeployCaller(authority, principal, timeline, has_daemon)
+    _ensure_event_loop().set_exception_handler(_quiet_refusals)  # the loop the engine runs the program on
     try:
         caller.refresh()
         _, blocked = _preview_blocked(project_dir, config, cloud)

@@ -8,6 +8,7 @@ Pulumi's unknown sentinel; reading one raises `Unpriced`, so the item it prices 
 rest of the estimate stands.
 """
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping, Optional
 
@@ -20,15 +21,32 @@ IMAGE_SIZE_TAG = "lambdakit:image-size-bytes"
 
 FUNCTION = "aws:lambda/function:Function"
 FUNCTION_URL = "aws:lambda/functionUrl:FunctionUrl"
+ALIAS = "aws:lambda/alias:Alias"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+SCHEDULE = "aws:scheduler/schedule:Schedule"
+EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
+EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 PROVISIONED_CONCURRENCY = "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig"
 PIPELINE = "aws:codepipeline/pipeline:Pipeline"
 CODEBUILD_PROJECT = "aws:codebuild/project:Project"
 LIFECYCLE_POLICY = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
+REPOSITORY = "aws:ecr/repository:Repository"
 BUCKET_LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
 
 
 class Unpriced(Exception):
-    """What a price depends on is not known: the message says what, for the line that shows it."""
+    """What a price depends on is not known: the message says what, for the line that shows it. `kind` says why,
+    for the estimate's count of its unknowns: `bound` (the plan sets no bound on it), `usage` (the stack's usage
+    settings are missing), `type` (the model has no price for the resource's type); NotYetKnown and the price
+    table's NoPrice are kinds of their own."""
+
+    kind = "bound"
+
+
+class NotYetKnown(Unpriced):
+    """A value Pulumi knows only once the update runs (an ARN, a generated name, a digest before the first push)."""
+
+    kind = "later"
 
 
 def is_unknown(value: Any) -> bool:
@@ -64,7 +82,7 @@ class Resource:
                 return default
             value = within[part]
         if is_unknown(value):
-            raise Unpriced(f"{path} of {self.name} is not known until the update")
+            raise NotYetKnown(f"{path} of {self.name} is not known until the update")
         return value
 
     def number(self, path: str, default: Optional[float] = None) -> float:
@@ -86,7 +104,7 @@ class Resource:
 def known(value: Any) -> Any:
     """The value, or `Unpriced` when it is Pulumi's unknown sentinel (for values read from nested inputs)."""
     if is_unknown(value):
-        raise Unpriced("an input is not known until the update")
+        raise NotYetKnown("an input is not known until the update")
     return value
 
 
@@ -129,6 +147,17 @@ def _configuration(action: Mapping[str, Any], pipeline: Resource) -> Mapping[str
         configuration, f"configuration of an action of {pipeline.name}") or {}
 
 
+_FUNCTION_ARN = re.compile(r"arn:aws[a-z-]*:lambda:[^:]*:\d*:function:([^:]+)(?::[^:]+)?")
+
+
+def function_name_of(target: Any) -> Optional[str]:
+    """The function an invocation target names: a function's or alias's ARN, or a function name."""
+    if not isinstance(target, str) or is_unknown(target):
+        return None
+    arn = _FUNCTION_ARN.fullmatch(target)
+    return arn.group(1) if arn else None if target.startswith("arn:") else target
+
+
 def repository_of(image_uri: str) -> str:
     """The repository of <registry>/<repository>[:tag][@digest]."""
     path = image_uri.split("/", 1)[-1].split("@", 1)[0]
@@ -140,25 +169,72 @@ class Plan:
 
     def __init__(self, resources: Iterable[Resource]):
         self.resources = list(resources)
+        self._by_urn = {r.urn: r for r in self.resources if r.urn}
 
     def of_type(self, typ: str) -> list[Resource]:
         return [r for r in self.resources if r.type == typ]
 
-    def _action_targets(self, provider: str, key: str) -> list[Any]:
-        return [_configuration(action, pipeline).get(key) for pipeline in self.of_type(PIPELINE)
-                for action in pipeline_actions(pipeline) if action.get("provider") == provider]
+    def _actions_on(self, resource: Resource) -> list[tuple[int, int, Any]]:
+        """(pipeline, stage, runOrder) of each action of the stack's pipelines that invokes the function or starts
+        the build project. An action whose target is not known yet counts as none."""
+        provider, key = ("Lambda", "FunctionName") if resource.type == FUNCTION else ("CodeBuild", "ProjectName")
+        name = resource.props.get("name")
+        found = []
+        for number, pipeline in enumerate(self.of_type(PIPELINE)):
+            stages = pipeline.props.get("stages")
+            for index, stage in enumerate(stages if isinstance(stages, list) else []):
+                actions = stage.get("actions") if isinstance(stage, Mapping) else None
+                for action in actions if isinstance(actions, list) else []:
+                    if isinstance(action, Mapping) and action.get("provider") == provider \
+                            and same(_configuration(action, pipeline).get(key), name):
+                        found.append((number, index, action.get("runOrder") or 1))
+        return found
 
     def runs_per_pipeline_run(self, resource: Resource) -> Optional[int]:
         """How often one pipeline run invokes a function or starts a build project (None: no pipeline
         of this stack does). An action whose target is not known yet counts as none."""
-        provider, key = ("Lambda", "FunctionName") if resource.type == FUNCTION else ("CodeBuild", "ProjectName")
-        name = resource.props.get("name")
-        count = sum(1 for target in self._action_targets(provider, key) if target == name)
-        return count or None
+        return len(self._actions_on(resource)) or None
+
+    def turns_per_pipeline_run(self, resource: Resource) -> int:
+        """In how many turns one pipeline run invokes a function or starts a build project: the actions of one stage
+        with the same runOrder run at once (one per function of the stack, say), so they share their hours."""
+        return len(set(self._actions_on(resource)))
 
     def serves_traffic(self, function: Resource) -> bool:
         """Whether callers reach the function from outside the stack: through a function URL."""
         return any(url.refers_to("functionName", function, "name", "arn") for url in self.of_type(FUNCTION_URL))
+
+    def targets(self, holder: Resource, prop: str, target: Any, function: Resource) -> bool:
+        """Whether `target` (the value of `prop` of `holder`, an ARN to invoke) is the function, one of its aliases
+        or versions: by the engine's dependencies (the alias's ARN is not known during a preview) or by its text."""
+        urns = holder.links.get(prop, ())
+        if function.urn and function.urn in urns:
+            return True
+        if any(alias.urn and alias.urn in urns and alias.refers_to("functionName", function, "name", "arn")
+               for alias in self.of_type(ALIAS)):
+            return True
+        name = function.props.get("name")
+        return name is not None and not is_unknown(name) and function_name_of(target) == name
+
+    def schedules_of(self, function: Resource) -> list[tuple[Resource, Any]]:
+        """The enabled schedules that invoke the function, each with its expression: EventBridge Scheduler's
+        schedules, and EventBridge rules with a schedule whose target is the function."""
+        found = []
+        for schedule in self.of_type(SCHEDULE):
+            target = schedule.props.get("target")
+            arn = target.get("arn") if isinstance(target, Mapping) else None
+            if self.targets(schedule, "target", arn, function) and schedule.props.get("state") != "DISABLED":
+                found.append((schedule, schedule.get("scheduleExpression")))
+        for target in self.of_type(EVENT_TARGET):
+            if not self.targets(target, "arn", target.props.get("arn"), function):
+                continue
+            for rule in self.of_type(EVENT_RULE):
+                linked = rule.urn and rule.urn in target.links.get("rule", ())
+                if (linked or same(target.props.get("rule"), rule.props.get("name"))) \
+                        and rule.props.get("scheduleExpression") is not None and rule.props.get("state") != "DISABLED" \
+                        and rule.props.get("isEnabled") is not False:
+                    found.append((rule, rule.get("scheduleExpression")))
+        return found
 
     def provisioned_for(self, function: Resource) -> list[Resource]:
         return [c for c in self.of_type(PROVISIONED_CONCURRENCY) if c.refers_to("functionName", function, "name", "arn")]
@@ -169,24 +245,56 @@ class Plan:
     def log_writers(self, group: Resource) -> tuple[list[Resource], list[Resource]]:
         """The functions and the build projects that write to a log group (by the engine's dependencies, or by
         its name; a build whose logging is not known yet makes the question unanswerable)."""
-        name = group.props.get("name")
-        functions = [f for f in self.of_type(FUNCTION) if (group.urn and group.urn in f.links.get("loggingConfig", ()))
+        return self.writers_of(group.props.get("name"), group.urn)
+
+    def writers_of(self, name: Any, urn: str = "") -> tuple[list[Resource], list[Resource]]:
+        """The functions and the build projects that write to the log group of that name (or URN)."""
+        functions = [f for f in self.of_type(FUNCTION) if (urn and urn in f.links.get("loggingConfig", ()))
                      or same(_log_group_of(f), name)]
-        builds = [p for p in self.of_type(CODEBUILD_PROJECT) if (group.urn and group.urn in p.links.get("logsConfig", ()))
+        builds = [p for p in self.of_type(CODEBUILD_PROJECT) if (urn and urn in p.links.get("logsConfig", ()))
                   or same(p.get("logsConfig.cloudwatchLogs.groupName"), name)]
         return functions, builds
+
+    def log_group_named(self, name: Any) -> Optional[Resource]:
+        return next((g for g in self.of_type(LOG_GROUP) if same(g.props.get("name"), name)), None)
+
+    def _linked_repositories(self, function: Resource) -> Optional[set[str]]:
+        """The URNs of the repositories the function's imageUri is made from, by the engine's dependencies: the
+        nearest ones (its image and the repository's pull grant depend on its repository; a digest given by hand,
+        the repository itself). None when its imageUri depends on no resource of the plan that leads to one."""
+        level, seen = set(function.links.get("imageUri", ())), set()
+        while level:
+            found = {urn for urn in level if urn in self._by_urn and self._by_urn[urn].type == REPOSITORY}
+            if found:
+                return found
+            seen |= level
+            level = {urn for holder in level if holder in self._by_urn
+                     for urns in self._by_urn[holder].links.values() for urn in urns} - seen
+        return None
+
+    def runs_from(self, function: Resource, repository: Resource) -> bool:
+        """Whether the function runs an image of the repository: by the engine's dependencies of its imageUri, else
+        by the repository part of its imageUri; `NotYetKnown` when neither can tell yet."""
+        linked = self._linked_repositories(function)
+        if linked is not None:
+            return repository.urn in linked
+        image_uri = function.get("imageUri")  # NotYetKnown while it is not known
+        if image_uri is None:
+            return False  # a zip function runs no image
+        name = repository.get("name")
+        return repository_of(wire.text(image_uri, f"imageUri of {function.name}")) == name
 
     def image_size_bytes(self, repository: Resource) -> Optional[int]:
         """The size ECR reports for the image the stack's functions run from this repository, as recorded in
         their IMAGE_SIZE_TAG; None when no function runs one. `Unpriced` while the image is not pushed."""
         sizes = []
         for function in self.of_type(FUNCTION):
-            image_uri = function.get("imageUri")
-            if isinstance(image_uri, str) and repository_of(image_uri) == repository.props.get("name"):
-                size = function.get(f"tags.{IMAGE_SIZE_TAG}")
-                if not (isinstance(size, str) and size.isdecimal()):
-                    raise Unpriced(f"{function.name} records no image size (tag {IMAGE_SIZE_TAG})")
-                sizes.append(int(size))
+            if not self.runs_from(function, repository):
+                continue
+            size = function.get(f"tags.{IMAGE_SIZE_TAG}")
+            if not (isinstance(size, str) and size.isdecimal()):
+                raise Unpriced(f"{function.name} records no image size (tag {IMAGE_SIZE_TAG})")
+            sizes.append(int(size))
         return max(sizes) if sizes else None
 
     def lifecycle_of(self, repository: Resource) -> Optional[Resource]:

@@ -16,6 +16,8 @@ TABLE = Path(__file__).with_name("prices.json")
 class NoPrice(Unpriced):
     """The table has no figure for a price in the region (not a value the plan lacks): `make prices` looks for it."""
 
+    kind = "price"
+
 
 @dataclass(frozen=True)
 class Price:
@@ -25,6 +27,7 @@ class Price:
     offer_code: str      # the Price List's service code, e.g. AWSLambda
     usage_type: str      # the product's usagetype in this region, e.g. EU-Request-ARM
     free_tier: Optional[str] = None  # the account's always-free allowance this quantity draws on
+    copied_from: Optional[str] = None  # the region whose figure this is, when this region's was not seen
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,8 @@ def load_prices(region: str, table: Optional[dict] = None) -> PriceTable:
     """The prices of one region (none at all when the table does not cover it)."""
     table = read_table() if table is None else table
     prices = {key: Price(key, item["regions"][region]["usd"], item["unit"], item["offerCode"],
-                         item["regions"][region]["usageType"], item.get("freeTier"))
+                         item["regions"][region]["usageType"], item.get("freeTier"),
+                         item["regions"][region].get("copiedFrom"))
               for key, item in table["items"].items() if region in item["regions"]}
     dates = [item["regions"][region]["asOf"] for item in table["items"].values() if region in item["regions"]]
     return PriceTable(region, _span(dates), prices,

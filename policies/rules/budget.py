@@ -3,7 +3,10 @@
 The estimate is cost/'s, the one the offline preview prints: the planned resources, the stack's usage*
 settings and the dated prices of its region. The budget is the pack config's maxMonthlyUsd, else the limit
 of the monthly USD budget the stack plans in AWS Budgets. A partial estimate (values only the update will
-know) blocks only when what is known already exceeds the budget.
+know) blocks only when what is known already exceeds the budget. A stack within its budget as far as the estimate
+knows, whose estimate leaves out what it cannot price (a type the model has no price for, a region the price table
+lacks, a cost the plan does not bound), has a budget the rule cannot verify: it says so, naming them, as an
+advisory, or at the policy's own level with blockWhenUnpriced.
 """
 
 import os
@@ -24,10 +27,17 @@ from rules.common import schema
 BUDGET = "aws:budgets/budget:Budget"
 LARGEST_SHOWN = 3
 
+UNPRICED_SHOWN = 8  # resource types named in the message
+
 _BUDGET = schema(maxMonthlyUsd={
     "type": "number", "exclusiveMinimum": 0,
     "description": "Most the stack may cost a month, in USD, as estimated before the update; unset: the limit of "
-                   "the stack's own monthly AWS budget, if it plans one."})
+                   "the stack's own monthly AWS budget, if it plans one."}, blockWhenUnpriced={
+    "type": "boolean", "default": False,
+    "description": "A stack within its budget as far as the estimate knows, whose estimate leaves out resources it "
+                   "cannot price (types the cost model has no price for, a region prices.json lacks, a cost the plan "
+                   "does not bound), is reported at the policy's own level instead of as advisory: a budget that "
+                   "cannot be verified does not pass."})
 
 
 def _wire(value: Any) -> Any:
@@ -83,6 +93,30 @@ def _require_readable(total: Estimate, budget: float) -> None:
                         "cannot be told")
 
 
+def _unverified(total: Estimate, budget: float, source: str) -> Optional[str]:
+    """Why the budget cannot be verified although the known total is within it; None when it can."""
+    unpriced = total.unverifiable
+    if not unpriced:
+        return None
+    types = total.unpriced_types
+    named = ", ".join(types[:UNPRICED_SHOWN]) + (f" and {len(types) - UNPRICED_SHOWN} more" if len(types) >
+                                                 UNPRICED_SHOWN else "")
+    reasons = []
+    if types:
+        reasons.append(f"resources of {len(types)} type{'s' * (len(types) != 1)} the cost model has no price for "
+                       f"({named})")
+    no_price = total.unknown_of("price")
+    if no_price:
+        reasons.append(f"{len(no_price)} item{'s' * (len(no_price) != 1)} with no price for {total.region} in "
+                       f"prices.json (make prices ARGS=\"--region {total.region}\" adds them)")
+    for item in total.unknown_of("bound", "usage"):
+        reasons.append(f"{item.label}: {item.basis.removeprefix('unknown: ')}")
+    known = f"{total.total:.2f} USD a month" if total.known_total is not None else "nothing known"
+    return (f"the stack's budget of {budget:.2f} USD ({source}) cannot be verified: the estimate, {known} in "
+            f"{total.region}, leaves out {'; '.join(reasons)}. Price them by hand against the budget, or set "
+            "blockWhenUnpriced to refuse a budget that cannot be verified.")
+
+
 def _monthly_budget(args: StackValidationArgs, report: ReportViolation) -> None:
     resources = [planned(r) for r in args.resources]
     config = args.get_config() or {}
@@ -96,6 +130,9 @@ def _monthly_budget(args: StackValidationArgs, report: ReportViolation) -> None:
     budget, source = limit
     if total.total <= budget:
         _require_readable(total, budget)
+        unverified = _unverified(total, budget, source)
+        if unverified:
+            (report if config.get("blockWhenUnpriced") else getattr(report, "advisory", report))(unverified)
         return
     known = f"at least {total.total:.2f} ({total.partial_note})" if total.partial else f"{total.total:.2f}"
     report(f"the stack's estimate is {known} USD a month in {total.region} (prices of {total.prices_as_of}), over "

@@ -85,7 +85,8 @@ def _remedy(failure: AwsFailure, image: EcrImage) -> str:
         return "Renew the credentials (e.g. `aws sso login`) and run the update again."
     if failure.kind == ACCESS_DENIED:
         return (f"Allow the update's credentials ecr:DescribeImageScanFindings on repository '{image.repository}' "
-                "(and inspector2:ListFindings under enhanced scanning), then run the update again.")
+                "(and inspector2:ListFindings and inspector2:ListCoverage under enhanced scanning), then run the "
+                "update again.")
     if failure.kind == UNREACHABLE:
         return (f"Check the network path to ECR in {image.region} (proxy, firewall, VPC endpoint) and run the "
                 "update again.")

@@ -287,24 +287,30 @@ def test_metric_math_refuses_what_it_does_not_know(expression, error, named):
         metric_math(expression, {"m1": [1.0]})
 
 
-# Prod's rollback alarms, as the program registers them, judging a release minute by minute.
+# Prod's rollback alarms, as the program registers them, judging a release minute by minute: the api's, whose users
+# call its URL (the hand computations below are for its 10 % canary).
 
 CANARY_START = at(10, 0)
 
 
-@pytest.fixture(scope="module")
-def prod(prod_run):
-    """The live alias's dimensions, the canary (minutes, share) and the rollback alarms by key, from one prod run."""
-    alias = prod_run.one("aws:lambda/alias:Alias").inputs
+def _release(run, name: str) -> dict:
+    """Function `name`'s live alias's dimensions, its canary (minutes, share) and its rollback alarms by key."""
+    parts = run.under(name)
+    alias = parts.one("aws:lambda/alias:Alias").inputs
     function = alias["functionName"]
     alarms = {inputs["name"]: inputs for inputs in
-              (registration.inputs for registration in prod_run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"))}
-    watched = prod_run.one("aws:codedeploy/deploymentGroup:DeploymentGroup").inputs["alarmConfiguration"]["alarms"]
-    canary = prod_run.one("aws:codedeploy/deploymentConfig:DeploymentConfig").inputs
+              (registration.inputs for registration in parts.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"))}
+    watched = parts.one("aws:codedeploy/deploymentGroup:DeploymentGroup").inputs["alarmConfiguration"]["alarms"]
+    canary = parts.one("aws:codedeploy/deploymentConfig:DeploymentConfig").inputs
     canary = canary["trafficRoutingConfig"]["timeBasedCanary"]
     return {"dimensions": {"FunctionName": function, "Resource": f"{function}:{alias['name']}"},
-            "minutes": canary["interval"], "share": canary["percentage"] / 100,
+            "minutes": canary["interval"], "share": canary["percentage"] / 100, "watched": watched,
             "alarms": {key: alarms[name] for key in ROLLBACK_ALARMS if (name := f"{function}-{key}") in watched}}
+
+
+@pytest.fixture(scope="module")
+def prod(prod_run):
+    return _release(prod_run, "api")
 
 
 def play_release(dimensions: dict, calls_per_minute: int, new_share: float, failure_ms: float) -> MetricStore:
@@ -334,9 +340,21 @@ def metric_dimensions(alarm_inputs: dict) -> list[dict]:
 
 
 def test_the_rollback_alarms_watch_the_live_alias(prod):
-    assert set(prod["alarms"]) == set(ROLLBACK_ALARMS)
+    assert set(prod["alarms"]) == set(ROLLBACK_ALARMS) - {"failed-runs"}
     for key, inputs in prod["alarms"].items():
         assert metric_dimensions(inputs) and all(d == prod["dimensions"] for d in metric_dimensions(inputs)), key
+
+
+def test_the_workers_release_is_judged_by_its_own_alarms_on_its_own_alias(prod_run, prod):
+    """The worker's canary (half its calls, Pulumi.prod.yaml) rolls back on the worker's alarms, on the worker's
+    alias, never on the api's; it has no URL, so no URL alarm."""
+    worker = _release(prod_run, "worker")
+    assert worker["dimensions"] == {"FunctionName": "lambdakit-prod-worker", "Resource": "lambdakit-prod-worker:live"}
+    assert worker["share"] == 0.5 and prod["share"] == 0.1
+    assert set(worker["alarms"]) == set(ROLLBACK_ALARMS) - {"url-5xx-rate", "error-rate"}
+    assert all(name.startswith("lambdakit-prod-worker-") for name in worker["watched"])
+    for key, inputs in worker["alarms"].items():
+        assert metric_dimensions(inputs) and all(d == worker["dimensions"] for d in metric_dimensions(inputs)), key
 
 
 def test_the_rate_expression_needs_three_events_and_reads_no_traffic_as_zero(prod):
@@ -385,3 +403,20 @@ def test_five_minute_rates_would_fire_after_a_five_minute_canary(prod):
     store = play_release(prod["dimensions"], 100, prod["share"], 80.0)
     assert minutes_until_alarm(error_rate, store) == 7
     assert minutes_until_alarm({**error_rate, "evaluationWindow": {"wallClockWindow": {}}}, store) == 11
+
+
+def test_one_failed_scheduled_run_rolls_the_workers_canary_back(prod_run, prod):
+    """The worker runs every 5 minutes: a failed run and Lambda's two retries are 3 errors over 3 minutes, which the
+    api's rate (3 errors in one period) never sees; the worker's failed-runs alarm fires inside its canary."""
+    worker = _release(prod_run, "worker")
+    store = MetricStore()
+    for minute, failed in ((0, 0.0), (5, 1.0), (6, 1.0), (8, 1.0)):  # the 10:05 run reaches the new version
+        for name, value in (("Invocations", 1.0), ("Errors", failed)):
+            store.put("AWS/Lambda", name, worker["dimensions"], CANARY_START + 60 * minute + 30, value, count=1)
+    fired = minutes_until_alarm(worker["alarms"]["failed-runs"], store)
+    assert fired is not None and fired < worker["minutes"]
+    as_a_rate = copy.deepcopy(prod["alarms"]["error-rate"])
+    for query in as_a_rate["metricQueries"]:
+        if query.get("metric"):
+            query["metric"]["dimensions"] = worker["dimensions"]
+    assert minutes_until_alarm(as_a_rate, store) is None

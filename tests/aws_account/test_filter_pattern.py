@@ -98,9 +98,9 @@ def test_space_delimited_patterns(pattern, matches):
 
 def test_space_delimited_fields_are_extracted_without_their_brackets_and_quotes():
     pattern = FilterPattern.parse("[ip, user, username, timestamp, request =*.html*, status_code = 4*, bytes]")
-    assert pattern.tree.fields(S1) == {"bytes": "1534", "status_code": "404", "request": "GET /index.html HTTP/1.0",
-                                       "timestamp": "10/Oct/2000:13:25:15 -0700", "username": "frank", "user": "Prod",
-                                       "ip": "127.0.0.1"}
+    assert pattern.tree.fields(S1) == {"$bytes": "1534", "$status_code": "404", "$request": "GET /index.html HTTP/1.0",
+                                       "$timestamp": "10/Oct/2000:13:25:15 -0700", "$username": "frank",
+                                       "$user": "Prod", "$ip": "127.0.0.1"}
     assert pattern.metric_value(S1, "$bytes") == 1534
 
 

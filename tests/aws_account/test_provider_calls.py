@@ -32,6 +32,7 @@ aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfigu
 aws:s3/bucketVersioning:BucketVersioning aws:secretsmanager/secret:Secret aws:sns/topic:Topic
 aws:sns/topicPolicy:TopicPolicy aws:sns/topicSubscription:TopicSubscription aws:cloudwatch/eventRule:EventRule
 aws:cloudwatch/eventTarget:EventTarget docker:index/image:Image
+aws:scheduler/schedule:Schedule aws:sqs/queue:Queue aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig
 """.split()
 
 
@@ -230,12 +231,12 @@ def test_invokes_and_configure():
 
 
 def test_an_unknown_type_or_token_is_not_covered():
-    with pytest.raises(pc.NotCovered, match="aws:sqs/queue:Queue"):
-        pc.calls("aws:sqs/queue:Queue", "read", {}, **ACCOUNT)
+    with pytest.raises(pc.NotCovered, match="aws:dynamodb/table:Table"):
+        pc.calls("aws:dynamodb/table:Table", "read", {}, **ACCOUNT)
     with pytest.raises(pc.NotCovered, match="aws:sqs/getQueue:getQueue"):
         pc.invoke_calls("aws:sqs/getQueue:getQueue", {}, **ACCOUNT)
     with pytest.raises(KeyError):
-        pc.needs_docker_daemon("aws:sqs/queue:Queue")
+        pc.needs_docker_daemon("aws:dynamodb/table:Table")
 
 
 def test_a_missing_property_is_an_error_never_none_in_an_arn():

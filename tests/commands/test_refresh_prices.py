@@ -453,3 +453,21 @@ def test_runs_as_a_module():
                          capture_output=True, text=True, check=True)
     assert run.stdout.startswith("usage: python -m commands.refresh_prices [-h] [--table PATH] [--region REGION]")
     assert "Refresh the price table" in run.stdout
+
+
+def test_issue_24_a_figure_copied_from_another_region_is_its_own_once_read(pricing, tmp_path):
+    """A figure marked copiedFrom (another region's, its own not seen) is marked in the estimate until `make prices`
+    reads its own."""
+    client, stubber = pricing
+    path = write_table(tmp_path, "lambda.requests.arm64")
+    table = json.loads(path.read_text())
+    table["items"]["lambda.requests.arm64"]["regions"]["eu-west-1"]["copiedFrom"] = "us-east-1"
+    path.write_text(json.dumps(table, indent=1) + "\n")
+    assert load_prices("eu-west-1", table).prices["lambda.requests.arm64"].copied_from == "us-east-1"
+    stubber.add_response("get_products", one("EU-Request-ARM", "eu-west-1", "0.0000002000", "Requests"),
+                         params("AWSLambda", "EU-Request-ARM", "eu-west-1"))
+
+    assert main(["--table", str(path), "--region", "eu-west-1"], pricing=client) == 0
+
+    assert "copiedFrom" not in figure(path, "lambda.requests.arm64", "eu-west-1")
+    assert load_prices("eu-west-1", json.loads(path.read_text())).prices["lambda.requests.arm64"].copied_from is None

@@ -1,8 +1,8 @@
-"""`make serve` (commands/serve.py): the dev stack's function built and served on 127.0.0.1 as its function URL
-serves it, asked over real HTTP. Every route of the api function, its error answers, a binary (base64) body end to
-end, cold and warm starts told by the Server-Timing header, scaling out to two environments, and the logs of the
-environments. The URL server's failure answers (timeout, function error, too large, shutting down) use a fake
-pool, no Docker; so do the command-line errors.
+"""`make serve` (commands/serve.py): the dev stack's function with a URL (api; the worker has none) built and served
+on 127.0.0.1 as its function URL serves it, asked over real HTTP. Every route of the api function, its error
+answers, a binary (base64) body end to end, cold and warm starts told by the Server-Timing header, scaling out to two
+environments, and the logs of the environments. The URL server's failure answers (timeout, function error, too
+large, shutting down) use a fake pool, no Docker; so do the command-line errors, --function's among them.
 
 Query strings and cookies: the api function shows neither (it echoes only a POST's JSON), so their mapping into
 the event is tested against the real sample events in tests/local_lambda/test_function_url.py; here only that a
@@ -26,7 +26,7 @@ import pytest
 import urllib3
 
 from commands import serve
-from commands.serve import PROJECT_DIR, local_function_url, main
+from commands.serve import PROJECT_DIR, local_function_url, main, served_function
 from local_lambda import images
 from local_lambda.environments import FunctionSetup
 from local_lambda.runtime_api import Invocation
@@ -44,6 +44,7 @@ class Served:
     url: str
     pool: object
     settings: object
+    function: object  # the FunctionSettings served
     reports: list[str]
     logs: list[tuple[int, str]]
 
@@ -61,13 +62,14 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(docker_engine) -> Iterator[Served]:
-    """The dev stack's function on a free port, at most two environments."""
+    """The dev stack's function with a URL (as `make serve` picks it) on a free port, at most two environments."""
     settings, region = read_settings(PROJECT_DIR, "dev")
+    function = served_function(settings, None)
     reports: list[str] = []
     logs: list[tuple[int, str]] = []
-    with local_function_url(settings, region, 0, 2, False, report=reports.append,
+    with local_function_url(settings, function, region, 0, 2, False, report=reports.append,
                             on_log_line=lambda number, line: logs.append((number, line))) as (url, pool):
-        yield Served(url, pool, settings, reports, logs)
+        yield Served(url, pool, settings, function, reports, logs)
 
 
 def _json(response: urllib3.BaseHTTPResponse) -> dict:
@@ -114,11 +116,12 @@ def test_get_health(served):
     assert _json(response)["environment"] == "dev"
 
 
-def test_info_comes_from_the_dev_stack_s_settings(served):
+def test_info_comes_from_the_dev_stack_s_settings_of_the_api(served):
     response = served.request("GET", "/info")
     assert response.status == 200
+    assert served.function.name == "api"
     assert _json(response) == {"functionName": "lambdakit-dev-api", "functionVersion": "$LATEST",
-                               "memoryLimitMb": served.settings.memory_mb, "environment": "dev",
+                               "memoryLimitMb": served.function.memory_mb, "environment": "dev",
                                "logLevel": served.settings.log_level,
                                "requestId": response.headers["x-amzn-requestid"]}
 
@@ -328,6 +331,52 @@ def test_a_port_that_is_not_a_number_is_one_line_and_exit_2():
     assert "argument --port: must be a port number, 1..65535 (or 0: any free one), not 'abc'" in finished.stderr
 
 
+# --function: which of the stack's functions to serve (dev has two, api with a URL and worker without).
+
+def test_without_function_the_stack_s_only_function_with_a_url_is_served():
+    settings, _ = read_settings(PROJECT_DIR, "dev")
+    assert [(f.name, f.has_url) for f in settings.functions] == [("api", True), ("worker", False)]
+    assert served_function(settings, None).name == "api"
+    _, function, region = serve.read_local_settings("dev")
+    assert (function.function_name, region) == ("lambdakit-dev-api", "eu-west-1")
+    assert serve.read_local_settings("dev", "api")[1] == function
+
+
+@pytest.mark.parametrize("name, said", [
+    ("nope", "error: --function nope: not a function of stack dev with a URL (those are: api)"),
+    ("worker", "error: --function worker: not a function of stack dev with a URL (those are: api)"),
+], ids=["unknown", "without a URL"])
+def test_a_function_that_cannot_be_served_is_a_usage_error_naming_those_that_can(capsys, name, said):
+    with pytest.raises(SystemExit) as exited:
+        main(["--function", name, "--port", "0"])  # before Docker is even looked for
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.strip() == said
+
+
+def test_a_stack_with_several_functions_with_a_url_needs_function(tmp_path, monkeypatch, capsys):
+    """dev's stack file with a URL for the worker too: which to serve is the user's to say."""
+    shutil.copy(PROJECT_DIR / "Pulumi.yaml", tmp_path)
+    stack_file = (PROJECT_DIR / "Pulumi.dev.yaml").read_text()
+    assert stack_file.count('functionUrlAuthType: "OFF"') == 1  # the worker's
+    with_two_urls = stack_file.replace('functionUrlAuthType: "OFF"', "functionUrlAuthType: NONE")
+    (tmp_path / "Pulumi.dev.yaml").write_text(with_two_urls)
+    monkeypatch.setattr(serve, "PROJECT_DIR", tmp_path)
+    with pytest.raises(SystemExit) as exited:
+        main(["--port", "0"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.strip() == \
+        "error: stack dev has several functions with a URL: pick one with --function (api, worker)"
+    assert serve.read_local_settings("dev", "worker")[1].function_name == "lambdakit-dev-worker"
+
+
+def test_a_stack_with_no_function_with_a_url_has_nothing_to_serve():
+    settings, _ = read_settings(PROJECT_DIR, "dev")
+    without_urls = settings.model_copy(update={"functions": tuple(
+        f.model_copy(update={"function_url_auth_type": "OFF"}) for f in settings.functions)})
+    with pytest.raises(ValueError, match="^stack dev has no function with a URL$"):
+        served_function(without_urls, None)
+
+
 # --- a machine that lacks something ---------------------------------------------------------------------------------
 
 def test_without_docker_serve_says_so_and_exits_2(machine_without_docker, capsys):
@@ -389,15 +438,17 @@ def test_the_command_serves_health_and_ctrl_c_stops_its_containers(docker_engine
 
 def test_rebuild_builds_again_on_a_change_and_hands_new_requests_the_new_image(tmp_path, monkeypatch, capsys):
     settings, region = read_settings(PROJECT_DIR, "dev")
+    function = settings.function("api")
     copy = tmp_path / "api"
     shutil.copytree(PROJECT_DIR / "functions" / "api", copy)
-    monkeypatch.setattr(serve, "function_dir", lambda _settings: copy)
-    monkeypatch.setattr(serve, "_build", lambda _settings, _pinned: "lambdakit-local/api:rebuilt")
+    monkeypatch.setattr(serve, "function_dir", lambda _function: copy)
+    monkeypatch.setattr(serve, "_build", lambda _function, _pinned: "lambdakit-local/api:rebuilt")
     handed: list[FunctionSetup] = []
     pool = type("Pool", (), {"replace_setup": lambda self, setup: handed.append(setup)})()
     stop = threading.Event()
     watcher = threading.Thread(target=serve._rebuild_on_change,
-                               args=(settings, region, pool, False, stop, serve._context_tag(settings)))
+                               args=(settings, function, region, pool, False, stop,
+                                     serve._context_tag(settings, function)))
     watcher.start()
     try:
         (copy / "app.py").write_text((copy / "app.py").read_text() + "# changed\n")
@@ -406,4 +457,5 @@ def test_rebuild_builds_again_on_a_change_and_hands_new_requests_the_new_image(t
         stop.set()
         watcher.join(WAIT_SECONDS)
     assert [setup.image for setup in handed] == ["lambdakit-local/api:rebuilt"]
+    assert handed[0].variables["AWS_LAMBDA_FUNCTION_NAME"] == "lambdakit-dev-api"  # the function served, rebuilt
     assert "change in functions/api/: rebuilding" in capsys.readouterr().out

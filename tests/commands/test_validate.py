@@ -299,15 +299,78 @@ def _fake_pulumi(tmp_path, outputs: dict) -> str:
     return f"{folder}{os.pathsep}{os.environ['PATH']}"
 
 
-def test_a_stack_target_calls_its_url_and_signs_as_its_auth_type_says(capsys, tmp_path, monkeypatch):
+def _outputs(api_url: str | None, worker_url: str | None = None, api_auth: str = "AWS_IAM") -> dict:
+    """A deployed stack's outputs as __main__.py exports them: each function's, by its folder's name."""
+    def function(name: str, url: str | None, auth: str) -> dict:
+        return {"functionName": f"lambdakit-prod-{name}", "functionUrl": url, "functionUrlAuthType": auth,
+                "aliasArn": f"arn:aws:lambda:eu-west-1:123456789012:function:lambdakit-prod-{name}:live",
+                "functionVersion": "3", "imageUri": f"123456789012.dkr.ecr.eu-west-1.amazonaws.com/"
+                                                    f"lambdakit-prod-{name}@sha256:{'ab' * 32}",
+                "repositoryUrl": f"123456789012.dkr.ecr.eu-west-1.amazonaws.com/lambdakit-prod-{name}"}
+    return {"functions": {"api": function("api", api_url, api_auth),
+                          "worker": function("worker", worker_url, "AWS_IAM" if worker_url else "OFF")},
+            "alarmTopicArn": "arn:aws:sns:eu-west-1:123456789012:lambdakit-prod-alarms",
+            "dashboardName": "lambdakit-prod"}
+
+
+@pytest.mark.parametrize("function", [[], ["--function", "api"]], ids=["the only one with a URL", "named"])
+def test_a_stack_target_calls_its_function_s_url_and_signs_as_its_auth_type_says(capsys, tmp_path, monkeypatch,
+                                                                                 function):
     _caller_keys(monkeypatch)
     credentials = Credentials(KEYS["AWS_ACCESS_KEY_ID"], KEYS["AWS_SECRET_ACCESS_KEY"], KEYS["AWS_SESSION_TOKEN"])
     with FakeFunctionUrl(credentials=credentials) as server:
-        monkeypatch.setenv("PATH", _fake_pulumi(tmp_path, {"functionUrl": server.url + "/",
-                                                           "functionUrlAuthType": "AWS_IAM"}))
-        code, report, _ = run(capsys, tmp_path, "--stack", "prod", "--region", "eu-west-1", "--requests", "3")
+        monkeypatch.setenv("PATH", _fake_pulumi(tmp_path, _outputs(server.url + "/")))
+        code, report, _ = run(capsys, tmp_path, "--stack", "prod", *function, "--region", "eu-west-1",
+                              "--requests", "3")
     assert code == 0 and report["statusCounts"] == {"200": 3}
-    assert report["target"].endswith("(signed, AWS_IAM)") and all(r.signature_matched for r in server.received)
+    assert report["target"] == f"{server.url}/ (signed, AWS_IAM)" and all(r.signature_matched for r in server.received)
+
+
+def test_function_picks_one_of_several_functions_with_a_url(capsys, tmp_path, monkeypatch):
+    with FakeFunctionUrl() as server:
+        monkeypatch.setenv("PATH", _fake_pulumi(tmp_path, _outputs("https://api.invalid/", server.url + "/",
+                                                                   api_auth="NONE")))
+        code, _, err = run(capsys, tmp_path, "--stack", "prod", "--requests", "2", "--auth", "none")
+        assert code == 2 and err.strip() == ("error: stack prod has these functions with a URL: api, worker; pick one "
+                                             "with --function")
+        code, report, _ = run(capsys, tmp_path, "--stack", "prod", "--function", "worker", "--requests", "2",
+                              "--auth", "none")
+    assert code == 0 and report["target"] == f"{server.url}/ (unsigned)" and len(server.received) == 2
+
+
+@pytest.mark.parametrize("name", ["worker", "nope"], ids=["without a URL", "unknown"])
+def test_a_deployed_function_without_a_url_or_unknown_is_a_usage_error(capsys, tmp_path, monkeypatch, name):
+    monkeypatch.setenv("PATH", _fake_pulumi(tmp_path, _outputs("https://api.invalid/")))
+    code, report, err = run(capsys, tmp_path, "--stack", "prod", "--function", name)
+    assert (code, report) == (2, {})
+    assert err.strip() == f"error: stack prod has these functions with a URL: api; --function {name} is not one of them"
+
+
+def test_a_stack_not_deployed_has_no_function_url_to_call(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", _fake_pulumi(tmp_path, {}))
+    code, _, err = run(capsys, tmp_path, "--stack", "prod")
+    assert code == 2
+    assert "stack prod has no function with a URL in its outputs: has it been deployed (pulumi up)?" in err
+
+
+def test_a_stack_deployed_before_several_functions_is_told_to_update_its_outputs(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", _fake_pulumi(tmp_path, {"functionUrl": "https://api.invalid/"}))
+    code, _, err = run(capsys, tmp_path, "--stack", "prod")
+    assert code == 2
+    assert ("stack prod's outputs are of a program before several functions per stack (a single functionUrl): run "
+            "`pulumi up` for it once, or pass --url") in err
+
+
+@pytest.mark.parametrize("name, said", [
+    ("nope", "error: --function nope: not a function of stack dev with a URL (those are: api)"),
+    ("worker", "error: --function worker: not a function of stack dev with a URL (those are: api)"),
+], ids=["unknown", "without a URL"])
+def test_a_local_function_that_cannot_be_served_is_a_usage_error(capsys, tmp_path, name, said):
+    """Told before Docker is looked for, as `make serve` tells it."""
+    with pytest.raises(SystemExit) as exited:
+        validate.main(["--local", "--function", name, "--json", str(tmp_path / "report.json")])
+    assert exited.value.code == 2 and capsys.readouterr().err.strip() == said
+    assert not (tmp_path / "report.json").exists()
 
 
 def test_a_stack_target_needs_the_cli(capsys, tmp_path, monkeypatch):

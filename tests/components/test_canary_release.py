@@ -9,6 +9,7 @@ from aws_account.account import SimulatedCloud
 from aws_account.refusals import AwsRefusal
 from components.canary_release import ROLLBACK_ALARMS
 from components.monitoring import MIN_CANARY_MINUTES
+from tests.components.pipeline_run import with_function_setting
 from tests.conftest import PUSHED_IMAGE_BYTES, run_stack
 
 GROUP = "aws:codedeploy/deploymentGroup:DeploymentGroup"
@@ -47,7 +48,9 @@ def test_the_group_rolls_back_on_failure_and_on_the_functions_own_alarms(release
     alarms = {a.inputs["name"] for a in prod_run.under("api").of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
     assert group["alarmConfiguration"]["enabled"] is True
     assert group["alarmConfiguration"]["ignorePollAlarmFailure"] is False
-    assert group["alarmConfiguration"]["alarms"] == [f"lambdakit-prod-api-{key}" for key in ROLLBACK_ALARMS]
+    # The api serves a URL: its failures are judged as a rate (failed-runs is a scheduled function's).
+    assert group["alarmConfiguration"]["alarms"] == [f"lambdakit-prod-api-{key}" for key in ROLLBACK_ALARMS
+                                                     if key != "failed-runs"]
     assert set(group["alarmConfiguration"]["alarms"]) <= alarms
     # Capacity and cold-start alarms rise in every canary (the new version starts cold): they do not roll back.
     assert not {"lambdakit-prod-api-cold-start-rate", "lambdakit-prod-api-spillover-rate"} & set(
@@ -81,42 +84,46 @@ def _live(cloud: SimulatedCloud) -> dict:
 
 def test_a_local_up_after_a_release_keeps_the_released_image_and_the_alias(tmp_path):
     """The first `up` of a pipeline's stack builds here (nothing runs yet); the pipeline then deploys a scanned
-    digest and CodeDeploy moves the alias; a later local `up` builds nothing and moves nothing back."""
+    digest of one function and CodeDeploy moves its alias; a later local `up` builds nothing and moves nothing back.
+    A function the pipeline gives no digest keeps the image its alias runs."""
     cloud = SimulatedCloud(region="eu-west-1", image_size_bytes=PUSHED_IMAGE_BYTES)
     first = run_stack("prod", cloud=cloud)
-    assert len(first.of_type("docker:index/image:Image")) == 1
-    repository = first.one("aws:ecr/repository:Repository").state
+    assert len(first.of_type("docker:index/image:Image")) == 2
+    repository = first.under("api").one("aws:ecr/repository:Repository").state
+    worker_image = first.exports["functions"]["worker"]["imageUri"]
     released = "sha256:" + "ab" * 32
     cloud.push_image(repository["name"], "from-the-pipeline", released)
-    deployed = run_stack("prod", {"imageDigest": released}, cloud=cloud)
+    deployed = run_stack("prod", {"imageDigests": [f"api={released}"]}, cloud=cloud)
     assert deployed.of_type("docker:index/image:Image") == []
     version = deployed.under("api").one(FUNCTION).state["version"]
-    assert deployed.exports["functionVersion"] == version == "2"
+    assert deployed.exports["functions"]["api"]["functionVersion"] == version == "2"
+    assert deployed.exports["functions"]["worker"] == {**deployed.exports["functions"]["worker"],
+                                                       "functionVersion": "1", "imageUri": worker_image}
     assert _live(cloud)["version"] == "1"  # the program published it; the alias waits for CodeDeploy
     cloud.shift_alias("lambdakit-prod-api", "live", version)
     local = run_stack("prod", cloud=cloud)
     assert local.of_type("docker:index/image:Image") == []
-    assert local.exports["imageUri"] == f"{repository['repositoryUrl']}@{released}"
+    assert local.exports["functions"]["api"]["imageUri"] == f"{repository['repositoryUrl']}@{released}"
     assert _live(cloud) == {**_live(cloud), "version": "2", "imageUri": f"{repository['repositoryUrl']}@{released}"}
 
 
 def test_a_digest_the_repository_does_not_hold_is_refused(stack_runner):
     with pytest.raises(AwsRefusal, match="ImageNotFoundException"):
-        stack_runner("prod", {"imageDigest": "sha256:" + "cd" * 32})
+        stack_runner("prod", {"imageDigests": ["api=sha256:" + "cd" * 32]})
 
 
 def test_provisioned_concurrency_cannot_change_while_a_canary_holds_the_alias():
     """Lambda refuses a provisioned-concurrency change on a weighted alias: QUEUED executions keep the pipeline's
     own `pulumi up` out of a running canary, and a person's `up` during one fails with AWS's message."""
     cloud = SimulatedCloud(region="eu-west-1", image_size_bytes=PUSHED_IMAGE_BYTES)
-    repository = run_stack("prod", cloud=cloud).one("aws:ecr/repository:Repository").state["name"]
-    released = "sha256:" + "ef" * 32
-    cloud.push_image(repository, "from-the-pipeline", released)
-    run_stack("prod", {"imageDigest": released}, cloud=cloud)  # publishes version 2
+    repository = run_stack("prod", cloud=cloud).under("api").one("aws:ecr/repository:Repository").state["name"]
+    released = {"imageDigests": ["api=sha256:" + "ef" * 32]}
+    cloud.push_image(repository, "from-the-pipeline", "sha256:" + "ef" * 32)
+    run_stack("prod", released, cloud=cloud)  # publishes version 2
     cloud.shift_alias("lambdakit-prod-api", "live", "2")  # a release that has ended: no weights
-    after = run_stack("prod", {"imageDigest": released, "provisionedConcurrency": 3}, cloud=cloud)
+    after = run_stack("prod", {**released, **with_function_setting("api", "provisionedConcurrency", 3)}, cloud=cloud)
     config = after.under("api").one("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig")
     assert config.inputs["provisionedConcurrentExecutions"] == 3
     cloud.shift_alias("lambdakit-prod-api", "live", "2", weights={"1": 0.1})  # a canary under way
     with pytest.raises(AwsRefusal, match="Alias with weights can not be used with Provisioned Concurrency"):
-        run_stack("prod", {"imageDigest": released, "provisionedConcurrency": 4}, cloud=cloud)
+        run_stack("prod", {**released, **with_function_setting("api", "provisionedConcurrency", 4)}, cloud=cloud)

@@ -11,15 +11,20 @@ from components.container_image import content_tag
 from tests.conftest import PROJECT_DIR
 
 
-def test_repository_scans_on_push_and_encrypts_with_kms(any_stack_run):
-    repository = any_stack_run.one("aws:ecr/repository:Repository").inputs
+FUNCTIONS = ("api", "worker")
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_repository_scans_on_push_and_encrypts_with_kms(any_stack_run, name):
+    repository = any_stack_run.under(name).one("aws:ecr/repository:Repository").inputs
     assert repository["imageScanningConfiguration"] == {"scanOnPush": True}
     assert repository["encryptionConfigurations"] == [{"encryptionType": "KMS"}]
 
 
+@pytest.mark.parametrize("name", FUNCTIONS)
 @pytest.mark.parametrize("stack, untagged_days, keep", [("dev", 1, 5), ("prod", 7, 20)])
-def test_lifecycle_expires_untagged_and_keeps_the_last_images(request, stack, untagged_days, keep):
-    run = request.getfixturevalue(f"{stack}_run")
+def test_lifecycle_expires_untagged_and_keeps_the_last_images(request, stack, untagged_days, keep, name):
+    run = request.getfixturevalue(f"{stack}_run").under(name)
     policy = run.one("aws:ecr/lifecyclePolicy:LifecyclePolicy").inputs
     assert policy["repository"] == run.one("aws:ecr/repository:Repository").state["name"]
     rules = sorted(json.loads(policy["policy"])["rules"], key=lambda r: r["rulePriority"])
@@ -32,10 +37,12 @@ def test_lifecycle_expires_untagged_and_keeps_the_last_images(request, stack, un
     assert rules[-1]["selection"]["tagStatus"] == "any"
 
 
-def test_only_this_stacks_function_may_pull(any_stack_run):
-    policy = json.loads(any_stack_run.one("aws:ecr/repositoryPolicy:RepositoryPolicy").inputs["policy"])
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_only_this_stacks_function_may_pull(any_stack_run, name):
+    """Each repository lets its own function pull, not the stack's other functions."""
+    policy = json.loads(any_stack_run.under(name).one("aws:ecr/repositoryPolicy:RepositoryPolicy").inputs["policy"])
     [statement] = policy["Statement"]
-    function_name = any_stack_run.under("api").one("aws:lambda/function:Function").inputs["name"]
+    function_name = any_stack_run.under(name).one("aws:lambda/function:Function").inputs["name"]
     arn = f"arn:aws:lambda:eu-west-1:123456789012:function:{function_name}"
     assert statement["Principal"] == {"Service": "lambda.amazonaws.com"}
     assert statement["Action"] == ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
@@ -45,7 +52,8 @@ def test_only_this_stacks_function_may_pull(any_stack_run):
 @pytest.mark.parametrize("region, partition", [("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")])
 def test_the_pull_grant_names_the_partition_the_provider_reports(stack_runner, region, partition):
     run = stack_runner("prod", {"aws:region": region})
-    [statement] = json.loads(run.one("aws:ecr/repositoryPolicy:RepositoryPolicy").inputs["policy"])["Statement"]
+    [statement] = json.loads(run.under("api").one("aws:ecr/repositoryPolicy:RepositoryPolicy").inputs["policy"])[
+        "Statement"]
     function_arn = run.under("api").one("aws:lambda/function:Function").state["arn"]
     assert function_arn.startswith(f"arn:{partition}:lambda:{region}:")
     assert statement["Condition"]["StringLike"]["aws:sourceArn"] == [function_arn, f"{function_arn}:*"]
@@ -56,12 +64,30 @@ def _build(context, platform="linux/arm64", args=None) -> dict:
             "args": args or {}}
 
 
-def test_image_is_tagged_by_its_content(any_stack_run):
-    image = any_stack_run.one("docker:index/image:Image").inputs
-    repository_url = any_stack_run.one("aws:ecr/repository:Repository").state["repositoryUrl"]
-    assert image["build"] == _build(Path("functions/api"))
-    tag = content_tag(PROJECT_DIR / "functions" / "api", image["build"])
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_image_is_tagged_by_its_content(any_stack_run, name):
+    image = any_stack_run.under(name).one("docker:index/image:Image").inputs
+    repository_url = any_stack_run.under(name).one("aws:ecr/repository:Repository").state["repositoryUrl"]
+    assert image["build"] == _build(Path("functions", name))
+    tag = content_tag(PROJECT_DIR / "functions" / name, image["build"])
     assert image["imageName"] == f"{repository_url}:{tag}"
+
+
+def test_each_function_has_its_own_repository_image_and_pull_grant(any_stack_run):
+    repositories = {name: any_stack_run.under(name).one("aws:ecr/repository:Repository") for name in FUNCTIONS}
+    functions = {name: any_stack_run.under(name).one("aws:lambda/function:Function").inputs["name"]
+                 for name in FUNCTIONS}
+    assert {name: r.inputs["name"] for name, r in repositories.items()} == functions
+    assert len(any_stack_run.of_type("aws:ecr/repository:Repository")) == len(FUNCTIONS)
+    images = {name: any_stack_run.under(name).one("docker:index/image:Image").inputs for name in FUNCTIONS}
+    assert images["api"]["imageName"] != images["worker"]["imageName"]
+    for name, image in images.items():
+        assert image["imageName"].startswith(repositories[name].state["repositoryUrl"] + ":")
+    # The api's repository names only the api: the worker cannot pull the api's image, nor the other way round.
+    for name, other in (("api", "worker"), ("worker", "api")):
+        grant = any_stack_run.under(name).one("aws:ecr/repositoryPolicy:RepositoryPolicy").inputs
+        assert grant["repository"] == repositories[name].state["name"]
+        assert f"function:{functions[other]}" not in grant["policy"]
 
 
 @pytest.fixture

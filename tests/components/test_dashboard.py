@@ -2,6 +2,7 @@
 overlaps, metric rows, regions), the alarms' thresholds drawn, and every section a reader needs."""
 
 import json
+import re
 
 import pytest
 
@@ -13,6 +14,15 @@ DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 
 def _body(run) -> dict:
     return json.loads(run.one(DASHBOARD).inputs["dashboardBody"])
+
+
+def _section(run, function_name: str) -> list[dict]:
+    """The widgets of one function's section, in reading order: its header and what follows until the next header."""
+    widgets = sorted(_body(run)["widgets"], key=lambda w: (w["y"], w["x"]))
+    headers = [i for i, w in enumerate(widgets) if w["type"] == "text"] + [len(widgets)]
+    [start] = [i for i in headers[:-1] if re.match(rf"## {re.escape(function_name)}\b(?!-)",
+                                                    widgets[i]["properties"]["markdown"])]
+    return widgets[start:headers[headers.index(start) + 1]]
 
 
 def _cells(widget: dict) -> set[tuple[int, int]]:
@@ -46,7 +56,8 @@ def test_every_metric_and_log_widget_is_in_the_stacks_region(any_stack_run):
 
 def test_each_alarm_has_a_widget_with_its_threshold_drawn(any_stack_run):
     widgets = _body(any_stack_run)["widgets"]
-    alarms = any_stack_run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")  # the api's and the scan gate's
+    # Every function's, the worker's dead letters (its schedule's) and, with a pipeline, the scan gate's.
+    alarms = any_stack_run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
     for alarm in (a.inputs for a in alarms):
         drawn = [w for w in widgets if w["type"] == "metric" and any(
             line["value"] == alarm["threshold"] and line["label"].startswith("alarm")
@@ -61,8 +72,9 @@ def test_each_alarm_has_a_widget_with_its_threshold_drawn(any_stack_run):
 
 
 def test_metric_rows_name_real_lambda_metrics_on_the_live_alias(prod_run):
-    rows = [row for w in _body(prod_run)["widgets"] if w["type"] == "metric" for row in w["properties"]["metrics"]]
-    lambda_rows = [row for row in rows if row[0] == "AWS/Lambda" and "lambdakit-prod-scan-gate" not in row]
+    rows = [row for w in _section(prod_run, "lambdakit-prod-api") if w["type"] == "metric"
+            for row in w["properties"]["metrics"]]
+    lambda_rows = [row for row in rows if row[0] == "AWS/Lambda"]
     names = {row[1] for row in lambda_rows}
     assert {"Invocations", "Errors", "Throttles", "Duration", "ConcurrentExecutions", "UrlRequestCount",
             "Url4xxCount", "Url5xxCount", "UrlRequestLatency", "ProvisionedConcurrencyUtilization",
@@ -90,3 +102,26 @@ def test_layout_starts_each_section_on_a_new_row_and_wraps_at_24_columns():
         {"type": "metric", "width": 8, "height": 6, "properties": {}} for _ in range(4)]
     placed = layout([section, section[:2]])
     assert [(w["x"], w["y"]) for w in placed] == [(0, 0), (0, 2), (8, 2), (16, 2), (0, 8), (0, 14), (0, 16)]
+
+
+def test_the_worker_has_a_section_of_its_own_without_url_widgets(any_stack_run):
+    """The worker's row: its metrics on its own live alias, its alarms' states (its schedule's dead letters among
+    them), no URL widget; the api's section names none of it."""
+    worker = any_stack_run.under("worker").one("aws:lambda/function:Function").inputs["name"]
+    api = any_stack_run.under("api").one("aws:lambda/function:Function").inputs["name"]
+    section, api_section = _section(any_stack_run, worker), _section(any_stack_run, api)
+    assert section and api_section and section[0] != api_section[0]
+    rows = [row for w in section if w["type"] == "metric" for row in w["properties"]["metrics"]]
+    lambda_rows = [row for row in rows if row[0] == "AWS/Lambda"]
+    assert lambda_rows and all(row[3] == worker for row in lambda_rows)
+    assert not {"UrlRequestCount", "Url4xxCount", "Url5xxCount", "UrlRequestLatency"} & {
+        row[1] for row in rows if len(row) > 1}
+    [states] = [w for w in section if w["type"] == "alarm"]
+    assert sorted(states["properties"]["alarms"]) == sorted(
+        a.state["arn"] for a in any_stack_run.under("worker").of_type("aws:cloudwatch/metricAlarm:MetricAlarm"))
+    dead_letters = any_stack_run.under("worker").one("aws:sqs/queue:Queue").inputs["name"]
+    [drawn] = [w for w in section if w["type"] == "metric" and any(
+        row[:4] == ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", dead_letters]
+        for row in w["properties"]["metrics"])]
+    assert [line["value"] for line in drawn["properties"]["annotations"]["horizontal"]] == [0]
+    assert not any(worker in json.dumps(w) for w in api_section)

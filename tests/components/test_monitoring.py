@@ -2,6 +2,8 @@
 period, threshold, comparison and actions; the metric filters on the function's log group; the
 saved queries."""
 
+import math
+
 import pytest
 
 from lambda_logs import log_metrics, saved_queries
@@ -9,6 +11,7 @@ from lambda_logs import log_metrics, saved_queries
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 QUERY = "aws:cloudwatch/queryDefinition:QueryDefinition"
+MONITORING = "lambdakit:monitoring:FunctionMonitoring$"  # in the URN of each alarm FunctionMonitoring makes
 
 # key: (metrics read as namespace/name[stat], per alias?, period, threshold, comparison); OWN is the
 # function's own namespace, where its metric filters publish.
@@ -77,12 +80,18 @@ def test_rates_are_metric_math_over_enough_events(prod_run):
 def test_every_alarm_tells_the_topic_on_alarm_and_on_recovery(request, stack):
     run = request.getfixturevalue(f"{stack}_run")
     topic = run.one("aws:sns/topic:Topic").state["arn"]
-    for alarm in (a.inputs for a in run.of_type(ALARM)):
+    for registration in run.of_type(ALARM):
+        alarm = registration.inputs
         assert alarm["alarmActions"] == [topic] and alarm["okActions"] == [topic], alarm["name"]
         assert alarm["treatMissingData"] == "notBreaching", alarm["name"]
         assert "not breaching" in alarm["alarmDescription"], alarm["name"]
-        assert 1 < alarm["datapointsToAlarm"] <= alarm["evaluationPeriods"], alarm["name"]
         assert len(alarm["alarmDescription"]) <= 1024
+        if alarm["name"].endswith("-failed-runs"):  # a scheduled function's: each failed run is one too many
+            assert alarm["datapointsToAlarm"] == alarm["evaluationPeriods"] == 1
+        elif MONITORING in registration.urn:
+            assert 1 < alarm["datapointsToAlarm"] <= alarm["evaluationPeriods"], alarm["name"]
+        else:  # the one alarm of the worker's schedule: one dead letter is a run lost for good, and pages at once
+            assert alarm["name"] == f"lambdakit-{stack}-worker-dead-letters"
 
 
 def test_percentile_alarms_judge_the_few_samples_there_are(prod_run):
@@ -123,7 +132,35 @@ def test_text_logs_carry_no_levels(stack_runner):
 def test_thresholds_follow_the_settings(stack_runner):
     run = stack_runner("prod", {"alarmInitDurationMs": 1500, "alarmDurationPercentOfTimeout": 50,
                                 "alarmConcurrencyPercentOfReserved": 90, "reservedConcurrency": 33})
-    thresholds = {a.inputs["name"].removeprefix("lambdakit-prod-api-"): a.inputs["threshold"] for a in run.of_type(ALARM)}
+    thresholds = {a.inputs["name"].removeprefix("lambdakit-prod-api-"): a.inputs["threshold"]
+                  for a in run.under("api").of_type(ALARM)}
     assert thresholds["init-duration"] == 1500
     assert thresholds["duration"] == 7500  # half of 15 s
     assert thresholds["concurrency"] == 30  # 90% of 33, rounded up: 29.7 executions cannot happen
+
+
+@pytest.mark.parametrize("stack, reserved", [("dev", 10), ("prod", 2)])
+def test_the_worker_has_its_own_alarms_filters_and_queries_and_none_for_a_url(request, stack, reserved):
+    """The scheduled worker is watched like the api, on its own alias, group and namespace, without what only a URL's
+    callers feel (it has no URL, and a rarely called function is cold by design); its schedule adds its dead letters."""
+    run = request.getfixturevalue(f"{stack}_run")
+    function = f"lambdakit-{stack}-worker"
+    alarms = {a.inputs["name"].removeprefix(f"{function}-"): a.inputs for a in run.under("worker").of_type(ALARM)}
+    assert set(alarms) == {"init-duration", "failed-runs", "throttles", "duration", "concurrency", "dead-letters"}
+    live = {"FunctionName": function, "Resource": f"{function}:live"}
+    # A run every few minutes never holds the 3 failures a rate needs: any failed run alarms.
+    assert (alarms["failed-runs"]["metricName"], alarms["failed-runs"]["threshold"]) == ("Errors", 0)
+    for key in ("failed-runs", "throttles", "duration"):
+        assert {frozenset(d.items()) for _, d, _ in _read(alarms[key]) if d} == {frozenset(live.items())}, key
+    assert alarms["duration"]["threshold"] == 48000  # 80 % of its own 60 s timeout, not the stack's
+    assert alarms["concurrency"]["threshold"] == math.ceil(reserved * 0.8)
+    log_group = run.under("worker").one("aws:cloudwatch/logGroup:LogGroup").inputs["name"]
+    assert log_group == f"/aws/lambda/{function}"
+    filters = run.under("worker").of_type(FILTER)
+    assert {f.inputs["metricTransformation"]["name"] for f in filters} == set(log_metrics("JSON"))
+    assert all(f.inputs["logGroupName"] == log_group for f in filters)
+    assert {f.inputs["metricTransformation"]["namespace"] for f in filters} == {f"lambdakit/{function}"}
+    assert {q.inputs["name"] for q in run.under("worker").of_type(QUERY)} == {
+        f"{function}/{key}" for key in saved_queries("JSON")}
+    # None of the api's parts is the worker's.
+    assert not any(a.inputs["name"].startswith(f"lambdakit-{stack}-api-") for a in run.under("worker").of_type(ALARM))

@@ -7,10 +7,11 @@ import json
 import pytest
 
 from aws_account.iam_policy import Policy, Request, evaluate
+from components.pipeline_permissions import PIPELINE_PROJECTS
 from components.role_boundary import boundary_name
 
 ROLE = "aws:iam/role:Role"
-PIPELINES_OWN = ("pipeline", "build", "deploy", "release")
+PIPELINES_OWN = ("pipeline", *PIPELINE_PROJECTS)
 ACCOUNT = "123456789012"
 
 
@@ -97,3 +98,16 @@ def test_no_role_loses_its_boundary_or_changes_who_may_assume_it_through_the_pip
 def _boundary_arn(run) -> str:
     return next(p.state["arn"] for p in run.of_type("aws:iam/policy:Policy")
                 if p.inputs["name"].endswith("-role-boundary"))
+
+
+def test_the_second_functions_own_roles_carry_the_boundary_too(any_stack_run):
+    """The worker's execution role, its schedule's role and, where a pipeline releases it, its CodeDeploy role: its
+    own, named after it, each under the stack's boundary like the api's."""
+    prefix = any_stack_run.exports["dashboardName"]
+    with_pipeline = bool(any_stack_run.of_type("aws:codepipeline/pipeline:Pipeline"))
+    roles = {r.inputs["name"]: r.inputs.get("permissionsBoundary") for r in any_stack_run.under("worker").of_type(ROLE)}
+    assert set(roles) == {f"{prefix}-worker", f"{prefix}-worker-scheduler",
+                          *([f"{prefix}-worker-codedeploy"] if with_pipeline else [])}
+    assert set(roles.values()) == {_boundary_arn(any_stack_run)}
+    api_roles = {r.inputs["name"] for r in any_stack_run.under("api").of_type(ROLE)}
+    assert not api_roles & set(roles)

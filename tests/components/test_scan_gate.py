@@ -1,5 +1,6 @@
-"""The scan gate as the program deploys it: a zip of the gate and the shared decision, on arm64, with a
-role that reads one repository's findings and ends pipeline jobs, and its own alarms."""
+"""The scan gate as the program deploys it on a stack with a pipeline (the only one that calls it): a zip of the
+gate and the shared decision, on arm64, with a role that reads the stack's repositories' findings and ends pipeline
+jobs, and its own alarms."""
 
 import json
 
@@ -16,62 +17,79 @@ def gate(run):
     return run.under("scan-gate")
 
 
-def test_the_gate_is_a_zip_on_arm64_named_after_the_stack(any_stack_run):
-    function = gate(any_stack_run).one(FUNCTION).inputs
-    stack = any_stack_run.exports["dashboardName"]  # lambdakit-<stack>
-    assert function["name"] == f"{stack}-scan-gate"
+def test_a_stack_without_a_pipeline_has_no_gate(dev_run):
+    assert dev_run.under("scan-gate").resources == []
+    assert not any("scan-gate" in f.inputs["name"] for f in dev_run.of_type(FUNCTION))
+    assert "scanGateFunctionName" not in dev_run.exports
+
+
+def test_the_gate_is_a_zip_on_arm64_named_after_the_stack(prod_run):
+    function = gate(prod_run).one(FUNCTION).inputs
+    stack = "lambdakit-prod"
+    assert function["name"] == f"{stack}-scan-gate" == prod_run.exports["scanGateFunctionName"]
     assert (function["packageType"], function["runtime"], function["handler"]) == ("Zip", RUNTIME, "app.handler")
     assert function["architectures"] == ["arm64"]
     assert function["loggingConfig"]["logGroup"] == f"/aws/lambda/{stack}-scan-gate"
 
 
-def test_the_package_holds_the_handler_and_the_packs_own_decision(any_stack_run):
-    code = gate(any_stack_run).one(FUNCTION).inputs["code"]
+def test_the_package_holds_the_handler_and_the_packs_own_decision(prod_run):
+    code = gate(prod_run).one(FUNCTION).inputs["code"]
     assert {name: asset.path for name, asset in code.assets.items()} == {
         "app.py": "functions/scan-gate/app.py", "scan_findings.py": "policies/scan_findings.py"}
     # The handler imports the decision as a sibling module, which the archive provides.
     assert "from scan_findings import" in (PROJECT_DIR / PACKAGE["app.py"]).read_text()
 
 
-def test_the_gate_reads_only_its_stacks_repository_and_ends_jobs(any_stack_run):
-    statements = {s["Sid"]: s for s in json.loads(gate(any_stack_run).one(POLICY).inputs["policy"])["Statement"]}
-    repository = any_stack_run.one("aws:ecr/repository:Repository").state["arn"]
+def test_the_gate_reads_only_its_stacks_repositories_and_ends_jobs(prod_run):
+    """Each function's image is scanned in its own repository: the gate reads the api's and the worker's, no other."""
+    statements = {s["Sid"]: s for s in json.loads(gate(prod_run).one(POLICY).inputs["policy"])["Statement"]}
+    repositories = sorted(prod_run.under(name).one("aws:ecr/repository:Repository").state["arn"]
+                          for name in ("api", "worker"))
     assert statements["ReadScanFindings"]["Action"] == ["ecr:DescribeImageScanFindings"]
-    assert statements["ReadScanFindings"]["Resource"] == repository
+    assert statements["ReadScanFindings"]["Resource"] == repositories
+    assert len(set(repositories)) == 2
     assert statements["EndPipelineJobs"]["Action"] == ["codepipeline:PutJobSuccessResult",
                                                        "codepipeline:PutJobFailureResult"]
     assert set(statements) == {"WriteOwnLogs", "WriteTraces", "ReadScanFindings", "EndPipelineJobs"}
 
 
-def test_reading_enhanced_findings_is_granted_only_with_enhanced_scanning(stack_runner):
-    run = stack_runner("dev", {"ecrEnhancedScanning": "SCAN_ON_PUSH"})
+def test_reading_enhanced_findings_is_granted_only_with_enhanced_scanning(stack_runner, prod_run):
+    run = stack_runner("prod", {"ecrEnhancedScanning": "SCAN_ON_PUSH"})
     statements = {s["Sid"]: s for s in json.loads(gate(run).one(POLICY).inputs["policy"])["Statement"]}
-    assert statements["ReadEnhancedFindings"]["Action"] == ["inspector2:ListFindings"]
+    # Whether Inspector has scanned the image (ListCoverage), then its findings (ListFindings): policies/scan_findings.py
+    assert statements["ReadEnhancedFindings"]["Action"] == ["inspector2:ListCoverage", "inspector2:ListFindings"]
+    without = {s["Sid"] for s in json.loads(gate(prod_run).one(POLICY).inputs["policy"])["Statement"]}
+    assert "ReadEnhancedFindings" not in without
 
 
 def test_the_stacks_thresholds_are_the_gates_defaults(stack_runner):
     run = stack_runner("prod", {"scanFailOnSeverities": ["CRITICAL", "HIGH"], "scanFailOnFixableSeverities": [],
                                 "scanIgnoredVulnerabilities": ["CVE-2023-52425"], "scanMaxWaitMinutes": 45})
     defaults = json.loads(gate(run).one(FUNCTION).inputs["environment"]["variables"]["GATE_DEFAULTS"])
-    assert defaults == {"repositoryName": "lambdakit-prod-api", FAIL_ON: ["CRITICAL", "HIGH"], FAIL_ON_FIXABLE: [],
-                        IGNORED: ["CVE-2023-52425"], MAX_WAIT: 45}
+    # The thresholds only: no repository, since each pipeline action names the repository of the image it scans.
+    assert defaults == {FAIL_ON: ["CRITICAL", "HIGH"], FAIL_ON_FIXABLE: [], IGNORED: ["CVE-2023-52425"], MAX_WAIT: 45}
 
 
-def test_the_gate_has_the_alarms_a_machine_called_function_needs(any_stack_run):
+def test_the_gate_has_the_alarms_a_machine_called_function_needs(prod_run):
     alarms = {a.inputs["name"].rsplit("-scan-gate-", 1)[1]: a.inputs
-              for a in gate(any_stack_run).of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+              for a in gate(prod_run).of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
     # No cold-start rate (a rarely called gate is cold by design) and no URL: it has none.
     assert set(alarms) == {"init-duration", "error-rate", "throttles", "duration"}
-    assert alarms["throttles"]["dimensions"] == {"FunctionName": gate(any_stack_run).one(FUNCTION).inputs["name"]}
+    assert alarms["throttles"]["dimensions"] == {"FunctionName": gate(prod_run).one(FUNCTION).inputs["name"]}
     assert "the function" in alarms["duration"]["alarmDescription"] and "alias" not in alarms["duration"]["alarmDescription"]
 
 
 @pytest.mark.parametrize("frequency", ["SCAN_ON_PUSH", "CONTINUOUS_SCAN"])
-def test_enhanced_scanning_covers_the_stacks_repository_when_asked(stack_runner, frequency):
+def test_enhanced_scanning_covers_the_stacks_repositories_when_asked(stack_runner, frequency):
+    """Every function's repository, and only those; a stack without a pipeline (no gate) may ask for it too."""
     run = stack_runner("dev", {"ecrEnhancedScanning": frequency})
     configuration = run.one("aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration").inputs
-    assert configuration == {"scanType": "ENHANCED", "rules": [{"scanFrequency": frequency, "repositoryFilters": [
-        {"filter": "lambdakit-dev-api", "filterType": "WILDCARD"}]}]}
+    assert set(configuration) == {"scanType", "rules"} and configuration["scanType"] == "ENHANCED"
+    [rule] = configuration["rules"]
+    assert rule["scanFrequency"] == frequency
+    assert sorted(rule["repositoryFilters"], key=lambda f: f["filter"]) == [
+        {"filter": "lambdakit-dev-api", "filterType": "WILDCARD"},
+        {"filter": "lambdakit-dev-worker", "filterType": "WILDCARD"}]
 
 
 def test_the_registry_is_left_alone_by_default(any_stack_run):

@@ -1,8 +1,9 @@
-"""local_lambda/environments.py without Docker: the variables Lambda sets, the setup made from each stack's
-settings, and the pool handing out environments (a fake `Environment` in place of containers): cold then warm,
-scaling out up to its limit, waiting past it, and retiring broken, outdated and closed environments."""
+"""local_lambda/environments.py without Docker: the variables Lambda sets, the setup made from each function's
+settings in each stack, and the pool handing out environments (a fake `Environment` in place of containers): cold
+then warm, scaling out up to its limit, waiting past it, and retiring broken, outdated and closed environments."""
 
 import dataclasses
+import json
 import threading
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from commands.serve import PROJECT_DIR
 from local_lambda import environments
 from local_lambda.environments import EnvironmentPool, FunctionSetup, function_setup, lambda_variables
-from offline.stack_config import read_settings
+from offline.stack_config import load_stack_config, read_settings
 
 IMAGE = "lambdakit-local/api:test"
 WAIT_SECONDS = 10  # only a bound for a hang: every wait below ends as soon as what it waits for happens
@@ -41,45 +42,73 @@ def test_the_function_s_variables_are_kept():
     assert variables["AWS_LAMBDA_FUNCTION_NAME"] == "lambdakit-dev-api"
 
 
-@pytest.fixture(scope="module", params=["dev", "prod"])
-def stack_setup(request) -> tuple:
-    settings, region = read_settings(PROJECT_DIR, request.param)
-    return settings, region, function_setup(settings, region, IMAGE)
+@pytest.fixture(scope="module", params=[(stack, name) for stack in ("dev", "prod") for name in ("api", "worker")],
+                ids="-".join)
+def function_setup_of(request) -> tuple:
+    """(stack settings, the function, region, its setup): each function of each stack, with its own settings."""
+    stack, name = request.param
+    settings, region = read_settings(PROJECT_DIR, stack)
+    function = settings.function(name)
+    return settings, function, region, function_setup(settings, function, region, IMAGE)
 
 
-def test_setup_limits_come_from_the_stack(stack_setup):
-    settings, _, setup = stack_setup
+def test_both_stacks_have_the_functions_set_up_here():
+    for stack in ("dev", "prod"):
+        assert [f.name for f in read_settings(PROJECT_DIR, stack)[0].functions] == ["api", "worker"]
+
+
+def test_setup_limits_come_from_the_function(function_setup_of):
+    _, function, _, setup = function_setup_of
     assert (setup.image, setup.memory_mb, setup.timeout_seconds, setup.ephemeral_storage_mb) == \
-        (IMAGE, settings.memory_mb, settings.timeout_seconds, settings.ephemeral_storage_mb)
+        (IMAGE, function.memory_mb, function.timeout_seconds, function.ephemeral_storage_mb)
 
 
-def test_setup_runs_the_container_read_only_with_the_function_s_memory_and_tmp(stack_setup):
-    settings, _, setup = stack_setup
+def test_setup_runs_the_container_read_only_with_the_function_s_memory_and_tmp(function_setup_of):
+    _, function, _, setup = function_setup_of
     options = setup.docker_options
     assert "--read-only" in options
-    assert f"--memory={settings.memory_mb}m" in options
-    assert f"--tmpfs=/tmp:rw,size={settings.ephemeral_storage_mb}m" in options
+    assert f"--memory={function.memory_mb}m" in options
+    assert f"--tmpfs=/tmp:rw,size={function.ephemeral_storage_mb}m" in options
 
 
-def test_setup_variables_are_the_stack_s(stack_setup):
-    settings, region, setup = stack_setup
+def test_setup_variables_are_the_function_s_and_the_stack_s(function_setup_of):
+    settings, function, region, setup = function_setup_of
     assert setup.variables["ENVIRONMENT"] == settings.stack
     assert setup.variables["LOG_LEVEL"] == settings.log_level
-    assert setup.variables["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == str(settings.memory_mb)
+    assert setup.variables["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == str(function.memory_mb)
+    assert setup.variables["AWS_LAMBDA_FUNCTION_NAME"] == function.function_name
     assert setup.variables["AWS_REGION"] == region
-    assert settings.environment.items() <= setup.variables.items()
+    assert function.environment.items() <= setup.variables.items()
 
 
-def test_setup_arn_names_the_function_in_the_region(stack_setup):
-    settings, region, setup = stack_setup
-    assert setup.function_arn == f"arn:aws:lambda:{region}:000000000000:function:{settings.function_name}"
+def test_setup_arn_names_the_function_in_the_region(function_setup_of):
+    _, function, region, setup = function_setup_of
+    assert setup.function_arn == f"arn:aws:lambda:{region}:000000000000:function:{function.function_name}"
+
+
+def _setup(stack: str, name: str) -> FunctionSetup:
+    settings, region = read_settings(PROJECT_DIR, stack)
+    return function_setup(settings, settings.function(name), region, IMAGE)
 
 
 def test_stacks_differ_where_their_settings_do():
-    dev, prod = (function_setup(*read_settings(PROJECT_DIR, stack), IMAGE) for stack in ("dev", "prod"))
+    dev, prod = (_setup(stack, "api") for stack in ("dev", "prod"))
     assert (dev.memory_mb, prod.memory_mb) == (1024, 2048)
     assert (dev.variables["ENVIRONMENT"], prod.variables["ENVIRONMENT"]) == ("dev", "prod")
     assert (dev.variables["LOG_LEVEL"], prod.variables["LOG_LEVEL"]) == ("DEBUG", "INFO")
+
+
+def test_functions_of_one_stack_differ_where_their_own_settings_do():
+    """prod's worker sets its memory, timeout and PERIOD_MINUTES over the stack's values (Pulumi.prod.yaml); the
+    rest, the log level here, it shares with the api, which sets none of them."""
+    own = json.loads(load_stack_config(PROJECT_DIR, "prod").values["lambdakit:functions"])["worker"]
+    api, worker = (_setup("prod", name) for name in ("api", "worker"))
+    assert (api.memory_mb, api.timeout_seconds) == (2048, 15)
+    assert (worker.memory_mb, worker.timeout_seconds) == (own["memoryMb"], own["timeoutSeconds"]) != (2048, 15)
+    assert (api.variables["AWS_LAMBDA_FUNCTION_NAME"], worker.variables["AWS_LAMBDA_FUNCTION_NAME"]) == \
+        ("lambdakit-prod-api", "lambdakit-prod-worker")
+    assert worker.variables["PERIOD_MINUTES"] == "5" and "PERIOD_MINUTES" not in api.variables
+    assert api.variables["LOG_LEVEL"] == worker.variables["LOG_LEVEL"] == "INFO"
 
 
 # --- the pool ------------------------------------------------------------------------------------------------------

@@ -76,9 +76,12 @@ def test_the_preview_of_a_stack_in_a_region_without_prices(tmp_path, capsys):
     printed = capsys.readouterr().out
     estimate = printed[printed.index("Monthly cost estimate: ca-central-1, no prices for this region"):].splitlines()
     assert re.fullmatch(r"     unknown  total \(partial: \d+ items with no price for ca-central-1 in prices\.json, "
-                        r"1 item not known until the update; the rest costs nothing\)", footer(estimate)[0])
-    assert [line for line in estimate if "until the update" in line][0].endswith(
-        "unknown: imageUri of api is not known until the update")  # the one item the plan, not the table, lacks
+                        r"2 items not known until the update; the rest costs nothing\)", footer(estimate)[0])
+    # The items the plan, not the table, lacks: each function's repository, until its own image is pushed.
+    later = [line.split() for line in estimate if line.endswith("is not known until the update")]
+    assert [(words[1], words[2], " ".join(words[3:])) for words in later] == [
+        ("ecr/repository", name, f"unknown: tags.lambdakit:image-size-bytes of {name} is not known until the update")
+        for name in ("api", "worker")]
     assert not [line for line in estimate if re.match(r" +0\.00  (total|the same stack|at \d+×)", line)]
     assert 'make prices ARGS="--region ca-central-1"' in estimate[-2] and "pricing:GetProducts" in estimate[-1]
 
@@ -88,3 +91,37 @@ def test_the_lines_come_in_one_order_whatever_order_the_engine_registered_in():
     resources = [resource(KMS_KEY, "b", {}), resource(KMS_KEY, "a", {}), resource(SECRET, "s", {}),
                  resource("aws:iam/role:Role", "r", {}), resource("aws:kms/alias:Alias", "k", {})]
     assert report("eu-west-1", *resources) == report("eu-west-1", *reversed(resources))
+
+
+def test_issue_24_the_usage_line_mentions_pipeline_runs_only_for_a_stack_with_a_pipeline():
+    """dev's estimate header mentioned pipeline runs though dev has none."""
+    without = report("eu-west-1", resource(SECRET, "token", {}))
+    assert "pipeline runs" not in without[1]
+    assert "1,000 requests a month to a function's URL, all day" in without[1]
+    with_pipeline = report("eu-west-1", resource(SECRET, "token", {}),
+                           resource("aws:codepipeline/pipeline:Pipeline", "delivery", {"pipelineType": "V2"}))
+    assert "1 pipeline runs × 1 min a build, 5 min of scan" in with_pipeline[1]
+
+
+def test_issue_24_a_rotated_key_shows_its_settled_price_and_what_it_costs_before_its_first_rotation():
+    lines = report("eu-west-1", resource(KMS_KEY, "key", {"enableKeyRotation": True}))
+    assert footer(lines)[:2] == [
+        "        3.00  total",
+        "        1.00  before its keys' first rotation (each of a key's first two rotations adds $1 a month)"]
+
+
+def test_issue_24_a_price_copied_from_another_region_is_marked_and_explained():
+    table = {**TABLE, "items": {**TABLE["items"], "kms.key": {**TABLE["items"]["kms.key"], "regions": {
+        "eu-west-1": {**TABLE["items"]["kms.key"]["regions"]["eu-west-1"], "copiedFrom": "us-east-1"}}}}}
+    lines = render_cost(project([resource(KMS_KEY, "key", {})], USAGE, load_prices("eu-west-1", table))).splitlines()
+    assert "        1.00  kms/key key  1 customer managed key [price: us-east-1's]" in lines
+    assert lines[-1] == ("  [price: us-east-1's] marks 1 lines priced at us-east-1's figure: eu-west-1's was not seen "
+                         'when prices.json was made. make prices ARGS="--region eu-west-1" reads them.')
+
+
+def test_issue_24_json_gives_no_monthly_figure_for_a_region_without_prices(tmp_path):
+    """`--json` gave monthlyUsd 0 for a region the table lacks."""
+    document = project([resource(KMS_KEY, "key", {})], USAGE, load_prices("ca-central-1", TABLE)).as_json()
+    assert document["monthlyUsd"] is None and document["x86_64MonthlyUsd"] is None
+    assert document["byTraffic"]["10x"]["monthlyUsd"] is None
+    assert document["partialNote"] == "partial: 1 item with no price for ca-central-1 in prices.json"

@@ -103,8 +103,10 @@ def test_the_preview_asks_no_real_aws_and_says_why_it_could_not_ask(machine_with
     # A pushed image: the pack would ask ECR for its scan findings, and STS who is calling.
     finished = _offline("preview", "--stack", "prod", "--image-size-mb", "60", environment=environment)
     assert requests == []
-    assert finished.returncode == 1, finished.stderr  # prod refuses an image no scan vouches for
-    assert "[mandatory] lambda-image-scan-findings" in finished.stdout
+    assert finished.returncode == 1, finished.stderr  # prod refuses an image no scan vouches for: each function's
+    for function in ("api", "worker"):
+        assert f"[mandatory] lambda-image-scan-findings  (critical)  aws:lambda/function:Function  {function}\n" \
+            in finished.stdout, function
     assert ("offline, the pack is given no AWS credentials, so that it never asks a real account (Unable to locate "
             "credentials). The image exists only in the simulated account, which scans nothing") in finished.stdout
 

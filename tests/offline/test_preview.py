@@ -1,4 +1,5 @@
-"""End to end: the program on the mock engine, the pack as its own process, the verdict."""
+"""End to end: the program on the mock engine, the pack as its own process, the verdict. Both stacks have two
+functions, api (with a URL) and worker (on a schedule): what a rule says of a function it says of each."""
 
 import json
 import re
@@ -29,6 +30,27 @@ def preview(tmp_path, *args: str, policy_config: dict | None = None) -> tuple[in
     return code, (json.loads(out.read_text()) if out.exists() else {})
 
 
+FUNCTION = "aws:lambda/function:Function"
+FUNCTIONS = ("api", "worker")  # the stacks' own functions, each a folder under functions/, each with its image
+
+
+def under(plan: dict, component: str) -> list[dict]:
+    """The planned resources of the components named `component` (one function's LambdaService)."""
+    rows = {row["urn"]: row for row in plan["resources"]}
+
+    def ancestors(row: dict):
+        while (row := rows.get(row["parent"])) is not None:
+            yield row["urn"]
+
+    return [row for row in plan["resources"] if any(urn.endswith(f"::{component}") for urn in ancestors(row))]
+
+
+def image_functions(plan: dict) -> dict[str, dict]:
+    """The functions that run an image (the scan gate runs a zip), by name."""
+    return {r["name"]: r for r in plan["resources"]
+            if r["type"] == FUNCTION and r["inputs"].get("packageType") == "Image"}
+
+
 def pushed(tmp_path, *args: str, size_mb: str = "140", policy_config: dict | None = None) -> tuple[int, dict]:
     """A preview once the image is pushed, with the scan rules' offline verdict left aside."""
     return preview(tmp_path, *args, "--image-size-mb", size_mb, policy_config={**NO_SCAN_TO_READ, **(policy_config or {})})
@@ -39,33 +61,53 @@ def test_both_stacks_pass_clean_once_the_image_is_pushed(tmp_path, stack):
     code, plan = pushed(tmp_path, "--stack", stack)
     assert code == EXIT_CLEAN
     assert plan["findings"] == [] and plan["blocked"] is False
-    function = next(r for r in plan["resources"] if r["type"] == "aws:lambda/function:Function" and r["name"] == "api")
-    assert function["inputs"]["architectures"] == ["arm64"]
-    assert function["inputs"]["tags"]["lambdakit:image-size-bytes"] == "140000000"
+    functions = image_functions(plan)
+    assert sorted(functions) == list(FUNCTIONS)
+    for function in functions.values():
+        assert function["inputs"]["architectures"] == ["arm64"]
+        assert function["inputs"]["tags"]["lambdakit:image-size-bytes"] == "140000000"
 
 
 @pytest.mark.parametrize("stack, code, mandatory", [("dev", EXIT_CLEAN, []), ("prod", EXIT_BLOCKED, ["lambda-image-scan-findings"])])
 def test_offline_no_scan_vouches_for_a_pushed_image_which_blocks_production(tmp_path, stack, code, mandatory):
-    """No ECR answers offline: every stack is told, production refuses to run an image no scan vouched for."""
+    """No ECR answers offline: every stack is told, of each function's image; production refuses to run an image
+    no scan vouched for."""
     result, plan = preview(tmp_path, "--stack", stack, "--image-size-mb", "140")
     assert result == code
-    assert [f["policy"] for f in plan["findings"] if f["enforcement_level"] == "mandatory"] == mandatory
-    [unread] = [f for f in plan["findings"] if f["enforcement_level"] == "advisory"]
-    assert unread["policy"] == "lambda-image-scan-findings-unread" and "Unable to locate credentials" in unread["message"]
+    functions = image_functions(plan)
+    refused = {f["urn"]: f["policy"] for f in plan["findings"] if f["enforcement_level"] == "mandatory"}
+    assert refused == {functions[name]["urn"]: policy for name in FUNCTIONS for policy in mandatory}
+    unread = {f["urn"]: f for f in plan["findings"] if f["enforcement_level"] == "advisory"}
+    assert set(unread) == {functions[name]["urn"] for name in FUNCTIONS}
+    for finding in unread.values():
+        assert finding["policy"] == "lambda-image-scan-findings-unread"
+        assert "Unable to locate credentials" in finding["message"]
 
 
 def test_the_tree_shows_the_monitoring_under_its_components(tmp_path, capsys):
     code, plan = pushed(tmp_path, "--stack", "prod", size_mb="57")
     tree = capsys.readouterr().out
     assert code == EXIT_CLEAN
-    for component in ("lambdakit:monitoring:FunctionMonitoring  api", "lambdakit:notifications:AlarmTopic  alarms",
-                      "lambdakit:dashboard:StackDashboard  dashboard"):
-        assert f" +    {component}" in tree
+    # The stack's own components at the top; each function's monitoring inside its LambdaService, after it.
+    for component in ("lambdakit:service:LambdaService  api", "lambdakit:service:LambdaService  worker",
+                      "lambdakit:monitoring:FunctionMonitoring  scan-gate",
+                      "lambdakit:notifications:AlarmTopic  alarms", "lambdakit:dashboard:StackDashboard  dashboard"):
+        assert f"\n +    {component}\n" in tree, component
+    for name in FUNCTIONS:
+        service = tree.index(f" +    lambdakit:service:LambdaService  {name}\n")
+        assert tree.index(f" +       lambdakit:monitoring:FunctionMonitoring  {name}\n") > service
     assert ('aws:cloudwatch/metricAlarm:MetricAlarm  api-init-duration  metricName="InitDuration"  '
             'extendedStatistic="p95"  comparisonOperator="GreaterThanThreshold"  threshold=2000') in tree
     types = [r["type"] for r in plan["resources"]]
-    assert types.count("aws:cloudwatch/metricAlarm:MetricAlarm") == 8 + 4  # the api's, the scan gate's
-    assert types.count("aws:cloudwatch/logMetricFilter:LogMetricFilter") == 3 + 3
+    # the api's 8 (its URL's and provisioned environments' among them), the worker's 6 (its dead-letter queue's
+    # among them), the scan gate's 4; 3 metric filters each
+    alarms = {name: [r["name"] for r in under(plan, name) if r["type"] == "aws:cloudwatch/metricAlarm:MetricAlarm"]
+              for name in FUNCTIONS}
+    assert (len(alarms["api"]), len(alarms["worker"])) == (8, 6) and "worker-dead-letters" in alarms["worker"]
+    assert types.count("aws:cloudwatch/metricAlarm:MetricAlarm") == 8 + 6 + 4
+    assert types.count("aws:cloudwatch/logMetricFilter:LogMetricFilter") == 3 + 3 + 3
+    for name in FUNCTIONS:
+        assert [r["type"] for r in under(plan, name)].count("aws:cloudwatch/logMetricFilter:LogMetricFilter") == 3
     assert {"aws:cloudwatch/dashboard:Dashboard", "aws:sns/topic:Topic", "aws:kms/key:Key",
             "aws:cloudwatch/queryDefinition:QueryDefinition"} <= set(types)
 
@@ -80,36 +122,46 @@ def test_before_the_first_push_the_image_rules_say_they_could_not_run(tmp_path):
 
 
 def test_an_unsafe_stack_is_blocked_and_every_violation_named(tmp_path, capsys):
+    """The stack-wide settings are every function's (dev's worker sets none of them): each rule names each."""
     code, plan = preview(tmp_path, "--stack", "dev", *UNSAFE)
     assert code == EXIT_BLOCKED and plan["blocked"] is True
-    mandatory = {f["policy"]: f for f in plan["findings"] if f["enforcement_level"] == "mandatory"}
-    assert set(mandatory) == {"lambda-architecture", "lambda-memory", "ecr-scan-on-push", "lambda-image-size"}
-    assert mandatory["lambda-image-size"]["urn"].endswith("aws:lambda/function:Function::api")
-    assert mandatory["ecr-scan-on-push"]["urn"].endswith("aws:ecr/repository:Repository::api")
+    mandatory: dict[str, list[str]] = {}
+    for finding in plan["findings"]:
+        if finding["enforcement_level"] == "mandatory":
+            mandatory.setdefault(finding["policy"], []).append(finding["urn"].rsplit("$", 1)[-1])
+    function_urns = sorted(f"aws:lambda/function:Function::{name}" for name in FUNCTIONS)
+    assert {policy: sorted(urns) for policy, urns in mandatory.items()} == {
+        "lambda-architecture": function_urns, "lambda-memory": function_urns, "lambda-image-size": function_urns,
+        "ecr-scan-on-push": sorted(f"aws:ecr/repository:Repository::{name}" for name in FUNCTIONS)}
     printed = capsys.readouterr().out
     for policy in mandatory:
         assert f"[mandatory] {policy}" in printed
-    assert "4 mandatory violation(s)" in printed
+    assert "8 mandatory violation(s)" in printed
 
 
 @pytest.mark.parametrize("size_mb, blocked", [("500", False), ("500.000001", True)])
 def test_the_image_size_limit_holds_to_the_byte_through_the_whole_preview(tmp_path, size_mb, blocked):
-    """500 MB is 500,000,000 bytes as ECR reports them: allowed; one byte more is refused."""
+    """500 MB is 500,000,000 bytes as ECR reports them: allowed; one byte more is refused, for each function's
+    image (both are pushed at that size here)."""
     code, plan = pushed(tmp_path, "--stack", "prod", size_mb=size_mb)
-    function = next(r for r in plan["resources"] if r["type"] == "aws:lambda/function:Function" and r["name"] == "api")
-    assert function["inputs"]["tags"]["lambdakit:image-size-bytes"] == str(round(float(size_mb) * 1_000_000))
+    functions = image_functions(plan)
+    for function in functions.values():
+        assert function["inputs"]["tags"]["lambdakit:image-size-bytes"] == str(round(float(size_mb) * 1_000_000))
     assert code == (EXIT_BLOCKED if blocked else EXIT_CLEAN)
-    assert [f["policy"] for f in plan["findings"]] == (["lambda-image-size"] if blocked else [])
+    assert sorted((f["policy"], f["urn"]) for f in plan["findings"]) == (
+        sorted(("lambda-image-size", functions[name]["urn"]) for name in FUNCTIONS) if blocked else [])
 
 
 def test_remediation_is_applied_to_the_plan_as_the_engine_would(tmp_path):
     code, plan = pushed(tmp_path, "--stack", "dev", "-c", "ecrScanOnPush=false",
                         policy_config={"ecr-scan-on-push-fix": "remediate"})
     assert code == EXIT_CLEAN
-    [remediation] = plan["remediations"]
-    assert remediation["policy"] == "ecr-scan-on-push-fix"
-    repository = next(r for r in plan["resources"] if r["type"] == "aws:ecr/repository:Repository")
-    assert repository["inputs"]["imageScanningConfiguration"] == {"scanOnPush": True}
+    repositories = {r["urn"]: r for r in plan["resources"] if r["type"] == "aws:ecr/repository:Repository"}
+    assert sorted(r["name"] for r in repositories.values()) == list(FUNCTIONS)  # each function's
+    assert sorted(r["urn"] for r in plan["remediations"]) == sorted(repositories)  # one each
+    assert {r["policy"] for r in plan["remediations"]} == {"ecr-scan-on-push-fix"}
+    for repository in repositories.values():
+        assert repository["inputs"]["imageScanningConfiguration"] == {"scanOnPush": True}
 
 
 def test_production_by_stack_tag_refuses_a_public_url(tmp_path):
@@ -160,7 +212,11 @@ def test_the_estimate_is_printed_under_the_plan_with_its_total_x86_64_and_traffi
     assert printed.index("Resources: ") < printed.index("Monthly cost estimate: eu-west-1")
     items = {(i["type"], i["name"]): i for i in cost["items"]}
     provisioned = items["aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig", "api"]
-    assert provisioned["basis"] == "2 × 2048 MB × 730 h provisioned, arm64"  # Pulumi.prod.yaml
+    assert provisioned["basis"].startswith("2 × 2048 MB × 730 h provisioned, arm64")  # Pulumi.prod.yaml
+    # The worker is called by its schedule, every 5 minutes (730 h × 12), and its schedule bills each invocation.
+    assert items["aws:lambda/function:Function", "worker"]["basis"].startswith(
+        "8,760 requests (rate(5 minutes): 8,760 a month)")
+    assert items["aws:scheduler/schedule:Schedule", "worker"]["basis"].startswith("8,760 invocations")
     assert re.search(rf" {provisioned['monthlyUsd']:.2f}  lambda/provisionedConcurrencyConfig api +2 × 2048 MB", printed)
     # Every cloud resource of the plan has a line, free ones included; components have none.
     planned = {(r["type"], r["name"]) for r in plan["resources"] if r["type"].startswith(("aws:", "docker:"))}
@@ -176,9 +232,13 @@ def test_the_estimate_is_printed_under_the_plan_with_its_total_x86_64_and_traffi
 def test_before_the_first_push_the_estimate_is_partial_and_says_what_is_unknown(tmp_path, capsys):
     code, plan = preview(tmp_path, "--stack", "dev")
     assert code == EXIT_CLEAN and plan["cost"]["partial"] is True
-    [unknown] = [i for i in plan["cost"]["items"] if i["monthlyUsd"] is None]
-    assert unknown["type"] == "aws:ecr/repository:Repository"  # its image's size is known once it is pushed
-    assert "(partial: 1 item not known until the update)" in capsys.readouterr().out
+    unknown = {i["name"]: i for i in plan["cost"]["items"] if i["monthlyUsd"] is None}
+    # Each function's repository, its image's size known once it is pushed: each from its own function's image.
+    assert sorted(unknown) == list(FUNCTIONS)
+    for name, item in unknown.items():
+        assert item["type"] == "aws:ecr/repository:Repository"
+        assert item["basis"] == f"unknown: tags.lambdakit:image-size-bytes of {name} is not known until the update"
+    assert "(partial: 2 items not known until the update)" in capsys.readouterr().out
 
 
 def test_a_budget_below_the_estimate_blocks_with_exit_1_and_the_same_figure(tmp_path, capsys):

@@ -25,6 +25,8 @@ def test_devs_public_url_serves_a_function_with_a_reservation(tmp_path):
     assert planned(plan, "aws:lambda/functionUrl:FunctionUrl")["authorizationType"] == "NONE"
     assert planned(plan, "aws:lambda/function:Function")["reservedConcurrentExecutions"] == 10  # Pulumi.dev.yaml
     assert [f for f in plan["findings"] if f["policy"] == NEEDS_RESERVATION] == []
+    # The api is the stack's one function with a URL: the worker (on a schedule) has none to open.
+    assert [r["name"] for r in plan["resources"] if r["type"] == "aws:lambda/functionUrl:FunctionUrl"] == ["api"]
 
 
 def test_without_its_reservation_dev_is_blocked(tmp_path, capsys):
@@ -33,4 +35,7 @@ def test_without_its_reservation_dev_is_blocked(tmp_path, capsys):
     [finding] = [f for f in plan["findings"] if f["enforcement_level"] == "mandatory"]
     assert finding["policy"] == NEEDS_RESERVATION
     assert finding["urn"].endswith("aws:lambda/functionUrl:FunctionUrl::api")
+    # The worker lost its reservation too, but no URL reaches it: the rule is the URL's, not every function's.
+    [worker] = [r for r in plan["resources"] if r["type"] == "aws:lambda/function:Function" and r["name"] == "worker"]
+    assert worker["inputs"].get("reservedConcurrentExecutions", -1) == -1
     assert f"[mandatory] {NEEDS_RESERVATION}" in capsys.readouterr().out

@@ -173,8 +173,9 @@ def test_a_failed_build_pushes_nothing_and_fails(ecr, tmp_path, monkeypatch):
 
 
 def test_the_pipeline_pushes_the_image_the_program_would_build(prod_run):
-    """The program's own docker.Image in the prod run: same build inputs, same tag, same repository."""
-    program = prod_run.one("docker:index/image:Image").inputs
+    """The program's own docker.Image of the api in the prod run: same build inputs, same tag, and the repository its
+    Image action pushes to."""
+    program = prod_run.under(APP).one("docker:index/image:Image").inputs
     build = image_build(Path("functions", APP), PLATFORM, {})
     assert program["build"] == build
     repository_url, tag = program["imageName"].rsplit(":", 1)
@@ -182,11 +183,10 @@ def test_the_pipeline_pushes_the_image_the_program_would_build(prod_run):
     assert push_image.build_command(build, program["imageName"]) == [
         "docker", "build", "--platform", PLATFORM, "--file", f"functions/{APP}/Dockerfile", "--tag",
         program["imageName"], f"functions/{APP}"]
-    build_project = [p for p in prod_run.of_type("aws:codebuild/project:Project")
-                     if p.inputs["source"]["buildspec"] == "pipeline/buildspec-build.yml"][0]
-    [variable] = [v for v in build_project.inputs["environment"]["environmentVariables"]
-                  if v["name"] == "REPOSITORY_URL"]
-    assert variable["value"] == repository_url
+    [action] = [a for stage in prod_run.one("aws:codepipeline/pipeline:Pipeline").inputs["stages"]
+                for a in stage["actions"] if a["name"] == f"Image-{APP}"]
+    given = {v["name"]: v["value"] for v in json.loads(action["configuration"]["EnvironmentVariables"])}
+    assert (given["APP"], given["PLATFORM"], given["REPOSITORY_URL"]) == (APP, PLATFORM, repository_url)
 
 
 def test_build_arguments_are_passed_sorted_before_the_context():

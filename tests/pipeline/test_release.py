@@ -1,4 +1,5 @@
-"""`python -m pipeline.release`: the Traffic stage's CodeDeploy canary of the published version.
+"""`python -m pipeline.release`: one Canary action's CodeDeploy canary of its function's version, taken from the
+versions the PulumiUp action exports for every function.
 
 Lambda and CodeDeploy are botocore's Stubber, which checks every request against the service's model and
 answers as the service does. botocore's waiter sleeps between its polls: the tests replace its sleep with a
@@ -219,13 +220,14 @@ def test_the_configuration_is_the_one_the_deployment_runs_with(aws):
 
 # --- main --------------------------------------------------------------------------------------------------
 
-VARIABLES = {"FUNCTION_NAME": FUNCTION, "ALIAS": ALIAS, "TARGET_VERSION": "7", "APPLICATION": APPLICATION,
+VERSIONS = json.dumps({FUNCTION: "7", "lambdakit-prod-worker": "3"})
+VARIABLES = {"FUNCTION_NAME": FUNCTION, "ALIAS": ALIAS, "FUNCTION_VERSIONS": VERSIONS, "APPLICATION": APPLICATION,
              "DEPLOYMENT_GROUP": GROUP}
 
 
 @pytest.fixture
 def environment(monkeypatch):
-    """The Traffic action's variables, as CodeBuild passes them; the tests take some away or change them."""
+    """A Canary action's variables, as CodeBuild passes them; the tests take some away or change them."""
     for name, value in VARIABLES.items():
         monkeypatch.setenv(name, value)
     return monkeypatch
@@ -236,7 +238,7 @@ def no_clients(monkeypatch):
 
 
 @pytest.mark.parametrize("variable, option", [("FUNCTION_NAME", "function"), ("ALIAS", "alias"),
-                                              ("TARGET_VERSION", "target_version"), ("APPLICATION", "application"),
+                                              ("FUNCTION_VERSIONS", "versions"), ("APPLICATION", "application"),
                                               ("DEPLOYMENT_GROUP", "deployment_group")])
 def test_main_refuses_a_missing_variable(environment, capsys, variable, option):
     environment.delenv(variable)
@@ -247,14 +249,28 @@ def test_main_refuses_a_missing_variable(environment, capsys, variable, option):
     assert f"missing: {option}" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("target", ["$LATEST", "#{Deploy.FUNCTION_VERSION}", "7a", "-1"])
-def test_main_refuses_a_target_that_is_not_a_version_number(environment, capsys, target):
-    environment.setenv("TARGET_VERSION", target)
+@pytest.mark.parametrize("versions, said", [
+    ("#{Deploy.FUNCTION_VERSIONS}", "is not JSON (was it resolved by CodePipeline?)"),
+    (json.dumps({"lambdakit-prod-worker": "3"}), f"has no version of {FUNCTION} (it has lambdakit-prod-worker)"),
+    (json.dumps([FUNCTION]), f"has no version of {FUNCTION} (it has nothing)"),
+    (json.dumps({FUNCTION: "$LATEST"}), "'$LATEST', not a published version number"),
+    (json.dumps({FUNCTION: "7a"}), "'7a', not a published version number"),
+    (json.dumps({FUNCTION: "-1"}), "'-1', not a published version number"),
+    (json.dumps({FUNCTION: "0"}), "'0', not a published version number"),
+])
+def test_main_refuses_versions_that_hold_no_published_version_of_its_function(environment, capsys, versions, said):
+    environment.setenv("FUNCTION_VERSIONS", versions)
     no_clients(environment)
     with pytest.raises(SystemExit) as exited:
         release.main([])
     assert exited.value.code == 2
-    assert "must be a published version number" in capsys.readouterr().err
+    assert said in capsys.readouterr().err
+
+
+def test_each_function_takes_its_own_version_from_the_same_export():
+    assert release.target_version(VERSIONS, FUNCTION) == "7"
+    assert release.target_version(VERSIONS, "lambdakit-prod-worker") == "3"
+    assert release.target_version(json.dumps({FUNCTION: 12}), FUNCTION) == "12"  # a number is a version too
 
 
 def test_main_exits_0_with_the_outcome_on_stdout(environment, aws, sleeps, capsys):

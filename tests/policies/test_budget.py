@@ -3,9 +3,12 @@ the pack config's maxMonthlyUsd or else to the stack's own AWS budget; a partial
 what is known already exceeds the budget."""
 
 import dataclasses
+import json
 
 import pytest
+from pulumi.runtime.proto import analyzer_pb2
 
+from offline.policy_engine import _finding
 from offline.stack_config import StackConfig
 from policies.cost.model import estimate
 from policies.cost.plan import UNKNOWN, Resource
@@ -99,7 +102,8 @@ def test_without_the_stacks_usage_settings_only_what_needs_no_usage_is_priced(tm
     with start_pack(aws_environment(tmp_path), bare) as pack:
         with pack.configured('{"stack-monthly-budget": {"maxMonthlyUsd": 30}}'):
             [finding] = by_policy(pack.analyze_stack(plan()), POLICY)
-    assert "at least 35.04 (partial: 1 item not known until the update)" in finding.message
+    # Issue 24: the function's item is unknown for want of usage settings, not "until the update"
+    assert "at least 35.04 (partial: 1 item that need the stack's usage* settings)" in finding.message
 
 
 def test_issue_26_an_alarm_period_given_as_text_is_a_number_and_every_stack_policy_answers(pack):
@@ -132,3 +136,98 @@ def test_a_value_the_estimate_cannot_read_leaves_the_budget_unjudged_unless_the_
         [over] = by_policy(pack.analyze_stack(unreadable), POLICY)
     assert over.enforcement_level == "mandatory"
     assert f"at least {known_part:.2f} (partial: 1 item with a value the model cannot read)" in over.message
+
+
+# Issue 24: a budget the rule cannot verify is said as such, naming what the estimate leaves out.
+
+NAT = ("aws:ec2/natGateway:NatGateway", "nat", {"subnetId": "subnet-1", "connectivityType": "public"})
+DATABASE = ("aws:rds/instance:Instance", "db", {"instanceClass": "db.r6g.large", "engine": "postgres"})
+CLUSTER = ("aws:redshift/cluster:Cluster", "warehouse", {"nodeType": "ra3.xlplus", "numberOfNodes": 2})
+
+
+def test_issue_24_a_nat_gateway_is_priced_so_a_tiny_budget_no_longer_passes(pack):
+    """A $0.01 budget passed a stack with a NAT gateway: the model had no price for it, and said nothing."""
+    with pack.configured('{"stack-monthly-budget": {"maxMonthlyUsd": 0.01}}'):
+        [finding] = by_policy(pack.analyze_stack([NAT]), POLICY)
+    assert finding.enforcement_level == "mandatory"
+    assert "the stack's estimate is 35.04 USD a month in eu-west-1" in finding.message  # 730 h × $0.048
+
+
+def test_issue_24_a_budget_over_unpriced_types_cannot_be_verified_and_says_which_advisory_by_default(pack):
+    with pack.configured('{"stack-monthly-budget": {"maxMonthlyUsd": 1000}}'):
+        [finding] = by_policy(pack.analyze_stack(plan() + [DATABASE, CLUSTER]), POLICY)
+    assert finding.enforcement_level == "advisory"
+    assert "the stack's budget of 1000.00 USD (maxMonthlyUsd) cannot be verified" in finding.message
+    assert ("leaves out resources of 2 types the cost model has no price for (aws:rds/instance:Instance, "
+            "aws:redshift/cluster:Cluster)") in finding.message
+
+
+def test_issue_24_blockwhenunpriced_refuses_a_budget_that_cannot_be_verified(pack):
+    with pack.configured('{"stack-monthly-budget": {"maxMonthlyUsd": 1000, "blockWhenUnpriced": true}}'):
+        [finding] = by_policy(pack.analyze_stack(plan() + [DATABASE]), POLICY)
+    assert finding.enforcement_level == "mandatory"
+    assert "aws:rds/instance:Instance" in finding.message
+    with pack.configured('{"stack-monthly-budget": {"maxMonthlyUsd": 1000, "blockWhenUnpriced": true}}'):
+        assert by_policy(pack.analyze_stack(plan()), POLICY) == []  # everything priced: nothing to say
+
+
+def test_issue_24_a_stack_in_a_region_without_prices_is_not_passed_in_silence(tmp_path):
+    """stack-monthly-budget was silent when the total was unknown (a region the price table lacks)."""
+    elsewhere = dataclasses.replace(STACK, values={**STACK.values, "aws:region": "ap-southeast-7"})
+    with start_pack(aws_environment(tmp_path), elsewhere) as pack:
+        with pack.configured('{"stack-monthly-budget": {"maxMonthlyUsd": 100}}'):
+            [finding] = by_policy(pack.analyze_stack(plan()), POLICY)
+    assert finding.enforcement_level == "advisory"
+    assert ("cannot be verified: the estimate, nothing known in ap-southeast-7, leaves out 2 items with no price "
+            "for ap-southeast-7 in prices.json") in finding.message
+
+
+# Issue 23: several functions, each with its own image repository.
+
+REPOSITORY, LIFECYCLE = "aws:ecr/repository:Repository", "aws:ecr/lifecyclePolicy:LifecyclePolicy"
+IMAGE, SIZE_TAG = "docker:index/image:Image", "lambdakit:image-size-bytes"
+KEEP_20 = json.dumps({"rules": [{"rulePriority": 1, "action": {"type": "expire"}, "selection": {
+    "tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 20}}]})
+
+
+def analyze_linked(pack, resources: list[tuple[str, str, dict, dict]]) -> list:
+    """AnalyzeStack with the engine's property dependencies: each resource's links name (type, name) pairs."""
+    requests = {(typ, name): pack.request(typ, props, name) for typ, name, props, _ in resources}
+    request = analyzer_pb2.AnalyzeStackRequest(resources=[
+        analyzer_pb2.AnalyzerResource(type=typ, name=name, urn=requests[typ, name].urn,
+                                      properties=requests[typ, name].properties, propertyDependencies={
+                                          prop: analyzer_pb2.AnalyzerPropertyDependencies(
+                                              urns=[requests[target].urn for target in targets])
+                                          for prop, targets in links.items()})
+        for typ, name, _, links in resources])
+    return [_finding(d, "") for d in pack.analyzer.AnalyzeStack(request).diagnostics]
+
+
+def two_functions() -> list[tuple[str, str, dict, dict]]:
+    """api, whose image is not pushed yet (its imageUri made from the image pushed to its repository), and worker,
+    whose 5 GB image is: 20 kept × 5,000,000,000 B = 93.13 GiB × $0.10 = $9.31 a month in its repository."""
+    registry = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+    resources = [
+        (FUNCTION, "api", {"name": "p-dev-api", "packageType": "Image", "imageUri": UNKNOWN,
+                           "tags": {SIZE_TAG: UNKNOWN}}, {"imageUri": [(IMAGE, "api")]}),
+        (IMAGE, "api", {"imageName": UNKNOWN}, {"imageName": [(REPOSITORY, "api")]}),
+        (FUNCTION, "worker", {"name": "p-dev-worker", "packageType": "Image",
+                              "imageUri": f"{registry}/p-dev-worker@sha256:{'ab' * 32}",
+                              "tags": {SIZE_TAG: "5000000000"}}, {"imageUri": [(REPOSITORY, "worker")]})]
+    for name in ("api", "worker"):
+        resources += [(REPOSITORY, name, {"name": f"p-dev-{name}"}, {}),
+                      (LIFECYCLE, name, {"repository": f"p-dev-{name}", "policy": KEEP_20},
+                       {"repository": [(REPOSITORY, name)]})]
+    return resources
+
+
+def test_issue_23_each_repository_is_judged_by_its_own_functions_image_while_another_is_not_pushed(pack):
+    """The worker's repository alone is over the budget; before, every repository was unknown while the api's
+    image was not pushed, and the rule passed the stack in silence."""
+    with pack.configured('{"stack-monthly-budget": {"maxMonthlyUsd": 5}}'):
+        [finding] = by_policy(analyze_linked(pack, two_functions()), POLICY)
+    assert finding.enforcement_level == "mandatory"
+    assert "at least 9.31 (partial: 1 item not known until the update) USD a month" in finding.message
+    assert "Largest: ecr/repository worker 9.31" in finding.message
+    with pack.configured('{"stack-monthly-budget": {"maxMonthlyUsd": 10}}'):
+        assert by_policy(analyze_linked(pack, two_functions()), POLICY) == []  # the api's is judged at the update

@@ -152,7 +152,7 @@ def refused_pack(tmp_path_factory):
 @pytest.mark.parametrize("repository, why, remedy", [
     ("denied", "access denied (AccessDeniedException: User: arn:aws:iam::123456789012:user/dev is not authorized",
      "Allow the update's credentials ecr:DescribeImageScanFindings on repository 'denied' (and inspector2:ListFindings "
-     "under enhanced scanning), then run the update again."),
+     "and inspector2:ListCoverage under enhanced scanning), then run the update again."),
     ("refused", "AWS refused the credentials (UnrecognizedClientException: The security token included in the "
                 "request is invalid.)", "Renew the credentials (e.g. `aws sso login`) and run the update again."),
     ("unanswered", "its endpoint could not be reached (",

@@ -1,5 +1,5 @@
 """Fixtures for the scan gate (functions/scan-gate/): its package assembled as components/scan_gate.py
-assembles it, imported as Lambda imports it, with its two boto3 clients stubbed by botocore's Stubber;
+assembles it, imported as Lambda imports it, with its three boto3 clients stubbed by botocore's Stubber;
 CodePipeline job events shaped as CodePipeline sends them."""
 
 import copy
@@ -21,6 +21,7 @@ from botocore.stub import Stubber
 from components.scan_gate import PACKAGE
 from tests.conftest import DATA_DIR, PROJECT_DIR
 from tests.ecr_answers import findings_request, stub_pages
+from tests.inspector_answers import stub_inspection
 
 DIGEST = "sha256:" + hashlib.sha256(b"the image the build stage pushed").hexdigest()
 SHORT = f"app@{DIGEST[:19]}"  # how the gate's messages name the image
@@ -110,10 +111,12 @@ class Token:
 
 @dataclass
 class Aws:
-    """The gate's two clients under Stubber: what ECR answers, and the one job result CodePipeline expects."""
+    """The gate's clients under Stubber: what ECR (and Inspector) answer, and the one job result CodePipeline
+    expects."""
 
     ecr: Stubber
     codepipeline: Stubber
+    inspector: Stubber
 
     def findings(self, body_or_pages, repository: str = "app", registry_id: Optional[str] = None,
                  digest: str = DIGEST) -> None:
@@ -121,9 +124,13 @@ class Aws:
         answers = body_or_pages if isinstance(body_or_pages, list) else [body_or_pages]
         stub_pages(self.ecr, answers, repository, registry_id, digest)
 
-    def ecr_error(self, code: str, message: str, repository: str = "app") -> None:
-        self.ecr.add_client_error("describe_image_scan_findings", code, message, 400,
+    def ecr_error(self, code: str, message: str, repository: str = "app", status: int = 400) -> None:
+        self.ecr.add_client_error("describe_image_scan_findings", code, message, status,
                                   expected_params=findings_request(repository, digest=DIGEST))
+
+    def inspection(self, coverage: dict, findings: Optional[list] = None, repository: str = "app") -> None:
+        """Inspector answers ListCoverage with `coverage`, then (when given) ListFindings with `findings`."""
+        stub_inspection(self.inspector, repository, DIGEST, coverage, findings)
 
     def success(self, event: dict, output_variables: dict, *summary: str) -> None:
         """The job ends in success: the image passed, with these output variables and no continuation token."""
@@ -168,11 +175,12 @@ def gate(package_dir, monkeypatch, tmp_path):
 
 @pytest.fixture
 def aws(gate) -> Iterator[Aws]:
-    """Both module clients stubbed; every answer queued must have been asked for."""
-    with Stubber(gate.ecr) as ecr, Stubber(gate.codepipeline) as codepipeline:
-        yield Aws(ecr, codepipeline)
+    """Every module client stubbed (so nothing reaches AWS); every answer queued must have been asked for."""
+    with Stubber(gate.ecr) as ecr, Stubber(gate.codepipeline) as codepipeline, Stubber(gate.inspector) as inspector:
+        yield Aws(ecr, codepipeline, inspector)
         ecr.assert_no_pending_responses()
         codepipeline.assert_no_pending_responses()
+        inspector.assert_no_pending_responses()
 
 
 class Clock:

@@ -17,6 +17,7 @@ from botocore.config import Config
 
 from tests.conftest import DATA_DIR
 from tests.ecr_answers import enhanced_finding, listing_none, pages, wire, with_findings, with_status
+from tests.inspector_answers import covering
 from tests.functions.scan_gate.conftest import (ARTIFACT_CREDENTIALS, DIGEST, NONE_FOUND, PARAMETERS, SHORT, continued,
                                                 job_event, job_id)
 
@@ -122,7 +123,10 @@ def test_an_enhanced_scan_whose_findings_still_arrive_waits_for_them_to_settle(a
     early = wire("enhanced-active-high")
     settled = with_findings(early, [*early["imageScanFindings"]["enhancedFindings"],
                                     enhanced_finding("CVE-2024-9681", "MEDIUM", "NO", package="curl")])
-    token = wait_once(aws, invoke, event, listing_none(early), "its findings are not in place yet")
+    # Counted but not listed: the gate asks Inspector, which has not scanned the image yet.
+    aws.inspection(covering("app", DIGEST, "PENDING_INITIAL_SCAN", scanned=False))
+    token = wait_once(aws, invoke, event, listing_none(early), "its findings are not in place yet",
+                      "Amazon Inspector: pending its initial scan")
     clock.now += 60
     token = wait_once(aws, invoke, continued(event, token), early)
     clock.now += 60

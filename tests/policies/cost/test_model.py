@@ -6,6 +6,8 @@ changes nothing); the last tests check the real prices.json. A month is AWS's 73
 """
 
 import json
+import math
+from dataclasses import replace
 
 import pytest
 from pytest import approx
@@ -14,7 +16,7 @@ from policies.cost import prices as price_list
 from policies.cost.model import estimate, project
 from policies.cost.plan import (CODEBUILD_PROJECT, FUNCTION, FUNCTION_URL, IMAGE_SIZE_TAG, PIPELINE,
                                 PROVISIONED_CONCURRENCY, UNKNOWN, Resource)
-from policies.cost.usage import Usage
+from policies.cost.usage import FunctionUsage, Usage
 
 REGION = "eu-west-1"
 # key -> (unit, USD a unit, the free allowance it draws on)
@@ -46,6 +48,17 @@ TEST_PRICES = {
     "codepipeline.v1-active-pipeline": ("pipelines", 1.0, None),
     "codebuild.ARM_CONTAINER.BUILD_GENERAL1_SMALL": ("minutes", 0.004, None),
     "codebuild.LINUX_CONTAINER.BUILD_GENERAL1_SMALL": ("minutes", 0.005, None),
+    "logs.insights-scan": ("GB", 0.01, None),
+    "scheduler.invocations": ("Invocations", 0.000001, None),               # $1 a million
+    "vpc.nat-gateway-hour": ("Hrs", 0.05, None),
+    "elb.application-hour": ("Hrs", 0.02, None),
+    "elb.network-hour": ("Hrs", 0.03, None),
+    "vpc.public-ipv4-hour": ("Hrs", 0.005, None),
+    "vpc.interface-endpoint-hour": ("Hrs", 0.01, None),
+    "fargate.vcpu-hour.x86_64": ("hours", 0.04, None),
+    "fargate.gb-hour.x86_64": ("hours", 0.004, None),
+    "fargate.vcpu-hour.arm64": ("hours", 0.03, None),
+    "fargate.gb-hour.arm64": ("hours", 0.003, None),
 }
 AS_OF = "2030-01-31"
 TABLE = {
@@ -70,10 +83,12 @@ ACCOUNT = "123456789012"
 
 
 def usage(**changes) -> Usage:
-    """1,000,000 requests a month × 100 ms, 10 pipeline runs × 5 build minutes, free tier not counted."""
+    """1,000,000 requests a month × 100 ms all day, 10 pipeline runs × 5 build minutes and 1 of scan, free tier not
+    counted; the dashboard viewed 300 times, each saved query run 30 times over 24 h."""
     base = dict(requests_per_month=1_000_000, average_duration_ms=100, log_bytes_per_request=1024,
                 pipeline_runs_per_month=10, build_minutes_per_run=5, build_log_bytes_per_minute=1024,
-                artifact_mb_per_run=512, free_tier=False)
+                artifact_mb_per_run=512, free_tier=False, busy_hours_per_day=24, dashboard_views_per_month=300,
+                log_query_runs_per_month=30, log_query_hours=24, scan_minutes_per_run=1)
     return Usage(**{**base, **changes})
 
 
@@ -193,8 +208,8 @@ def query(period: int, metric_name: str = "Errors") -> dict:
 RATE = {"id": "rate", "returnData": True, "expression": "100 * errors / invocations"}
 
 
-def kms_key() -> Resource:
-    return resource(KMS_KEY, "key", {"enableKeyRotation": True, "deletionWindowInDays": 30})
+def kms_key(rotated: bool = False, **props) -> Resource:
+    return resource(KMS_KEY, "key", {"enableKeyRotation": rotated, "deletionWindowInDays": 30, **props})
 
 
 def dashboard() -> Resource:
@@ -261,12 +276,23 @@ def test_function_nothing_calls_costs_nothing_and_says_why():
 
 
 def test_function_a_pipeline_invokes_runs_once_a_run_for_at_most_its_timeout():
-    # 10 runs × 1 invocation = 10 requests × $1/M = $0.00001;
+    # 10 runs × 1 invocation (1 minute of scan) = 10 requests × $1/M = $0.00001;
     # 10 × 60 s (its timeout) × 0.25 GB = 150 GB-s × $0.00001 = $0.0015; URL traffic is not its
     gate = function("gate", memorySize=256, timeout=60)
     item = line(priced([gate, pipeline(source(), invoke("gate"))]), FUNCTION, "gate")
     assert item.usd == approx(0.00151)
-    assert "10 requests (1 a pipeline run)" in item.basis
+    assert "10 requests (1 action a pipeline run, called about once a minute for its 1 minutes)" in item.basis
+
+
+def test_issue_24_a_gate_that_waits_for_the_scan_is_called_again_each_minute_and_its_action_bills_the_wait():
+    """The scan gate answers at once and CodePipeline calls it again while ECR scans: its action bills until the
+    scan is done, not one minute."""
+    # 10 runs × 6 minutes of scan = 60 calls × $1/M = $0.00006; 60 × 60 s × 0.25 GB = 900 GB-s × $0.00001 = $0.009
+    gate = function("gate", memorySize=256, timeout=60)
+    result = priced([gate, pipeline(source(), invoke("gate"))], usage(scan_minutes_per_run=6))
+    assert line(result, FUNCTION, "gate").usd == approx(0.00906)
+    # Per run: source 1 + the gate's 6 = 7 action minutes; 10 runs × 7 = 70 × $0.002 = $0.14
+    assert line(result, PIPELINE, "delivery").usd == approx(0.14)
 
 
 # 2. Provisioned concurrency.
@@ -355,15 +381,34 @@ def test_ephemeral_storage_of_512_mb_is_included():
 
 # 4. X-Ray.
 
-@pytest.mark.parametrize("requests, traces_usd", [
-    # below 1 a second (2,628,000 a month): every request traced, 1,000,000 × $5/M = $5
-    (1_000_000, 5.00),
-    # above: 2,628,000 + 5% × (12,628,000 - 2,628,000) = 3,128,000 traces × $5/M = $15.64
-    (12_628_000, 15.64),
+def recorded(requests: float, busy_seconds: float) -> float:
+    """X-Ray's default sampling of calls arriving at random (Poisson) over `busy_seconds`: a second with a call
+    (probability 1 - e^-r at r calls a second) records its first, and 5% of the rest are recorded."""
+    first = busy_seconds * (1 - math.exp(-requests / busy_seconds))
+    return first + 0.05 * (requests - first)
+
+
+@pytest.mark.parametrize("requests, busy_hours, traces", [
+    # 1,000,000 calls over the month's 2,628,000 s: r = 0.3805 a second, 1 - e^-r = 0.3165 of the seconds hold one
+    (1_000_000, 24, recorded(1_000_000, 2_628_000)),    # 831,742 + 5% × 168,258 = 840,155 traces
+    (12_628_000, 24, recorded(12_628_000, 2_628_000)),  # r = 4.805: 2,606,484 + 5% × 10,021,516 = 3,107,560
+    # 12 busy hours a day: the same calls in 1,314,000 s, r = 0.761: fewer seconds hold a call, fewer are first
+    (1_000_000, 12, recorded(1_000_000, 1_314_000)),    # 700,122 + 5% × 299,878 = 715,116
 ])
-def test_active_tracing_records_the_default_sampling(requests, traces_usd):
-    item = line(priced(served(tracingConfig={"mode": "Active"}), usage(requests_per_month=requests)), FUNCTION)
-    assert charge(item, "traces recorded").usd == approx(traces_usd)
+def test_issue_24_active_tracing_records_the_default_sampling_of_the_traffics_shape(requests, busy_hours, traces):
+    """Issue 24: the 1-a-second reservoir was counted for every second of the month, as if calls came evenly."""
+    item = line(priced(served(tracingConfig={"mode": "Active"}),
+                       usage(requests_per_month=requests, busy_hours_per_day=busy_hours)), FUNCTION)
+    assert charge(item, "traces recorded").usd == approx(traces * 0.000005)  # $5 a million
+
+
+def test_issue_24_traces_of_prods_traffic_are_fewer_than_the_reservoir_for_every_second():
+    # prod: 3,000,000 calls. Evenly spaced: 2,628,000 + 5% × 372,000 = 2,646,600 recorded, the old figure, now the
+    # bound the basis shows; at random all day: r = 1.1416, 1 - e^-r = 0.6807: 1,788,819 + 5% × 1,211,181 = 1,849,378
+    item = line(priced(served(tracingConfig={"mode": "Active"}), usage(requests_per_month=3_000_000)), FUNCTION)
+    traces = charge(item, "traces recorded")
+    assert traces.usd == approx(recorded(3_000_000, 2_628_000) * 0.000005) and traces.usd < 2_646_600 * 0.000005
+    assert "at most 2,646,600 were they evenly spaced" in traces.basis
 
 
 def test_pass_through_tracing_records_nothing():
@@ -699,7 +744,7 @@ def test_largest_are_the_dearest_priced_items():
 
 def test_as_json():
     result = priced([kms_key(), resource(ROLE, "api", {}), resource("aws:ec2/instance:Instance", "box", {})])
-    key_basis = "1 customer managed key; each of its first two yearly rotations adds $1"
+    key_basis = "1 customer managed key"
     assert result.as_json() == {
         "region": REGION, "pricesAsOf": "2030-01-31", "monthlyUsd": 1.0, "partial": True,
         "items": [
@@ -708,9 +753,11 @@ def test_as_json():
             {"type": ROLE, "name": "api", "monthlyUsd": 0, "free": True, "basis": "free: IAM has no charge", "charges": []},
             {"type": "aws:ec2/instance:Instance", "name": "box", "monthlyUsd": None, "free": False,
              "basis": "unknown: the cost model has no price for aws:ec2/instance:Instance",
-             "charges": [{"monthlyUsd": None,
+             "charges": [{"monthlyUsd": None, "unknown": "type",
                           "basis": "unknown: the cost model has no price for aws:ec2/instance:Instance"}]},
-        ]}
+        ],
+        "firstYearMonthlyUsd": 1.0,
+        "partialNote": "partial: 1 item of a type the cost model has no price for"}
 
 
 def test_projection_as_json_adds_x86_64_and_traffic():
@@ -719,6 +766,331 @@ def test_projection_as_json_adds_x86_64_and_traffic():
     assert document["x86_64MonthlyUsd"] == 6.0
     assert document["byTraffic"] == {"10x": {"monthlyUsd": 30.0, "partial": False},
                                      "100x": {"monthlyUsd": 300.0, "partial": False}}
+
+
+# 14. Issue 24: metric filters publish only in the hours a log line can match.
+
+def filtered(*metric_filters: Resource, provisioned_count: int = 0, called: bool = True, **use) -> list:
+    """The function fn (reached through its URL unless not `called`), its log group, and the filters on it."""
+    resources = [*(served() if called else [function()]), log_group("/aws/lambda/fn"), *metric_filters]
+    return resources + ([provisioned(provisioned_count)] if provisioned_count else [])
+
+
+PROVISIONED_INITS = '{ $.type = "platform.initStart" && $.record.initializationType = "provisioned-concurrency" }'
+
+
+def test_issue_24_a_metric_filter_on_a_function_nothing_calls_publishes_nothing():
+    item = line(priced(filtered(metric_filter(), called=False)), METRIC_FILTER, "cold-starts")
+    assert item.usd == 0
+    assert "publishes nothing: nothing in this stack calls what writes to its log group" in item.basis
+
+
+def test_issue_24_a_provisioned_inits_filter_publishes_only_where_environments_are_provisioned():
+    counting = resource(METRIC_FILTER, "provisioned-inits", {**metric_filter().props, "pattern": PROVISIONED_INITS})
+    assert line(priced(filtered(counting)), METRIC_FILTER, "provisioned-inits").usd == 0
+    # With 2 provisioned environments Lambda initialises them again every few hours: every hour at most, $0.30
+    assert line(priced(filtered(counting, provisioned_count=2)), METRIC_FILTER, "provisioned-inits").usd == approx(0.30)
+
+
+def test_issue_24_a_metric_filter_publishes_in_the_hours_its_function_is_called():
+    # 1,000,000 calls all day: 1,370 an hour, every one of the 730 hours has one: $0.30
+    assert line(priced(filtered(metric_filter())), METRIC_FILTER, "cold-starts").usd == approx(0.30)
+    # 1,000 calls over 8 busy hours a day (243.3 h a month): 4.11 an hour, 1 - e^-4.11 = 98.4% of those hours have
+    # one: 239.3 h of 730 × $0.30 = $0.0984
+    busy = 8 / 24 * 730
+    hours = busy * (1 - math.exp(-1000 / busy))
+    result = priced(filtered(metric_filter()), usage(requests_per_month=1000, busy_hours_per_day=8))
+    assert line(result, METRIC_FILTER, "cold-starts").usd == approx(0.30 * hours / 730)
+
+
+def test_issue_24_a_metric_filter_with_a_default_value_publishes_whenever_its_log_group_is_written():
+    with_default = metric_filter(defaultValue="0")
+    counting = resource(METRIC_FILTER, "provisioned-inits", {**with_default.props, "pattern": PROVISIONED_INITS})
+    assert line(priced(filtered(counting)), METRIC_FILTER, "provisioned-inits").usd == approx(0.30)
+
+
+def test_a_metric_filter_on_a_log_group_outside_the_stack_is_priced_as_always_published():
+    outside = resource(METRIC_FILTER, "elsewhere", {**metric_filter().props, "logGroupName": "/other/app"})
+    item = line(priced([outside]), METRIC_FILTER, "elsewhere")
+    assert item.usd == approx(0.30) and "not this stack's" in item.basis
+
+
+# 15. Issue 24: KMS keys bill their first two rotations.
+
+def test_issue_24_a_rotated_key_settles_at_three_dollars_a_month():
+    # $1 for the key, +$1 after each of its first two yearly rotations, later ones free: $3 from its third year;
+    # $1 before its first rotation
+    result = priced([kms_key(rotated=True)])
+    item = line(result, KMS_KEY, "key")
+    assert item.usd == approx(3.00) and item.first_year_usd == approx(1.00)
+    assert result.total == approx(3.00) and result.first_year_total == approx(1.00)
+    assert "3 key-months from day 730 on" in item.basis
+
+
+def test_a_key_rotated_every_90_days_settles_after_180():
+    item = line(priced([kms_key(rotated=True, rotationPeriodInDays=90)]), KMS_KEY, "key")
+    assert item.usd == approx(3.00) and "from day 180 on" in item.basis
+
+
+def test_a_key_without_rotation_stays_at_one_dollar():
+    item = line(priced([kms_key(rotated=False)]), KMS_KEY, "key")
+    assert item.usd == approx(1.00) and item.first_year_usd == approx(1.00)
+
+
+# 16. Issue 24: Logs Insights scans of the dashboard's log widgets and of the saved queries.
+
+def log_widget(*groups: str) -> dict:
+    sources = " | ".join(f"SOURCE '{g}'" for g in groups)
+    return {"type": "log", "width": 12, "height": 6,
+            "properties": {"query": f"{sources} | fields @timestamp | limit 20", "region": REGION}}
+
+
+def dashboard_with(*widgets: dict, **body) -> Resource:
+    return resource(DASHBOARD, "dashboard", {"dashboardName": "prod",
+                                             "dashboardBody": json.dumps({"widgets": list(widgets), **body})})
+
+
+LOGGED = [*served(), log_group("/aws/lambda/fn")]  # 1,000,000 calls × 1,024 B = 0.9537 GiB a month
+
+
+def test_issue_24_the_dashboards_log_widgets_scan_their_groups_on_every_view():
+    # 0.9537 GiB a month over 730 h; a view scans the last 3 h (the default range): 0.9537 × 3 / 730 = 0.003919 GiB
+    # per widget; 2 widgets × 300 views × 0.003919 = 2.352 GB × $0.01 = $0.0235; the dashboard $3
+    per_widget = 1_000_000 * 1024 / 2 ** 30 * 3 / 730
+    result = priced([*LOGGED, dashboard_with(log_widget("/aws/lambda/fn"), log_widget("/aws/lambda/fn"))])
+    item = line(result, DASHBOARD, "dashboard")
+    assert [c.usd for c in item.charges] == [approx(3.00), approx(2 * 300 * per_widget * 0.01)]
+    assert "300 views × 2 log widgets" in item.basis
+
+
+def test_issue_24_a_dashboard_range_and_busy_hours_set_what_a_view_scans():
+    # -PT12H over 8 busy hours a day: a view scans 8 busy hours of the 243.3 a month: 0.9537 × 8 / 243.33 GiB
+    per_view = 1_000_000 * 1024 / 2 ** 30 * 8 / (8 / 24 * 730)
+    result = priced([*LOGGED, dashboard_with(log_widget("/aws/lambda/fn"), start="-PT12H")],
+                    usage(busy_hours_per_day=8, dashboard_views_per_month=100))
+    assert charge(line(result, DASHBOARD, "dashboard"), "views").usd == approx(100 * per_view * 0.01)
+
+
+def test_a_dashboard_without_log_widgets_is_three_dollars_and_one_on_a_group_outside_the_stack_is_unknown():
+    assert line(priced([dashboard()]), DASHBOARD, "dashboard").usd == approx(3.00)
+    item = line(priced([*LOGGED, dashboard_with(log_widget("/other/app"))]), DASHBOARD, "dashboard")
+    assert item.usd is None and "/other/app, a log group this stack does not write" in item.basis
+
+
+def test_issue_24_a_saved_query_scans_its_groups_each_run():
+    # 30 runs × the last 24 h: 0.9537 GiB × 24 / 730 = 0.03135 GiB a run; 30 × 0.03135 = 0.9406 GB × $0.01 = $0.0094
+    definition = resource("aws:cloudwatch/queryDefinition:QueryDefinition", "errors", {
+        "name": "fn/errors", "queryString": "fields @message", "logGroupNames": ["/aws/lambda/fn"]})
+    item = line(priced([*LOGGED, definition]), definition.type, "errors")
+    assert item.usd == approx(30 * 1_000_000 * 1024 / 2 ** 30 * 24 / 730 * 0.01)
+
+
+# 17. Several functions: per-function usage, schedules.
+
+def stack_function(short: str, **props) -> Resource:
+    """A function of stack prod of project lambdakit, named as the program names it."""
+    return Resource(FUNCTION, short, function(f"lambdakit-prod-{short}", **props).props,
+                    f"urn:pulumi:prod::lambdakit::lambdakit:function:ContainerFunction${FUNCTION}::{short}")
+
+
+def schedule(expression: str, target_urn: str = "", arn: str = UNKNOWN, state: str = "ENABLED") -> Resource:
+    return resource("aws:scheduler/schedule:Schedule", "worker", {
+        "scheduleExpression": expression, "state": state, "flexibleTimeWindow": {"mode": "OFF"},
+        "target": {"arn": arn, "roleArn": f"arn:aws:iam::{ACCOUNT}:role/scheduler",
+                   "retryPolicy": {"maximumRetryAttempts": 3}, "deadLetterConfig": {"arn": UNKNOWN}}},
+        {"target": (target_urn,)} if target_urn else {})
+
+
+def live_alias(function_resource: Resource) -> Resource:
+    return resource("aws:lambda/alias:Alias", function_resource.name, {
+        "name": "live", "functionName": function_resource.props["name"], "functionVersion": "1"})
+
+
+def test_a_scheduled_function_is_priced_from_its_schedule_through_its_alias():
+    # rate(5 minutes): 730 × 12 = 8,760 calls a month; 200 ms × 0.5 GB = 0.1 GB-s each:
+    # 876 GB-s × $0.00001 = $0.00876
+    # + 8,760 × $1/M = $0.00876 of requests; the schedule: 8,760 invocations × $1/M = $0.00876
+    worker = stack_function("worker", memorySize=512)
+    alias = live_alias(worker)
+    use = usage(functions=(("worker", FunctionUsage(average_duration_ms=200)),))
+    result = priced([worker, alias, schedule("rate(5 minutes)", alias.urn)], use)
+    item = line(result, FUNCTION, "worker")
+    assert [c.usd for c in item.charges] == [approx(0.00876), approx(0.00876)]
+    assert "8,760 requests (rate(5 minutes): 8,760 a month)" in item.basis and "200 ms" in item.basis
+    assert line(result, "aws:scheduler/schedule:Schedule", "worker").usd == approx(0.00876)
+
+
+def test_a_schedule_found_by_the_functions_arn_and_a_disabled_one_invokes_nothing():
+    worker = stack_function("worker")
+    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:lambdakit-prod-worker:live"
+    assert line(priced([worker, schedule("rate(1 hour)", arn=arn)]), FUNCTION, "worker").charges[0].usd == \
+        approx(730 * 0.000001)
+    assert line(priced([worker, schedule("rate(1 hour)", arn=arn, state="DISABLED")]), FUNCTION, "worker").usd == 0
+
+
+def test_a_functions_own_requests_keep_it_from_its_schedule_and_the_stacks_traffic():
+    # its own 50,000 calls × $1/M = $0.05; × 0.1 s × 2 GB = 10,000 GB-s × $0.00001 = $0.10
+    worker = stack_function("worker")
+    use = usage(functions=(("worker", FunctionUsage(requests_per_month=50_000)),))
+    item = line(priced([worker, live_alias(worker), schedule("rate(1 minute)", live_alias(worker).urn)], use),
+                FUNCTION, "worker")
+    assert item.usd == approx(0.15) and "its own usageRequestsPerMonth" in item.basis
+
+
+def test_each_function_behind_a_url_takes_its_own_usage_over_the_stacks():
+    # api: its own 3,000,000 × $1/M = $3 + 3,000,000 × 0.12 s × 2 GB = 720,000 GB-s × $0.00001 = $7.20
+    # admin: the stack's 1,000,000 × 100 ms: $1 + $2
+    api, admin = stack_function("api"), stack_function("admin")
+    use = usage(functions=(("api", FunctionUsage(requests_per_month=3_000_000, average_duration_ms=120)),))
+    result = priced([api, url("lambdakit-prod-api"), admin, url("lambdakit-prod-admin")], use)
+    assert line(result, FUNCTION, "api").usd == approx(10.20)
+    assert line(result, FUNCTION, "admin").usd == approx(3.00)
+
+
+def test_traffic_projections_scale_each_functions_own_requests_but_not_schedules():
+    api, worker = stack_function("api"), stack_function("worker")
+    use = usage(functions=(("api", FunctionUsage(requests_per_month=2_000_000)),))
+    resources = [api, url("lambdakit-prod-api"), worker, live_alias(worker),
+                 schedule("rate(1 hour)", live_alias(worker).urn)]
+    tenfold = project(resources, use, PRICES).by_traffic[10]
+    assert line(tenfold, FUNCTION, "api").charges[0].usd == approx(20.00)      # 20,000,000 × $1/M
+    assert line(tenfold, FUNCTION, "worker").charges[0].usd == approx(0.00073)  # 730 × $1/M, as at 1×
+
+
+def pushed_image(short: str, repository_resource: Resource) -> Resource:
+    """The image the program builds and pushes to a function's repository (its name made from the repository's URL)."""
+    return resource("docker:index/image:Image", short, {"imageName": UNKNOWN, "repoDigest": UNKNOWN},
+                    {"imageName": (repository_resource.urn,), "registry": (repository_resource.urn,)})
+
+
+def image_function(short: str, image_uri: str = UNKNOWN, size: str = "84000000", via: tuple = ()) -> Resource:
+    """A function of the stack whose imageUri the engine made from `via` (by default, nothing it knows of)."""
+    fn = stack_function(short, imageUri=image_uri, tags={"app": short, IMAGE_SIZE_TAG: size})
+    return replace(fn, links={"imageUri": tuple(r.urn for r in via)})
+
+
+def test_each_repository_is_priced_from_its_own_functions_image_while_another_is_not_pushed():
+    # api's image is not pushed yet; worker's is: 20 × 500,000,000 B = 9.31 GiB × $0.10 = $0.93. Before, every
+    # repository was unknown while any function's imageUri was.
+    api_repo, worker_repo = repository("lambdakit-prod-api"), repository("lambdakit-prod-worker")
+    worker_uri = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/lambdakit-prod-worker@sha256:{'8a' * 32}"
+    api_image = pushed_image("api", api_repo)
+    resources = [image_function("api", size=UNKNOWN, via=(api_image,)), api_image, api_repo,
+                 ecr_lifecycle(20, "lambdakit-prod-api"),
+                 image_function("worker", worker_uri, "500000000"), worker_repo,
+                 ecr_lifecycle(20, "lambdakit-prod-worker")]
+    result = priced(resources)
+    assert line(result, REPOSITORY, "lambdakit-prod-worker").usd == approx(20 * 500_000_000 / 2**30 * 0.10)
+    api_line = line(result, REPOSITORY, "lambdakit-prod-api")
+    assert api_line.usd is None and f"tags.{IMAGE_SIZE_TAG} of api is not known until the update" in api_line.basis
+
+
+def test_repositories_are_matched_to_functions_by_the_engines_dependencies_while_every_image_uri_is_unknown():
+    # api's image (its imageUri made from the image pushed to its repository, two links away) is 100 MB, worker's
+    # (made from its repository itself: a digest given by hand) 300 MB: 20 × each × $0.10 / GiB
+    api_repo, worker_repo = repository("lambdakit-prod-api"), repository("lambdakit-prod-worker")
+    api_image = pushed_image("api", api_repo)
+    resources = [image_function("api", size="100000000", via=(api_image,)), api_image, api_repo,
+                 image_function("worker", size="300000000", via=(worker_repo,)), worker_repo,
+                 ecr_lifecycle(20, "lambdakit-prod-api"), ecr_lifecycle(20, "lambdakit-prod-worker")]
+    result = priced(resources)
+    assert line(result, REPOSITORY, "lambdakit-prod-api").usd == approx(20 * 100_000_000 / 2**30 * 0.10)
+    assert line(result, REPOSITORY, "lambdakit-prod-worker").usd == approx(20 * 300_000_000 / 2**30 * 0.10)
+    assert not result.partial
+
+
+def test_a_function_whose_image_nothing_tells_leaves_every_repository_unknown():
+    """An unknown imageUri with no dependency the model can follow may name any repository: it cannot be left out."""
+    repo = repository("lambdakit-prod-api")
+    known_uri = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/lambdakit-prod-api@sha256:{'8a' * 32}"
+    result = priced([image_function("api", known_uri), image_function("other"), repo,
+                     ecr_lifecycle(20, "lambdakit-prod-api")])
+    item = line(result, REPOSITORY, "lambdakit-prod-api")
+    assert item.usd is None and "imageUri of other is not known until the update" in item.basis
+
+
+def test_the_scan_gates_actions_of_one_stage_run_at_once_and_share_their_hours():
+    """One scan action per function, side by side in the Scan stage: twice the calls and action minutes, but the
+    gate's log group is written in the same hours."""
+    gate = function("gate", memorySize=256, timeout=60)
+    side_by_side = pipeline(source(), invoke("gate"))
+    side_by_side = replace(side_by_side, props={**side_by_side.props, "stages": [
+        side_by_side.props["stages"][0], {"name": "Scan", "actions": [{**invoke("gate"), "name": "Scan-api"},
+                                                                      {**invoke("gate"), "name": "Scan-worker"}]}]})
+    one_after_the_other = pipeline(source(), invoke("gate"), invoke("gate"))
+    for delivery, hours in ((side_by_side, 10), (one_after_the_other, 20)):
+        result = priced([gate, log_group("/aws/lambda/gate", name="gate"), delivery,
+                         resource(METRIC_FILTER, "gate-ColdStarts", {**metric_filter().props,
+                                                                     "logGroupName": "/aws/lambda/gate"})])
+        # 10 runs × 2 actions × 1 minute = 20 calls, whichever way the actions run
+        assert "20 requests (2 actions a pipeline run" in line(result, FUNCTION, "gate").basis
+        # 10 runs × (source 1 + 2 gate actions × 1) = 30 action minutes × $0.002
+        assert line(result, PIPELINE, "delivery").usd == approx(0.06)
+        # each run calls the gate in 1 hour when its actions run at once, 2 when one waits for the other
+        assert line(result, METRIC_FILTER, "gate-ColdStarts").usd == approx(0.30 * hours / 730), hours
+
+
+# 18. Issue 24: container and network resources, and what stays unpriced.
+
+def fargate_service(architecture: str = "X86_64", count: int = 2) -> list[Resource]:
+    definition = resource("aws:ecs/taskDefinition:TaskDefinition", "web", {
+        "family": "web", "cpu": "512", "memory": "1024", "requiresCompatibilities": ["FARGATE"],
+        "runtimePlatform": {"cpuArchitecture": architecture, "operatingSystemFamily": "LINUX"}})
+    service = resource("aws:ecs/service:Service", "web", {"launchType": "FARGATE", "desiredCount": count,
+                                                          "taskDefinition": UNKNOWN},
+                       {"taskDefinition": (definition.urn,)})
+    return [definition, service]
+
+
+@pytest.mark.parametrize("typ, props, usd", [
+    ("aws:ec2/natGateway:NatGateway", {"subnetId": "subnet-1"}, 730 * 0.05),            # $36.50
+    ("aws:lb/loadBalancer:LoadBalancer", {"loadBalancerType": "application"}, 730 * 0.02),
+    ("aws:lb/loadBalancer:LoadBalancer", {}, 730 * 0.02),                              # application by default
+    ("aws:lb/loadBalancer:LoadBalancer", {"loadBalancerType": "network"}, 730 * 0.03),
+    ("aws:ec2/eip:Eip", {"domain": "vpc"}, 730 * 0.005),                                # $3.65
+    ("aws:ec2/vpcEndpoint:VpcEndpoint", {"vpcEndpointType": "Interface", "subnetIds": ["a", "b"]}, 2 * 730 * 0.01),
+    ("aws:ec2/vpcEndpoint:VpcEndpoint", {"vpcEndpointType": "Gateway"}, 0.0),
+])
+def test_issue_24_hourly_network_resources(typ, props, usd):
+    assert line(priced([resource(typ, "it", props)]), typ, "it").usd == approx(usd)
+
+
+@pytest.mark.parametrize("architecture, usd", [
+    # 2 tasks × 730 h × 0.5 vCPU × $0.04 = $29.20; × 1 GB × $0.004 = $5.84
+    ("X86_64", 29.20 + 5.84),
+    ("ARM64", 2 * 730 * 0.5 * 0.03 + 2 * 730 * 1 * 0.003),
+])
+def test_issue_24_a_fargate_service_bills_its_tasks_size_all_month(architecture, usd):
+    assert line(priced(fargate_service(architecture)), "aws:ecs/service:Service", "web").usd == approx(usd)
+
+
+def test_a_service_on_ec2_capacity_and_a_gateway_load_balancer_are_of_types_the_model_cannot_price():
+    ec2 = resource("aws:ecs/service:Service", "web", {"launchType": "EC2", "desiredCount": 2})
+    gateway = resource("aws:lb/loadBalancer:LoadBalancer", "gw", {"loadBalancerType": "gateway"})
+    result = priced([ec2, gateway])
+    assert {i.unknown_kind for i in result.unknown} == {"type"}
+    assert result.partial_note == "partial: 2 items of a type the cost model has no price for"
+
+
+def test_issue_24_unknowns_are_counted_by_why():
+    """Issue 24's leftover: every unknown was "not known until the update", whatever kept it unknown."""
+    resources = [resource("aws:rds/instance:Instance", "db", {"instanceClass": "db.t4g.micro"}),
+                 log_group("/aws/lambda/fn", retention=None), *served(), kms_key(),
+                 resource(KMS_KEY, "later", {"enableKeyRotation": UNKNOWN})]
+    result = priced(resources)
+    assert result.partial_note == ("partial: 1 item of a type the cost model has no price for, "
+                                   "1 item with no bound in the plan (their lines say why), "
+                                   "1 item not known until the update")
+    assert result.unpriced_types == ["aws:rds/instance:Instance"]
+    assert [i.name for i in result.unverifiable] == ["db", "logs"]
+
+
+def test_a_figure_copied_from_another_region_says_so_in_its_line():
+    items = {**TABLE["items"], "kms.key": {**TABLE["items"]["kms.key"], "regions": {REGION: {
+        **TABLE["items"]["kms.key"]["regions"][REGION], "copiedFrom": "us-east-1"}}}}
+    result = priced([kms_key()], prices=price_list.load_prices(REGION, {**TABLE, "items": items}))
+    assert line(result, KMS_KEY, "key").basis == "1 customer managed key [price: us-east-1's]"
+    assert [i.name for i in result.copied_prices] == ["key"]
 
 
 # The real prices.json.
@@ -734,14 +1106,23 @@ def every_priced_type() -> list[Resource]:
     builds = [build_project(key.split(".", 1)[1].lower(), *key.split(".")[1:])
               for key in REAL_TABLE["items"] if key.startswith("codebuild.")]
     store = bucket()
+    networks = [resource(typ, f"{typ}-{n}", props) for n, (typ, props, _) in enumerate([
+        ("aws:ec2/natGateway:NatGateway", {}, 0), ("aws:lb/loadBalancer:LoadBalancer", {}, 0),
+        ("aws:lb/loadBalancer:LoadBalancer", {"loadBalancerType": "network"}, 0), ("aws:ec2/eip:Eip", {}, 0),
+        ("aws:ec2/vpcEndpoint:VpcEndpoint", {"vpcEndpointType": "Interface", "subnetIds": ["a"]}, 0)])]
+    arm_service = [Resource(r.type, f"{r.name}-arm", r.props, f"{r.urn}-arm", {k: tuple(f"{u}-arm" for u in v)
+                                                                               for k, v in r.links.items()})
+                   for r in fargate_service("ARM64")]
     return [*served(ephemeralStorage={"size": 1024}, tracingConfig={"mode": "Active"}), provisioned(1),
             repository(), ecr_lifecycle(keep=20), log_group("/aws/lambda/fn", name="fn"),
             log_group(f"/aws/codebuild/{builds[0].name}", name="build"),
             scanning("ENHANCED"), metric_filter(), alarm(metricName="Errors", period=60),
-            resource(ALARM, "fast", {"metricName": "Errors", "period": 10}), dashboard(), kms_key(), secret(),
-            store, bucket_lifecycle(days=30),
+            resource(ALARM, "fast", {"metricName": "Errors", "period": 10}),
+            dashboard_with(log_widget("/aws/lambda/fn")), kms_key(), secret(),
+            store, bucket_lifecycle(days=30), schedule("rate(1 hour)", arn="fn"),
             *builds, pipeline(source(), *(build(b.name) for b in builds)),
-            resource(PIPELINE, "v1", {"pipelineType": "V1", "stages": []})]
+            resource(PIPELINE, "v1", {"pipelineType": "V1", "stages": []}),
+            *networks, *fargate_service(), *arm_service]
 
 
 @pytest.mark.parametrize("region", STACK_REGIONS)

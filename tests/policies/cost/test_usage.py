@@ -3,7 +3,9 @@
 import pytest
 
 from policies.cost.stack import region_of, stack_inputs
-from policies.cost.usage import SETTINGS, Usage, usage_from_config
+import json
+
+from policies.cost.usage import DEFAULTS, SETTINGS, FunctionUsage, Usage, usage_from_config
 
 CONFIG = {
     "usageRequestsPerMonth": "3000000",
@@ -31,9 +33,52 @@ def test_reads_every_setting():
     assert read(usageFreeTier="false").free_tier is False
 
 
-@pytest.mark.parametrize("key", sorted(SETTINGS))
+@pytest.mark.parametrize("key", sorted(set(SETTINGS) - set(DEFAULTS)))
 def test_missing_setting_gives_no_usage(key):
     assert read(**{key: None}) is None
+
+
+def test_settings_newer_than_the_stack_files_take_their_defaults_when_absent():
+    """Issue 24's settings (busy hours, dashboard views, saved query runs, scan minutes) are read with their
+    defaults until the stack settings declare them."""
+    assert DEFAULTS == {"usageBusyHoursPerDay": 24, "usageDashboardViewsPerMonth": 300,
+                        "usageLogQueryRunsPerMonth": 30, "usageLogQueryHours": 24, "usageScanMinutesPerRun": 5}
+    assert read() == USAGE and USAGE.busy_hours_per_day == 24 and USAGE.scan_minutes_per_run == 5
+    given = read(usageBusyHoursPerDay="10", usageDashboardViewsPerMonth="0", usageLogQueryRunsPerMonth="4",
+                 usageLogQueryHours="168", usageScanMinutesPerRun="12")
+    assert (given.busy_hours_per_day, given.dashboard_views_per_month, given.log_query_runs_per_month,
+            given.log_query_hours, given.scan_minutes_per_run) == (10, 0, 4, 168, 12)
+
+
+@pytest.mark.parametrize("key, text", [("usageBusyHoursPerDay", "0"), ("usageBusyHoursPerDay", "25"),
+                                       ("usageScanMinutesPerRun", "0"), ("usageLogQueryHours", "0"),
+                                       ("usageDashboardViewsPerMonth", "-1")])
+def test_a_new_setting_out_of_bounds_gives_no_usage(key, text):
+    assert read(**{key: text}) is None
+
+
+FUNCTIONS = {"api": {"memoryMb": 2048, "usageRequestsPerMonth": 3000000, "usageAverageDurationMs": 120},
+             "worker": {"schedule": "rate(5 minutes)", "functionUrlAuthType": "OFF", "usageAverageDurationMs": 300},
+             "webhook": {"memoryMb": 1024}}
+
+
+def test_each_functions_own_usage_comes_from_the_functions_setting():
+    usage = read(functions=json.dumps(FUNCTIONS))
+    assert usage.functions == (("api", FunctionUsage(3_000_000, 120, None)),
+                               ("worker", FunctionUsage(None, 300, None)))
+    assert usage.own("webhook") == FunctionUsage() and usage.own("missing") == FunctionUsage()
+    assert read().functions == ()  # no `functions`: one function, the stack-wide usage
+
+
+@pytest.mark.parametrize("functions", ['"api"', "[1]", '{"api": 3}', '{"api": {"usageAverageDurationMs": 0}}',
+                                       '{"api": {"usageRequestsPerMonth": "many"}}', "{"])
+def test_a_functions_setting_the_estimate_cannot_read_gives_no_usage(functions):
+    assert read(functions=functions) is None
+
+
+def test_scaled_multiplies_each_functions_own_requests_too():
+    scaled = read(functions=json.dumps(FUNCTIONS)).scaled(10)
+    assert scaled.own("api").requests_per_month == 30_000_000 and scaled.own("worker").requests_per_month is None
 
 
 @pytest.mark.parametrize("key, text", [
