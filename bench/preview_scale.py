@@ -19,6 +19,7 @@ peak memory is the largest resident set of any one process in it.
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -124,7 +125,8 @@ def measure(command: list[str], cwd: Path) -> dict:
     # 1 is a finished preview that the pack blocked; anything else is a preview that did not finish.
     if code not in ("0", "1") or count == "None":
         detail = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=_ENVIRONMENT).stderr
-        raise DidNotFinish(detail.strip().splitlines()[-1] if detail.strip() else f"exit {code}")
+        last = detail.strip().splitlines()[-1].strip() if detail.strip() else f"exit {code}"
+        raise DidNotFinish(re.sub(r"^[\w.]+(Refusal|Error): ", "", last))  # what the refusal says, not its class
     return {"wall_s": float(seconds), "cpu_s": float(cpu), "peak_rss_mb": int(peak_kb) / 1024,
             "resources": int(count)}
 
@@ -142,7 +144,7 @@ def ratios(figures: dict) -> dict:
     result = {}
     for stack, by_count in figures.items():
         counts = sorted((n for n in by_count if "did not finish" not in by_count[n]), key=int)
-        if not counts:
+        if len(counts) < 2:
             continue
         result[stack] = {
             "whole_over_program": {n: by_count[n]["whole preview"]["wall_s"] / by_count[n]["program alone"]["wall_s"]
@@ -208,6 +210,8 @@ def main() -> None:
             print(f"run {run + 1} of {args.runs} done", file=sys.stderr)
     for (stack, n, what), values in samples.items():
         figures[stack].setdefault(str(n), {})[what] = summary(values)
+    figures = {stack: dict(sorted(by_count.items(), key=lambda item: int(item[0])))
+               for stack, by_count in figures.items()}
     print(markdown(figures, args.runs))
     if args.json:
         args.json.write_text(json.dumps({"figures": figures, "ratios": ratios(figures)}, indent=2))

@@ -2,8 +2,6 @@
 on a function and alias that exist and that it waited for, with an on-failure destination Lambda can use (one that
 exists, of a service Lambda sends to, that the function's own role may send to)."""
 
-import json
-
 import pulumi
 import pytest
 

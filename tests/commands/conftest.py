@@ -1,4 +1,5 @@
-"""Machines that lack what `make serve` and `make validate-local` need, made by PATH (nothing is uninstalled)."""
+"""Machines that lack what `make serve` and `make validate-local` need, made by PATH (nothing is uninstalled); and
+the stubbed Price List Query API `make prices` is tested against."""
 
 import shutil
 from pathlib import Path
@@ -6,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from local_lambda import images
+from tests.conftest import stubbed_client
 
 
 @pytest.fixture
@@ -27,3 +29,10 @@ def machine_without_debootstrap(docker_engine, tmp_path, monkeypatch) -> Path:
     monkeypatch.setattr(images, "ROOT_IMAGE", "lambdakit-test/never-made-root:bookworm")
     monkeypatch.setattr(images, "RUNTIME_IMAGE", "lambdakit-test/never-made-runtime:bookworm")
     return folder
+
+
+@pytest.fixture
+def pricing():
+    """A Price List Query client whose answers and expected requests a test adds (client, stubber)."""
+    with stubbed_client("pricing", "us-east-1") as stubbed:
+        yield stubbed

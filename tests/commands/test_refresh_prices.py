@@ -1,125 +1,20 @@
 """`python -m commands.refresh_prices` against a stubbed Price List Query API: answers shaped as GetProducts
-sends them (PriceList as JSON strings, FormatVersion aws_v1, NextToken), requests asserted to the exact Filters."""
+sends them (PriceList as JSON strings, FormatVersion aws_v1, NextToken), requests asserted to the exact Filters.
+A region new to the table is tests/commands/test_refresh_prices_new_region.py."""
 
 import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import Optional
 
 import boto3
-import pytest
 from botocore.validate import validate_parameters
 
-from commands.refresh_prices import in_region, main, region_free_name, request
+from commands.refresh_prices import main, request
 from policies.cost.prices import TABLE, load_prices, read_table
-from tests.conftest import PROJECT_DIR, stubbed_client
-
-PUBLISHED = "2026-10-01T17:24:58Z"
-SEEN = "Price List API, offer published 2026-10-01"
-AS_OF = "2025-06-30"  # long before today, so a moved date shows
-
-# A small table: a plain item, a tiered one and a global one with an extra filter, each in two regions.
-SMALL_ITEMS = {
-    "lambda.requests.arm64": {
-        "offerCode": "AWSLambda", "unit": "Requests", "freeTier": "lambda-requests",
-        "regions": {"eu-west-1": {"usageType": "EU-Request-ARM", "usd": 2e-07, "seen": "old"},
-                    "us-east-1": {"usageType": "Request-ARM", "usd": 2e-07, "seen": "old"}}},
-    "lambda.duration.arm64": {
-        "offerCode": "AWSLambda", "unit": "Lambda-GB-Second",
-        "regions": {"eu-west-1": {"usageType": "EU-Lambda-GB-Second-ARM", "usd": 1.33334e-05, "seen": "old"},
-                    "us-east-1": {"usageType": "Lambda-GB-Second-ARM", "usd": 1.33334e-05, "seen": "old"}}},
-    "cloudwatch.dashboard": {
-        "offerCode": "AmazonCloudWatch", "unit": "Dashboards", "global": True,
-        "filters": {"productFamily": "Dashboard"},
-        "regions": {"eu-west-1": {"usageType": "DashboardsUsageHour-Basic", "usd": 3.0, "seen": "old"},
-                    "us-east-1": {"usageType": "DashboardsUsageHour-Basic", "usd": 3.0, "seen": "old"}}},
-    "inspector.ecr-initial-scan": {
-        "offerCode": "AmazonInspectorV2", "unit": "Images",
-        "regions": {"eu-west-1": {"usageType": None, "usd": 0.09, "seen": "pricing page"},
-                    "us-east-1": {"usageType": None, "usd": 0.09, "seen": "pricing page"}}},
-}
-
-
-def write_table(tmp_path: Path, *keys: str) -> Path:
-    """A table of some of SMALL_ITEMS, formatted as prices.json is, every figure read on AS_OF."""
-    path = tmp_path / "prices.json"
-    items = {key: {**SMALL_ITEMS[key], "regions": {region: {**figure, "asOf": AS_OF}
-                                                   for region, figure in SMALL_ITEMS[key]["regions"].items()}}
-             for key in keys}
-    table = {"source": "test", "freeTier": {}, "items": items}
-    path.write_text(json.dumps(table, indent=1) + "\n")
-    return path
-
-
-def figure(path: Path, key: str, region: str) -> dict:
-    return json.loads(path.read_text())["items"][key]["regions"][region]
-
-
-def today() -> str:
-    return datetime.now(timezone.utc).date().isoformat()
-
-
-def dates(path: Path) -> dict[tuple[str, str], str]:
-    """(item, region) -> the figure's asOf."""
-    return {(key, region): figure["asOf"] for key, item in json.loads(path.read_text())["items"].items()
-            for region, figure in item["regions"].items()}
-
-
-def params(service: str, usage_type: str, region: Optional[str] = None, next_token: Optional[str] = None,
-           **extra: str) -> dict:
-    """What the command must send, to the letter."""
-    fields = {"usagetype": usage_type, **({"regionCode": region} if region else {}), **extra}
-    sent = {"ServiceCode": service, "FormatVersion": "aws_v1",
-            "Filters": [{"Type": "TERM_MATCH", "Field": field, "Value": value} for field, value in fields.items()]}
-    return {**sent, "NextToken": next_token} if next_token else sent
-
-
-def region_query(service: str, region: str) -> dict:
-    """What the command sends for every product of a region, to find the one a new figure is."""
-    return {"ServiceCode": service, "FormatVersion": "aws_v1",
-            "Filters": [{"Type": "TERM_MATCH", "Field": "regionCode", "Value": region}]}
-
-
-def dimension(usd: str, unit: str, begin: str = "0", end: str = "Inf") -> dict:
-    return {"unit": unit, "beginRange": begin, "endRange": end, "pricePerUnit": {"USD": usd},
-            "description": f"${usd} per {unit}", "appliesTo": [], "rateCode": f"RATE.{begin}"}
-
-
-def product(usage_type: str, region: Optional[str], *dimensions: dict, sku: str = "SKU1") -> str:
-    """One PriceList entry as the API sends it: a JSON string, with on-demand and reserved terms."""
-    term = f"{sku}.JRTCKXETXF"
-    attributes = {"usagetype": usage_type, "servicecode": "AWSLambda", **({"regionCode": region} if region else {})}
-    return json.dumps({
-        "product": {"productFamily": "Serverless", "attributes": attributes, "sku": sku},
-        "serviceCode": "AWSLambda",
-        "terms": {
-            "OnDemand": {term: {"offerTermCode": "JRTCKXETXF", "sku": sku, "effectiveDate": "2026-10-01T00:00:00Z",
-                                "termAttributes": {},
-                                "priceDimensions": {f"{term}.{i}": d for i, d in enumerate(dimensions)}}},
-            # Never the table's figure, even with its own tier at 0.
-            "Reserved": {f"{sku}.4NA7Y494T4": {"priceDimensions": {"r": dimension("0.0000000001", "Requests")}}}},
-        "version": "20261001172458",
-        "publicationDate": PUBLISHED,
-    })
-
-
-def page(*entries: str, next_token: Optional[str] = None) -> dict:
-    answer = {"FormatVersion": "aws_v1", "PriceList": list(entries)}
-    return {**answer, "NextToken": next_token} if next_token else answer
-
-
-def one(usage_type: str, region: Optional[str], usd: str, unit: str) -> dict:
-    """A page with the one product asked for, priced flat."""
-    return page(product(usage_type, region, dimension(usd, unit)))
-
-
-@pytest.fixture
-def pricing():
-    with stubbed_client("pricing", "us-east-1") as stubbed:
-        yield stubbed
+from tests.commands.price_list_answers import (AS_OF, SEEN, SMALL_ITEMS, dates, dimension, figure, one, page, params,
+                                               product, region_query, today, write_table)
+from tests.conftest import PROJECT_DIR
 
 
 def test_refreshes_the_figures_and_dates_the_table(pricing, tmp_path, capsys):
@@ -286,79 +181,6 @@ def test_a_run_that_refreshes_nothing_fails_and_says_why_for_each_figure(pricing
         "so none to look for in ap-south-2",
         "error: no figure of ap-south-2 was refreshed (the lines above say why, figure by figure); nothing was written"]
     assert captured.out.endswith("0 figures refreshed (0 changed, 0 added), 1 skipped, 1 failed\n")
-
-
-def test_a_region_new_to_the_table_is_added_by_the_region_free_part_of_its_usage_types(pricing, tmp_path, capsys):
-    client, stubber = pricing
-    path = write_table(tmp_path, "lambda.requests.arm64", "lambda.duration.arm64", "cloudwatch.dashboard",
-                       "inspector.ecr-initial-scan")
-    # The region's Lambda products, asked for once for both Lambda items, over two pages.
-    region_products = region_query("AWSLambda", "ca-central-1")
-    stubber.add_response("get_products", page(
-        product("CAN1-Request", "ca-central-1", dimension("0.0000002000", "Requests"), sku="X86"),
-        product("CAN1-Request-ARM", "ca-central-1", dimension("0.0000002200", "Requests"), sku="ARM"),
-        # Ends as the arm64 requests do, behind more than a region's prefix: another product.
-        product("CAN1-Lambda-Edge-Request-ARM", "ca-central-1", dimension("0.0000006", "Requests"), sku="EDGE"),
-        next_token="page-2"), region_products)
-    stubber.add_response("get_products", page(
-        product("CAN1-Lambda-Provisioned-GB-Second-ARM", "ca-central-1", dimension("0.000008", "Lambda-GB-Second"),
-                sku="PROVISIONED"),
-        product("CAN1-Lambda-GB-Second-ARM", "ca-central-1", dimension("0.0000147", "Lambda-GB-Second", "0", "6e9"),
-                dimension("0.000013", "Lambda-GB-Second", "6e9", "Inf"), sku="DURATION")),
-        {**region_products, "NextToken": "page-2"})
-    # A global product is the same everywhere: asked for by its usage type, without a region.
-    stubber.add_response("get_products", one("DashboardsUsageHour-Basic", None, "3.0000000000", "Dashboards"),
-                         params("AmazonCloudWatch", "DashboardsUsageHour-Basic", productFamily="Dashboard"))
-
-    assert main(["--table", str(path), "--region", "ca-central-1"], pricing=client) == 0  # one skipped: not failed
-
-    table = json.loads(path.read_text())
-    assert figure(path, "lambda.requests.arm64", "ca-central-1") == {
-        "usageType": "CAN1-Request-ARM", "usd": 2.2e-07, "seen": SEEN, "asOf": today()}
-    assert figure(path, "lambda.duration.arm64", "ca-central-1")["usageType"] == "CAN1-Lambda-GB-Second-ARM"
-    assert figure(path, "lambda.duration.arm64", "ca-central-1")["usd"] == 1.47e-05  # the first tier
-    assert figure(path, "cloudwatch.dashboard", "ca-central-1")["usageType"] == "DashboardsUsageHour-Basic"
-    assert "ca-central-1" not in table["items"]["inspector.ecr-initial-scan"]["regions"]
-    assert list(table["items"]["lambda.requests.arm64"]["regions"]) == ["ca-central-1", "eu-west-1", "us-east-1"]
-    assert {date for (key, region), date in dates(path).items() if region != "ca-central-1"} == {AS_OF}
-    added = load_prices("ca-central-1", table)
-    assert set(added.prices) == {"lambda.requests.arm64", "lambda.duration.arm64", "cloudwatch.dashboard"}
-    assert added.as_of == today()
-    captured = capsys.readouterr()
-    assert "lambda.requests.arm64 ca-central-1 added: 2.2e-07 (CAN1-Request-ARM)" in captured.out
-    assert f"3 figures refreshed and dated {today()} (0 changed, 3 added), 1 skipped, 0 failed" in captured.out
-    assert "inspector.ecr-initial-scan ca-central-1: the table has no usage type for it in any region" in captured.err
-
-
-@pytest.mark.parametrize("usage_types, name", [
-    ({"eu-west-1": "EU-Request-ARM", "us-east-1": "Request-ARM"}, "Request-ARM"),
-    ({"eu-west-1": "EU-VendedLog-Bytes", "us-east-1": "USE1-VendedLog-Bytes"}, "VendedLog-Bytes"),
-    ({"eu-west-1": "eu-west-1-KMS-Keys", "us-east-1": "us-east-1-KMS-Keys"}, "KMS-Keys"),
-    ({"eu-west-1": "EU-CW:MetricMonitorUsage", "us-east-1": "CW:MetricMonitorUsage"}, "CW:MetricMonitorUsage"),
-    ({"eu-west-1": "EU-Request-ARM", "us-east-1": None}, "EU-Request-ARM"),  # one region: no prefix seen to drop
-    ({"eu-west-1": None, "us-east-1": None}, None),
-])
-def test_the_region_free_name_is_what_the_usage_types_share_without_their_region(usage_types, name):
-    item = {"regions": {region: {"usageType": usage_type} for region, usage_type in usage_types.items()}}
-    assert region_free_name(item) == name
-
-
-@pytest.mark.parametrize("usage_type, found", [
-    ("CAN1-Request-ARM", True), ("ca-central-1-Request-ARM", True), ("Request-ARM", True),
-    ("CAN1-Lambda-Edge-Request-ARM", False), ("eu-west-1-Request-ARM", False), ("CAN1-Request-ARM-Edge", False),
-])
-def test_a_usage_type_is_the_name_behind_one_regions_prefix(usage_type, found):
-    assert in_region(usage_type, "Request-ARM", "ca-central-1") is found
-
-
-def test_every_item_of_the_real_table_with_usage_types_can_be_looked_up_in_a_new_region():
-    """The region-free name of each item finds the usage types the table has for it in each of its regions."""
-    for key, item in read_table(TABLE)["items"].items():
-        usage_types = {region: figure["usageType"] for region, figure in item["regions"].items()}
-        if set(usage_types.values()) == {None}:
-            continue  # nothing to look for: `make prices` says so and leaves it
-        name = region_free_name(item)
-        assert name and all(in_region(usage_type, name, region) for region, usage_type in usage_types.items()), key
 
 
 def test_dry_run_writes_nothing(pricing, tmp_path, capsys):

@@ -1,8 +1,9 @@
 """`make serve` (commands/serve.py): the dev stack's function with a URL (api; the worker has none) built and served
 on 127.0.0.1 as its function URL serves it, asked over real HTTP. Every route of the api function, its error
 answers, a binary (base64) body end to end, cold and warm starts told by the Server-Timing header, scaling out to two
-environments, and the logs of the environments. The URL server's failure answers (timeout, function error, too
-large, shutting down) use a fake pool, no Docker; so do the command-line errors, --function's among them.
+environments, and the logs of the environments. The command-line errors, --function's among them, need no Docker.
+The URL server's own failure answers (timeout, function error, too large, shutting down), with a fake pool, are
+tests/local_lambda/test_url_server.py.
 
 Query strings and cookies: the api function shows neither (it echoes only a POST's JSON), so their mapping into
 the event is tested against the real sample events in tests/local_lambda/test_function_url.py; here only that a
@@ -18,7 +19,6 @@ import sys
 import threading
 import time
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -29,8 +29,6 @@ from commands import serve
 from commands.serve import PROJECT_DIR, local_function_url, main, served_function
 from local_lambda import images
 from local_lambda.environments import FunctionSetup
-from local_lambda.runtime_api import Invocation
-from local_lambda.url_server import serving
 from offline.stack_config import read_settings
 
 WAIT_SECONDS = 30  # only a bound for a hang, never an assertion on how long something took
@@ -198,112 +196,6 @@ def test_two_requests_at_once_are_served_by_two_environments(served):
     assert all(INIT_METRIC.fullmatch(answers[target].headers["server-timing"]) for target in targets)
     numbers = {re.search(r"environment (\d+), cold", served.report_for(target)).group(1) for target in targets}
     assert len(numbers) == 2
-
-
-# --- the URL server's own failure answers, with a fake pool (no Docker) -----------------------------------------
-
-FAKE_SETUP = FunctionSetup("none", {}, 128, 512, 1, "arn:aws:lambda:eu-west-1:000000000000:function:f")
-
-
-class FakeEnvironment:
-    number, setup = 1, FAKE_SETUP
-
-    def __init__(self, outcome):
-        self.outcome, self.events = outcome, []
-
-    def invoke(self, event: dict, request_id: str) -> Invocation:
-        self.events.append(event)
-        if isinstance(self.outcome, Exception):
-            raise self.outcome
-        return Invocation(request_id, self.outcome[0], self.outcome[1], 0.0)
-
-
-class FakePool:
-    def __init__(self, outcome=None, refusal: Exception | None = None):
-        self.environment_, self.refusal, self.closed = FakeEnvironment(outcome), refusal, False
-
-    @contextmanager
-    def environment(self):
-        if self.refusal:
-            raise self.refusal
-        yield self.environment_, False
-
-    def close(self) -> None:
-        self.closed = True
-
-
-@contextmanager
-def _fake_served(pool: FakePool) -> Iterator[tuple[str, list[str]]]:
-    reports: list[str] = []
-    with serving(pool, 0, "eu-west-1", reports.append) as url:
-        yield url, reports
-    assert pool.closed
-
-
-FAILURES = {
-    "timeout": (TimeoutError("fake"), "timed out after 1 s, environment stopped"),
-    "function error": (("error", {"errorType": "ValueError"}), "error: ValueError"),
-    "init error": (("init-error", {"errorType": "Runtime.ImportModuleError"}),
-                   "init-error: Runtime.ImportModuleError"),
-}
-
-
-@pytest.mark.parametrize("outcome, reported", FAILURES.values(), ids=FAILURES.keys())
-def test_a_function_that_fails_is_a_502_internal_server_error(outcome, reported):
-    with _fake_served(FakePool(outcome)) as (url, reports):
-        response = HTTP.request("GET", f"{url}/slow")
-    assert (response.status, response.data) == (502, b"Internal Server Error")
-    assert response.headers["content-type"] == "text/plain"
-    assert uuid.UUID(response.headers["x-amzn-requestid"])
-    [line] = reports
-    assert line.startswith("GET /slow -> 502 ") and line.endswith(f"; {reported})")
-
-
-def test_the_event_handed_to_the_function_is_for_the_request():
-    pool = FakePool(("response", {"statusCode": 201, "body": "made"}))
-    with _fake_served(pool) as (url, _):
-        response = HTTP.request("PUT", f"{url}/orders?id=1", body=b"{}", headers={"content-type": "application/json"})
-    assert (response.status, response.data) == (201, b"made")
-    [event] = pool.environment_.events
-    assert (event["requestContext"]["http"]["method"], event["rawPath"], event["rawQueryString"], event["body"]) == \
-        ("PUT", "/orders", "id=1", "{}")
-    assert event["requestContext"]["requestId"] == response.headers["x-amzn-requestid"]
-
-
-def test_a_body_over_6_mb_is_refused_without_invoking():
-    pool = FakePool(("response", "never"))
-    with _fake_served(pool) as (url, reports):
-        response = HTTP.request("POST", f"{url}/", body=b"x" * (6 * 1024 * 1024 + 1))
-    assert response.status == 413
-    assert pool.environment_.events == []
-    assert reports == ["POST / -> refused: event over 6 MB"]
-
-
-def test_a_chunked_body_reaches_the_function_whole():
-    pool = FakePool(("response", {"statusCode": 200}))
-    with _fake_served(pool) as (url, _):
-        response = HTTP.request("POST", f"{url}/", body=iter([b'{"a": ', b"1}"]), chunked=True,
-                                headers={"content-type": "application/json"})
-        again = HTTP.request("GET", f"{url}/next")  # the connection is still in step
-    assert (response.status, again.status) == (200, 200)
-    assert [(e["rawPath"], e.get("body")) for e in pool.environment_.events] == [("/", '{"a": 1}'), ("/next", None)]
-
-
-def test_an_unreadable_content_length_is_a_400_and_the_connection_closes():
-    pool = FakePool(("response", {"statusCode": 200}))
-    with _fake_served(pool) as (url, reports):
-        with socket.create_connection(url.removeprefix("http://").split(":")) as raw:
-            raw.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n")
-            answer = raw.makefile("rb").read()
-    assert answer.startswith(b"HTTP/1.1 400 ") and pool.environment_.events == []
-    assert reports == ["POST / -> 400: invalid literal for int() with base 10: 'ten'"]
-
-
-def test_a_pool_that_cannot_serve_is_a_503():
-    with _fake_served(FakePool(refusal=RuntimeError("the local function is shutting down"))) as (url, reports):
-        response = HTTP.request("GET", f"{url}/")
-    assert response.status == 503
-    assert reports == ["GET / -> the local function is shutting down"]
 
 
 # --- the command line ----------------------------------------------------------------------------------------------

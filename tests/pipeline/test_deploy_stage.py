@@ -26,7 +26,7 @@ def test_the_digests_are_checked_before_pulumi_is_asked():
     ("api=", "is not NAME=sha256:<64 hex digits> (did a scan pass?)"),
     (f"api={API[:-1]}", "is not NAME"),
     (f"Api={API}", "is not NAME"),
-    (f"api=#{{Scan-api.imageDigest}}", "is not NAME"),
+    ("api=#{Scan-api.imageDigest}", "is not NAME"),
     (f"api={API} api={WORKER}", "names api more than once"),
 ])
 def test_malformed_digests_are_refused(words, said):

@@ -4,7 +4,6 @@ On a pack made for it, served by the guard as the real pack is: policies that fa
 policies that judge. Then on the real pack, a rule's own "could not judge" and failClosedInProduction.
 """
 
-from pathlib import Path
 
 import pytest
 
