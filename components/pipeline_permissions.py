@@ -312,6 +312,6 @@ def deploy_statements(scope: StackScope, artifacts: Artifacts, project: str, rea
     ]
     schedules = [
         _allow("Schedules", _SCHEDULES, scope.arn("scheduler", f"schedule/default/{p}-*")),
-        _allow("DeadLetterQueues", _QUEUES, scope.arn("sqs", f"{p}-*")),
+        _allow("DeadLetterQueues", _QUEUES, scope.arn("sqs", f"{p}-*-dlq")),
     ]
     return {"functions": functions, "monitoring": monitoring, "delivery": delivery, "schedules": schedules}

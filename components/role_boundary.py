@@ -50,12 +50,12 @@ def boundary_statements(partition: str, region: str, account: str, stack_prefix:
          "Resource": arn("cloudwatch", f"alarm:{p}-*")},
         {"Sid": "EventsRestartThePipeline", "Effect": "Allow", "Action": ["codepipeline:StartPipelineExecution"],
          "Resource": arn("codepipeline", p)},
-        # A schedule's role invokes an alias (never $LATEST or the bare function); it and a function's role deliver
-        # the runs that failed for good to a dead-letter queue (components/scheduled_trigger.py).
+        # A schedule's role invokes the `live` alias (never $LATEST, a version or the bare function); it and a
+        # function's role deliver the runs that failed for good to a dead-letter queue (scheduled_trigger.py).
         {"Sid": "SchedulesInvokeAliases", "Effect": "Allow", "Action": ["lambda:InvokeFunction"],
-         "Resource": arn("lambda", f"function:{p}-*:*")},
+         "Resource": arn("lambda", f"function:{p}-*:live")},
         {"Sid": "FailedRunsReachDeadLetterQueues", "Effect": "Allow", "Action": ["sqs:SendMessage"],
-         "Resource": arn("sqs", f"{p}-*")},
+         "Resource": arn("sqs", f"{p}-*-dlq")},
     ]
 
 

@@ -42,11 +42,11 @@ SCHEDULER_INPUT = {"scheduleArn": "<aws.scheduler.schedule-arn>", "scheduledTime
 SCHEDULE_GROUP = "default"
 # 14 days, SQS's longest: a dead letter must outlast a holiday to be read at all.
 DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
-# SQS publishes its queue metrics every five minutes while a queue is active, and a queue that is empty and untouched
-# for six hours stops publishing (SQS Developer Guide, "Available CloudWatch metrics for Amazon SQS" and "Monitoring
-# Amazon SQS queues using CloudWatch"). A message arriving makes the queue active again and is counted, and a queue
-# holding messages stays active: so missing data only ever means "empty and idle", which is not breaching, and one
-# five-minute period with a visible message is enough to page.
+# SQS pushes a queue's metrics to CloudWatch while the queue is active (it holds messages or something accesses it),
+# and stops after six hours of inactivity (SQS Developer Guide, "Monitoring Amazon SQS queues using CloudWatch"). A
+# message arriving makes the queue active again and is counted, and a queue holding messages stays active: so missing
+# data only ever means "empty and idle", which is not breaching, and one five-minute period with a visible message
+# is enough to page (a dead letter stays visible until someone reads it).
 DEAD_LETTER_METRIC = "ApproximateNumberOfMessagesVisible"
 DEAD_LETTER_PERIOD_SECONDS = 300
 

@@ -13,10 +13,11 @@ from offline.policy_engine import (PolicyPackProcess, PolicyReport, Verdict, con
 from offline.stack_config import StackConfig
 
 # How often the program's thread hands this process's interpreter lock over while the pack judges alongside it.
-# The judge needs the lock back after each of its two calls per resource; at Python's default (5 ms) it waited up to
-# that long each time, more than the program takes to register a resource, and fell behind (110 of 586 resources
-# judged when the program ended, in bench/preview_scale.py's stack of 20 functions).
-_SWITCH_SECONDS = 0.001
+# The judge needs the lock back several times per call to the pack (two calls per resource); at Python's default
+# (5 ms) it waited that long each time and judged 64 of a 20-function stack's 586 resources while the program ran;
+# at 1 ms, 170; at 0.2 ms, about 350, for a program a few percent slower (bench/preview_scale.py's copies, a quiet
+# machine). The rest is judged once the program has ended.
+_SWITCH_SECONDS = 0.0002
 
 
 class JudgedAsRegistered:
