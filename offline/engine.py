@@ -15,7 +15,7 @@ import sys
 import runpy
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Iterator
 
 import pulumi
 from google.protobuf import struct_pb2
@@ -87,12 +87,10 @@ class ResourceStep(MockResourceArgs):
 
 
 class RecordingMonitor(MockMonitor):
-    def __init__(self, mocks: pulumi.runtime.Mocks,
-                 on_registration: Optional[Callable[[Registration], None]] = None):
+    def __init__(self, mocks: pulumi.runtime.Mocks):
         super().__init__(mocks)
         self.registrations: list[Registration] = []
         self._by_urn: dict[str, Registration] = {}
-        self._on_registration = on_registration
 
     def _prerequisites(self, dependencies: list[str]) -> list[Registration]:
         """Every resource a step waits for: its dependencies, theirs, and so on."""
@@ -128,8 +126,6 @@ class RecordingMonitor(MockMonitor):
         )
         self.registrations.append(registration)
         self._by_urn[urn] = registration
-        if self._on_registration is not None:
-            self._on_registration(registration)
         return response
 
 
@@ -196,16 +192,11 @@ def _abandon_pending_registrations() -> None:
         pulumi.runtime.settings.SETTINGS.outputs.clear()
 
 
-def run_program(project_dir: Path, config: StackConfig, cloud: SimulatedCloud,
-                on_registration: Optional[Callable[[Registration], None]] = None) -> ProgramRun:
+def run_program(project_dir: Path, config: StackConfig, cloud: SimulatedCloud) -> ProgramRun:
     """Run __main__.py of `project_dir` for one stack against `cloud`, as one update of it: what the
-    program no longer declares is deleted at the end. Raises whatever the program or the cloud raises.
-
-    `on_registration` is handed each resource as soon as it is registered, while the program goes on, as the
-    engine hands it to the policy packs; it is called from the SDK's registration threads, so it must be quick and
-    thread-safe (a queue's put)."""
+    program no longer declares is deleted at the end. Raises whatever the program or the cloud raises."""
     pulumi.runtime.set_all_config(config.values)
-    monitor = RecordingMonitor(cloud, on_registration)
+    monitor = RecordingMonitor(cloud)
     # "organization" is what the CLI tells a program on a self-managed backend; Pulumi Cloud tells the stack's own.
     pulumi.runtime.set_mocks(cloud, project=config.project, stack=config.stack, preview=True, monitor=monitor,
                              organization="organization")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 import grpc
+import jsonschema
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2_grpc
 
@@ -181,7 +182,6 @@ def reconcile_config(info: analyzer_pb2.AnalyzerInfo,
                      given: dict[str, tuple[Optional[str], dict]]) -> dict[str, analyzer_pb2.PolicyConfig]:
     """The engine's ReconcilePolicyPackConfig: schema defaults and each policy's own level, then the
     pack's initial config, then the user's (`all` first), then validation against each schema."""
-    import jsonschema  # here, not at the top: only configuring needs it, and a preview starts faster without
     result: dict[str, tuple[str, dict]] = {}
     for policy in info.policies:
         schema = json_format.MessageToDict(policy.configSchema.properties)
@@ -308,13 +308,11 @@ def judge(analyzer: analyzer_pb2_grpc.AnalyzerStub, resource: Registration,
     return verdict
 
 
-def judge_resources(analyzer: analyzer_pb2_grpc.AnalyzerStub, run: ProgramRun, stack: StackConfig,
-                    verdicts: Optional[Mapping[str, Verdict]] = None) -> PolicyReport:
-    """Each resource's verdict in registration order: those in `verdicts` (judged as the program ran) as they are,
-    the others asked for now."""
+def judge_resources(analyzer: analyzer_pb2_grpc.AnalyzerStub, run: ProgramRun, stack: StackConfig) -> PolicyReport:
+    """Each resource's verdict, in registration order."""
     report, providers = PolicyReport(), default_providers(stack)
     for resource in run.resources:
-        verdict = (verdicts or {}).get(resource.urn) or judge(analyzer, resource, providers)
+        verdict = judge(analyzer, resource, providers)
         report.findings.extend(verdict.findings)
         report.remediations.extend(verdict.remediations)
         report.analyzed_inputs[resource.urn] = verdict.analyzed_inputs

@@ -20,9 +20,8 @@ from aws_account.refusals import AwsRefusal
 from commands.arguments import positive, writable_file
 from offline.cost_report import planned_resources, render_cost
 from offline.engine import ProgramRun, run_program
-from offline.judging import JudgedAsRegistered
-from offline.policy_engine import (PolicyPackError, PolicyPackProcess, PolicyReport, parse_policy_config,
-                                   stack_findings, stack_request)
+from offline.policy_engine import (PolicyPackError, PolicyPackProcess, PolicyReport, configure, judge_resources,
+                                   parse_policy_config, stack_findings, stack_request)
 from offline.stack_config import StackConfig, StackConfigError, load_stack_config
 from policies.cost.model import project
 from policies.cost.stack import stack_inputs
@@ -191,14 +190,12 @@ def main(argv: Optional[list[str]] = None) -> int:
         given = parse_policy_config(args.policy_pack_config.read_text() if args.policy_pack_config else "")
         size = None if args.image_size_mb is None else round(args.image_size_mb * 1_000_000)
         region = config.values.get("aws:region", "us-east-1")
-        # The pack starts at once and judges each resource as the program registers it (bench/preview_scale.py
-        # measured why: judged after the program, its work added half the program's time again).
-        with (PolicyPackProcess(Path(args.policy_pack).resolve(), config) as pack,
-              JudgedAsRegistered(pack, config, stack_tags, given) as judged):
-            run = run_program(PROJECT_DIR, config, SimulatedCloud(region=region, image_size_bytes=size),
-                              on_registration=judged.registered)
-            info, report = judged.finish(run)
-            # The pack judges the whole stack in its process while this one lays out the plan and the estimate.
+        with PolicyPackProcess(Path(args.policy_pack).resolve(), config) as pack:
+            run = run_program(PROJECT_DIR, config, SimulatedCloud(region=region, image_size_bytes=size))
+            info = configure(pack.analyzer, config, stack_tags, given)
+            report = judge_resources(pack.analyzer, run, config)
+            # The pack judges the whole stack in its process while this one lays out the plan and the estimate
+            # (bench/preview_scale.py: each took a few tenths of a second at 20 functions, one after the other).
             judging_stack = pack.analyzer.AnalyzeStack.future(stack_request(run, report, config))
             rows = plan_rows(run, report)
             usage, prices = stack_inputs(config.values.get, config.project, os.environ)
