@@ -1,8 +1,5 @@
 """Fixtures for the `api` function: in-process, under the runtime client, and in its image."""
 
-import importlib.util
-import json
-import logging
 import uuid
 from typing import Iterator
 
@@ -12,6 +9,7 @@ from awslambdaric.lambda_context import LambdaContext
 from local_lambda import images as local_images
 from local_lambda.runtime_api import LambdaRuntimeApi, runtime_client
 from tests.conftest import PROJECT_DIR
+from tests.functions.loading import import_handler_module, logged_lines
 
 FUNCTION_DIR = PROJECT_DIR / "functions" / "api"
 FUNCTION_ENV = {"AWS_LAMBDA_FUNCTION_NAME": "lambdakit-test-api", "AWS_LAMBDA_FUNCTION_VERSION": "7",
@@ -24,10 +22,7 @@ def load_app(monkeypatch):
     def load(**variables: str):
         for name, value in {**FUNCTION_ENV, **variables}.items():
             monkeypatch.setenv(name, value)
-        spec = importlib.util.spec_from_file_location("api_app", FUNCTION_DIR / "app.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
+        return import_handler_module(FUNCTION_DIR, "api_app")
     return load
 
 
@@ -39,13 +34,8 @@ def app(load_app):
 @pytest.fixture
 def log_lines(app) -> Iterator[list[dict]]:
     """What the function logs, each line formatted by its own formatter and parsed back."""
-    lines: list[dict] = []
-    collector = logging.Handler()
-    collector.emit = lambda record: lines.append(json.loads(collector.format(record)))
-    collector.setFormatter(app.log.handlers[0].formatter)
-    app.log.addHandler(collector)
-    yield lines
-    app.log.removeHandler(collector)
+    with logged_lines(app.log) as lines:
+        yield lines
 
 
 @pytest.fixture
