@@ -20,6 +20,10 @@ if not _run_by_a_pulumi_engine():  # else the first setting read fails with a tr
           "CLI, `make preview STACK=dev` previews it offline with the policy pack.", file=sys.stderr)
     sys.exit(2)
 
+from policies.collector import collect_for_one_long_lived_heap
+
+collect_for_one_long_lived_heap()  # a stack of many functions is a large heap: policies/collector.py
+
 import pulumi
 
 from components.alarm_topic import BUDGET_NOTIFICATIONS, PIPELINE_NOTIFICATIONS, AlarmTopic, AlarmTopicArgs
@@ -157,3 +161,4 @@ pulumi.export("functions", {service.function_settings.name: {
 } for service in services})
 pulumi.export("alarmTopicArn", alarm_topic.topic_arn)
 pulumi.export("dashboardName", dashboard.dashboard_name)
+pulumi.export("dashboardNames", dashboard.dashboard_names)  # more than one when its functions fill pages

@@ -9,7 +9,10 @@ so every build is given the same inputs), and whose stack file lists them under 
 settings over the stack's own (dev: an open URL; prod: the pipeline, signed URLs). Every fourth function is a
 scheduled one with no URL, as the worker is, so that both kinds scale. A count whose preview ends in an error (a
 setting refused, or an update AWS would refuse) is reported with that error instead of figures: 30 is there because
-50 functions are more than one stack holds today (docs/benchmarks.md#previews-of-many-functions says why).
+prod's pipeline cannot hold 50 functions (docs/benchmarks.md#previews-of-many-functions says why).
+
+It also measures the SDK's floor, what one registration costs with nothing of this program in it, and says what the
+largest count would take at that floor alone.
 
 Each command runs in a fresh interpreter in that copy, interleaved with all the others so that machine noise falls
 on all alike; figures are medians. CPU is user + system time of the whole process tree (the preview and its pack);
@@ -60,6 +63,46 @@ cloud = SimulatedCloud(region=config.values.get("aws:region", "us-east-1"),
                        image_size_bytes=round(float(sys.argv[2]) * 1_000_000))
 print(f"Resources: {len(run_program(Path.cwd(), config, cloud).resources) + 1}")
 """
+
+
+# The Pulumi SDK's own cost of a registration, the floor under any program: `count` alarms with literal inputs on a
+# mock engine that answers at once, the collector set as the program sets it; milliseconds a resource.
+_SDK_FLOOR = """
+import sys, time
+import pulumi, pulumi_aws as aws
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+from policies.collector import collect_for_one_long_lived_heap
+collect_for_one_long_lived_heap()
+
+class Answers(pulumi.runtime.Mocks):
+    def new_resource(self, args):
+        return [args.name + "-id", args.inputs]
+
+    def call(self, args):
+        return {}
+
+pulumi.runtime.set_mocks(Answers(), preview=True)
+count = int(sys.argv[1])
+
+def program():
+    for n in range(count):
+        aws.cloudwatch.MetricAlarm(f"alarm-{n}", comparison_operator="GreaterThanThreshold", evaluation_periods=1,
+                                   metric_name="Errors", namespace="AWS/Lambda", period=60, statistic="Sum",
+                                   threshold=1, dimensions={"FunctionName": "f", "Resource": "f:live"})
+
+start = time.perf_counter()
+_sync_await(run_pulumi_func(program))
+print((time.perf_counter() - start) / count * 1000)
+"""
+FLOOR_RESOURCES = 1400
+
+
+def sdk_floor_ms(runs: int) -> float:
+    """The median of `runs` measurements of the SDK's cost of one registration (_SDK_FLOOR), in milliseconds."""
+    return statistics.median(float(subprocess.run(
+        [sys.executable, "-c", _SDK_FLOOR, str(FLOOR_RESOURCES)], cwd=PROJECT_DIR, capture_output=True, text=True,
+        check=True, env=_ENVIRONMENT).stdout) for _ in range(runs))
 
 
 def function_settings(index: int, stack: str) -> dict:
@@ -159,6 +202,23 @@ def _cell(figure: dict) -> str:
     return f"{figure['wall_s']:.2f} s, {figure['cpu_s']:.2f} s, {figure['peak_rss_mb']:.0f} MB"
 
 
+def floor_line(figures: dict, floor_ms: float) -> str:
+    """What the largest count that finished would take if each of its resources beyond the smallest count's cost only
+    the SDK's floor: the least that many functions can take over one, whatever the program does."""
+    lines = [f"\nThe SDK's floor: {floor_ms:.2f} ms a registration (median; {FLOOR_RESOURCES} alarms with literal "
+             "inputs, a mock that answers at once)."]
+    for stack, by_count in figures.items():
+        counts = sorted((n for n in by_count if "did not finish" not in by_count[n]), key=int)
+        if len(counts) < 2:
+            continue
+        least, most = by_count[counts[0]]["program alone"], by_count[counts[-1]]["program alone"]
+        bound = least["wall_s"] + (most["resources"] - least["resources"]) * floor_ms / 1000
+        lines.append(f"- {stack}: {counts[-1]} functions at the floor would take at least {bound:.2f} s, "
+                     f"{bound / least['wall_s']:.2f}× the program of {counts[0]}; measured "
+                     f"{most['wall_s'] / least['wall_s']:.2f}×")
+    return "\n".join(lines)
+
+
 def markdown(figures: dict, runs: int) -> str:
     lines = ["| stack | functions | resources | program alone: wall, CPU, peak | whole preview: wall, CPU, peak "
              "| whole / program (wall) |", "| --- | ---: | ---: | --- | --- | ---: |"]
@@ -212,9 +272,12 @@ def main() -> None:
         figures[stack].setdefault(str(n), {})[what] = summary(values)
     figures = {stack: dict(sorted(by_count.items(), key=lambda item: int(item[0])))
                for stack, by_count in figures.items()}
+    floor = sdk_floor_ms(args.runs)
     print(markdown(figures, args.runs))
+    print(floor_line(figures, floor))
     if args.json:
-        args.json.write_text(json.dumps({"figures": figures, "ratios": ratios(figures)}, indent=2))
+        args.json.write_text(json.dumps({"figures": figures, "ratios": ratios(figures), "sdk_floor_ms": floor},
+                                        indent=2))
 
 
 if __name__ == "__main__":

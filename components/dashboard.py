@@ -1,4 +1,8 @@
-"""StackDashboard: one CloudWatch dashboard for the stack, a section per monitored function.
+"""StackDashboard: the stack's CloudWatch dashboard, a section per monitored function.
+
+CloudWatch takes at most 500 widgets in one dashboard (DASHBOARD_MAX_WIDGETS) and a function's section holds
+about 14, so a stack of many functions gets pages: further dashboards named `<name>-2`, `<name>-3`…, each holding
+whole sections, in the functions' order. A stack whose sections fit one dashboard has exactly the one it had.
 
 Each section shows what users feel (invocations, errors, throttles, duration, concurrency, cold starts
 and init time, URL answers and latency), one widget per alarm with the alarm's threshold drawn on it (the
@@ -13,7 +17,7 @@ from typing import Any, Optional
 import pulumi
 import pulumi_aws as aws
 
-from aws_limits import DASHBOARD_COLUMNS
+from aws_limits import DASHBOARD_COLUMNS, DASHBOARD_MAX_WIDGETS
 from components.monitoring import (AlarmSpec, FunctionMonitoring, Metric, ShownAlarm, lambda_metric,
                                    watched_dimensions, metric_namespace)
 from lambda_logs import COLD_STARTS, PROVISIONED_INITS, log_metrics, saved_queries
@@ -91,8 +95,15 @@ def _overview_widgets(monitoring: FunctionMonitoring) -> list[dict]:
     return widgets
 
 
-def function_section(monitoring: FunctionMonitoring) -> pulumi.Output[list[dict]]:
-    """The function's widgets, in reading order, without positions."""
+@dataclass(frozen=True)
+class Section:
+    """One function's widgets, in reading order, without positions; how many there are is known before they are."""
+    size: int
+    widgets: pulumi.Output[list[dict]]
+
+
+def function_section(monitoring: FunctionMonitoring) -> Section:
+    """The function's widgets: its header, its alarms' states, its metrics, one per alarm, its saved queries."""
     args = monitoring.args
     header = {"type": "text", "width": _WIDE, "height": 2, "properties": {"markdown": (
         f"## {args.function_name}{f' (alias `{args.alias_name}`)' if args.alias_name else ''}\nAlarms go to the stack's SNS topic. Saved Logs "
@@ -111,8 +122,28 @@ def function_section(monitoring: FunctionMonitoring) -> pulumi.Output[list[dict]
                   "properties": {"title": "Alarms", "alarms": list(arns), "sortBy": "stateUpdatedTimestamp"}}
         return [header, states, *metric_widgets, *shown_widgets, *logs]
 
-    return pulumi.Output.all(args.log_group_name, *alarm_arns, *(shown_alarm_widget(s) for s in shown)).apply(
-        with_outputs)
+    size = 2 + len(metric_widgets) + len(shown) + len(saved_queries(args.log_format))
+    return Section(size, pulumi.Output.all(args.log_group_name, *alarm_arns,
+                                           *(shown_alarm_widget(s) for s in shown)).apply(with_outputs))
+
+
+def pages(sizes: list[int], most: int = DASHBOARD_MAX_WIDGETS) -> list[list[int]]:
+    """The sections' indexes grouped into dashboards, in order: each page takes whole sections while they fit in
+    `most` widgets. (A section larger than a page alone gets one to itself, and CloudWatch refuses it.)"""
+    grouped: list[list[int]] = []
+    held = most
+    for index, size in enumerate(sizes):
+        if held + size > most:
+            grouped.append([])
+            held = 0
+        grouped[-1].append(index)
+        held += size
+    return grouped
+
+
+def page_name(dashboard_name: str, page: int) -> str:
+    """The first page keeps the dashboard's own name; the next are `<name>-2`, `<name>-3`…"""
+    return dashboard_name if page == 1 else f"{dashboard_name}-{page}"
 
 
 def layout(sections: list[list[dict]]) -> list[dict]:
@@ -145,14 +176,20 @@ class StackDashboardArgs:
 
 
 class StackDashboard(pulumi.ComponentResource):
-    dashboard_name: pulumi.Output[str]
+    dashboard_name: pulumi.Output[str]  # the first page's
+    dashboard_names: pulumi.Output[list[str]]  # every page's, in order
 
     def __init__(self, name: str, args: StackDashboardArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("lambdakit:dashboard:StackDashboard", name, None, opts)
         region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
         sections = [function_section(monitoring) for monitoring in args.functions]
-        body = pulumi.Output.all(region, *sections).apply(lambda values: dashboard_body(values[0], list(values[1:])))
-        self.dashboard = aws.cloudwatch.Dashboard(name, dashboard_name=args.dashboard_name, dashboard_body=body,
-                                                  opts=pulumi.ResourceOptions(parent=self))
-        self.dashboard_name = self.dashboard.dashboard_name
-        self.register_outputs({"dashboardName": self.dashboard_name})
+        self.dashboards = [
+            aws.cloudwatch.Dashboard(
+                page_name(name, page), dashboard_name=page_name(args.dashboard_name, page),
+                dashboard_body=pulumi.Output.all(region, *(sections[i].widgets for i in indexes)).apply(
+                    lambda values: dashboard_body(values[0], list(values[1:]))),
+                opts=pulumi.ResourceOptions(parent=self))
+            for page, indexes in enumerate(pages([section.size for section in sections]), start=1)]
+        self.dashboard_name = self.dashboards[0].dashboard_name
+        self.dashboard_names = pulumi.Output.all(*(d.dashboard_name for d in self.dashboards))
+        self.register_outputs({"dashboardName": self.dashboard_name, "dashboardNames": self.dashboard_names})

@@ -15,7 +15,7 @@ import sys
 import runpy
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Optional
 
 import pulumi
 from google.protobuf import struct_pb2
@@ -87,8 +87,10 @@ class ResourceStep(MockResourceArgs):
 
 
 class RecordingMonitor(MockMonitor):
-    def __init__(self, mocks: pulumi.runtime.Mocks):
+    def __init__(self, mocks: pulumi.runtime.Mocks, registered: Optional[Callable[[Registration], None]] = None):
+        """`registered` is told of each resource as the engine registers it (the engine asks its analyzers then)."""
         super().__init__(mocks)
+        self._registered = registered
         self.registrations: list[Registration] = []
         self._by_urn: dict[str, Registration] = {}
 
@@ -126,6 +128,8 @@ class RecordingMonitor(MockMonitor):
         )
         self.registrations.append(registration)
         self._by_urn[urn] = registration
+        if self._registered is not None:
+            self._registered(registration)
         return response
 
 
@@ -192,11 +196,13 @@ def _abandon_pending_registrations() -> None:
         pulumi.runtime.settings.SETTINGS.outputs.clear()
 
 
-def run_program(project_dir: Path, config: StackConfig, cloud: SimulatedCloud) -> ProgramRun:
+def run_program(project_dir: Path, config: StackConfig, cloud: SimulatedCloud,
+                registered: Optional[Callable[[Registration], None]] = None) -> ProgramRun:
     """Run __main__.py of `project_dir` for one stack against `cloud`, as one update of it: what the
-    program no longer declares is deleted at the end. Raises whatever the program or the cloud raises."""
+    program no longer declares is deleted at the end; `registered` is told of each resource as it is
+    registered. Raises whatever the program or the cloud raises."""
     pulumi.runtime.set_all_config(config.values)
-    monitor = RecordingMonitor(cloud)
+    monitor = RecordingMonitor(cloud, registered)
     # "organization" is what the CLI tells a program on a self-managed backend; Pulumi Cloud tells the stack's own.
     pulumi.runtime.set_mocks(cloud, project=config.project, stack=config.stack, preview=True, monitor=monitor,
                              organization="organization")

@@ -17,7 +17,7 @@ from concurrent import futures
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Callable, Iterable, Mapping, Optional
 
 import grpc
 import jsonschema
@@ -286,37 +286,62 @@ class Verdict:
     analyzed_inputs: struct_pb2.Struct
 
 
-def judge(analyzer: analyzer_pb2_grpc.AnalyzerStub, resource: Registration,
-          providers: dict[str, analyzer_pb2.AnalyzerProviderResource]) -> Verdict:
-    """One resource as the engine's step generator asks of it: Remediate, then Analyze of the remediated inputs."""
+def analyze_request(resource: Registration,
+                    providers: dict[str, analyzer_pb2.AnalyzerProviderResource]) -> analyzer_pb2.AnalyzeRequest:
+    """What Remediate and Analyze are asked of one resource: its inputs as registered, its options, its provider."""
     request = analyzer_pb2.AnalyzeRequest(
         urn=resource.urn, type=resource.type, name=resource.name,
         properties=_without_internal_keys(resource.wire_inputs), options=_options(resource))
     if resource.custom:
         request.provider.CopyFrom(providers[resource.type.split(":", 1)[0]])
-    verdict = Verdict([], [], request.properties)
-    for remediation in analyzer.Remediate(request).remediations:
+    return request
+
+
+def verdict_of(analyzer: analyzer_pb2_grpc.AnalyzerStub, resource: Registration, request: analyzer_pb2.AnalyzeRequest,
+               remediated: analyzer_pb2.RemediateResponse,
+               analyzed: Callable[[], analyzer_pb2.AnalyzeResponse]) -> Verdict:
+    """The verdict from Remediate's answer and Analyze's: `analyzed` answers for the inputs as registered, which are
+    what Analyze is given unless a remediation changed them; then Analyze is asked again, of the remediated ones."""
+    verdict, remediated_request = Verdict([], [], request.properties), None
+    for remediation in remediated.remediations:
         if remediation.diagnostic:
             verdict.findings.append(Finding(remediation.policyName, remediation.policyPackName, resource.urn,
                                             remediation.diagnostic, "advisory"))
         elif remediation.HasField("properties"):
+            if remediated_request is None:  # the request as sent stays as it was
+                remediated_request = analyzer_pb2.AnalyzeRequest()
+                remediated_request.CopyFrom(request)
+                verdict.analyzed_inputs = remediated_request.properties
             verdict.remediations.append(Remediation(
-                remediation.policyName, resource.urn, json_format.MessageToDict(request.properties),
+                remediation.policyName, resource.urn, json_format.MessageToDict(verdict.analyzed_inputs),
                 json_format.MessageToDict(remediation.properties)))
-            request.properties.CopyFrom(remediation.properties)
-    verdict.findings.extend(_finding(d, resource.urn) for d in analyzer.Analyze(request).diagnostics)
+            verdict.analyzed_inputs.CopyFrom(remediation.properties)
+    answer = analyzed() if remediated_request is None else analyzer.Analyze(remediated_request)
+    verdict.findings.extend(_finding(d, resource.urn) for d in answer.diagnostics)
     return verdict
 
 
-def judge_resources(analyzer: analyzer_pb2_grpc.AnalyzerStub, run: ProgramRun, stack: StackConfig) -> PolicyReport:
-    """Each resource's verdict, in registration order."""
-    report, providers = PolicyReport(), default_providers(stack)
-    for resource in run.resources:
-        verdict = judge(analyzer, resource, providers)
+def judge(analyzer: analyzer_pb2_grpc.AnalyzerStub, resource: Registration,
+          providers: dict[str, analyzer_pb2.AnalyzerProviderResource]) -> Verdict:
+    """One resource as the engine's step generator asks of it: Remediate, then Analyze of the remediated inputs."""
+    request = analyze_request(resource, providers)
+    return verdict_of(analyzer, resource, request, analyzer.Remediate(request), lambda: analyzer.Analyze(request))
+
+
+def report_of(verdicts: Iterable[tuple[Registration, Verdict]]) -> PolicyReport:
+    """The report of these verdicts, in the order given (the registrations')."""
+    report = PolicyReport()
+    for resource, verdict in verdicts:
         report.findings.extend(verdict.findings)
         report.remediations.extend(verdict.remediations)
         report.analyzed_inputs[resource.urn] = verdict.analyzed_inputs
     return report
+
+
+def judge_resources(analyzer: analyzer_pb2_grpc.AnalyzerStub, run: ProgramRun, stack: StackConfig) -> PolicyReport:
+    """Each resource's verdict, one after the other, in registration order."""
+    providers = default_providers(stack)
+    return report_of((resource, judge(analyzer, resource, providers)) for resource in run.resources)
 
 
 def stack_request(run: ProgramRun, report: PolicyReport, stack: StackConfig) -> analyzer_pb2.AnalyzeStackRequest:

@@ -20,8 +20,9 @@ from aws_account.refusals import AwsRefusal
 from commands.arguments import positive, writable_file
 from offline.cost_report import planned_resources, render_cost
 from offline.engine import ProgramRun, run_program
-from offline.policy_engine import (PolicyPackError, PolicyPackProcess, PolicyReport, configure, judge_resources,
-                                   parse_policy_config, stack_findings, stack_request)
+from offline.judging import Judging
+from offline.policy_engine import (PolicyPackError, PolicyPackProcess, PolicyReport, parse_policy_config,
+                                   stack_findings, stack_request)
 from offline.stack_config import StackConfig, StackConfigError, load_stack_config
 from policies.cost.model import project
 from policies.cost.stack import stack_inputs
@@ -191,9 +192,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         size = None if args.image_size_mb is None else round(args.image_size_mb * 1_000_000)
         region = config.values.get("aws:region", "us-east-1")
         with PolicyPackProcess(Path(args.policy_pack).resolve(), config) as pack:
-            run = run_program(PROJECT_DIR, config, SimulatedCloud(region=region, image_size_bytes=size))
-            info = configure(pack.analyzer, config, stack_tags, given)
-            report = judge_resources(pack.analyzer, run, config)
+            judging = Judging(pack, config, stack_tags, given)  # each resource as the program registers it
+            run = run_program(PROJECT_DIR, config, SimulatedCloud(region=region, image_size_bytes=size),
+                              judging.registered)
+            report = judging.report(run)
+            info = judging.info
             # The pack judges the whole stack in its process while this one lays out the plan and the estimate
             # (bench/preview_scale.py: each took a few tenths of a second at 20 functions, one after the other).
             judging_stack = pack.analyzer.AnalyzeStack.future(stack_request(run, report, config))

@@ -1,8 +1,12 @@
 """lambdakit's CrossGuard policy pack: `pulumi preview --policy-pack policies`."""
 
-from pulumi_policy import EnforcementLevel
+from collector import collect_for_one_long_lived_heap
 
-from guard import serve
+collect_for_one_long_lived_heap()  # before the rules load: AnalyzeStack is handed every resource at once
+
+from pulumi_policy import EnforcementLevel  # noqa: E402 - after the collector is set
+
+from guard import serve  # noqa: E402
 from rules.budget import stack_monthly_budget
 from rules.delivery import codebuild_arm64
 from rules.ecr_repository import ecr_scan_on_push, ecr_scan_on_push_fix

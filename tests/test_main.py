@@ -114,7 +114,7 @@ def test_exports_are_what_a_user_needs(any_stack_run):
     exports = any_stack_run.exports
     with_pipeline = bool(any_stack_run.of_type("aws:codepipeline/pipeline:Pipeline"))
     budgets = any_stack_run.of_type("aws:budgets/budget:Budget")
-    assert set(exports) == {"functions", "alarmTopicArn", "dashboardName",
+    assert set(exports) == {"functions", "alarmTopicArn", "dashboardName", "dashboardNames",
                             *((*PIPELINE_EXPORTS, "scanGateFunctionName") if with_pipeline else ()),
                             *(["budgetName"] if budgets else ())}
     assert [exports["budgetName"]] == [b.inputs["name"] for b in budgets] if budgets else "budgetName" not in exports
@@ -123,6 +123,7 @@ def test_exports_are_what_a_user_needs(any_stack_run):
             "aws:lambda/function:Function").inputs["name"]
     assert exports["alarmTopicArn"] == any_stack_run.one("aws:sns/topic:Topic").state["arn"]
     assert exports["dashboardName"] == any_stack_run.one("aws:cloudwatch/dashboard:Dashboard").inputs["dashboardName"]
+    assert exports["dashboardNames"] == [exports["dashboardName"]]  # two functions fill one page
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)

@@ -167,28 +167,56 @@ def repository_of(image_uri: str) -> str:
 class Plan:
     """The planned resources, with the few cross-references prices need."""
 
+    # Prices ask of one resource what others say of it (which function writes a log group, which action starts a
+    # project) once per resource: the answers are looked up in indexes made once, not by reading every resource
+    # again, which made an estimate of 50 functions take half a second (bench/preview_scale.py).
+
     def __init__(self, resources: Iterable[Resource]):
         self.resources = list(resources)
         self._by_urn = {r.urn: r for r in self.resources if r.urn}
+        self._by_type: dict[str, list[Resource]] = {}
+        for resource in self.resources:
+            self._by_type.setdefault(resource.type, []).append(resource)
+        self._actions: Optional[_ActionIndex] = None
+        self._writers: Optional[_Writers] = None
 
     def of_type(self, typ: str) -> list[Resource]:
-        return [r for r in self.resources if r.type == typ]
+        return list(self._by_type.get(typ, ()))
 
     def _actions_on(self, resource: Resource) -> list[tuple[int, int, Any]]:
         """(pipeline, stage, runOrder) of each action of the stack's pipelines that invokes the function or starts
-        the build project. An action whose target is not known yet counts as none."""
-        provider, key = ("Lambda", "FunctionName") if resource.type == FUNCTION else ("CodeBuild", "ProjectName")
+        the build project. An action whose target is not known yet counts as none; a malformed configuration of an
+        action of the resource's provider makes the question unanswerable."""
+        provider = "Lambda" if resource.type == FUNCTION else "CodeBuild"
+        if self._actions is None:
+            self._actions = self._index_actions()
+        targets, malformed = self._actions[provider]
+        if malformed is not None:
+            raise malformed
         name = resource.props.get("name")
-        found = []
+        return list(targets.get(name, ())) if isinstance(name, str) and not is_unknown(name) else []
+
+    def _index_actions(self) -> "_ActionIndex":
+        """By provider: the actions by the target their configuration names, and the first configuration that
+        could not be read."""
+        targets: dict[str, dict[str, list[tuple[int, int, Any]]]] = {provider: {} for provider in _TARGET_KEYS}
+        malformed: dict[str, Optional[wire.Malformed]] = dict.fromkeys(_TARGET_KEYS)
         for number, pipeline in enumerate(self.of_type(PIPELINE)):
             stages = pipeline.props.get("stages")
             for index, stage in enumerate(stages if isinstance(stages, list) else []):
                 actions = stage.get("actions") if isinstance(stage, Mapping) else None
                 for action in actions if isinstance(actions, list) else []:
-                    if isinstance(action, Mapping) and action.get("provider") == provider \
-                            and same(_configuration(action, pipeline).get(key), name):
-                        found.append((number, index, action.get("runOrder") or 1))
-        return found
+                    provider = action.get("provider") if isinstance(action, Mapping) else None
+                    if not isinstance(provider, str) or provider not in _TARGET_KEYS:
+                        continue
+                    try:
+                        target = _configuration(action, pipeline).get(_TARGET_KEYS[provider])
+                    except wire.Malformed as unreadable:
+                        malformed[provider] = malformed[provider] or unreadable
+                        continue
+                    if isinstance(target, str) and not is_unknown(target):
+                        targets[provider].setdefault(target, []).append((number, index, action.get("runOrder") or 1))
+        return {provider: (targets[provider], malformed[provider]) for provider in _TARGET_KEYS}
 
     def runs_per_pipeline_run(self, resource: Resource) -> Optional[int]:
         """How often one pipeline run invokes a function or starts a build project (None: no pipeline
@@ -249,11 +277,9 @@ class Plan:
 
     def writers_of(self, name: Any, urn: str = "") -> tuple[list[Resource], list[Resource]]:
         """The functions and the build projects that write to the log group of that name (or URN)."""
-        functions = [f for f in self.of_type(FUNCTION) if (urn and urn in f.links.get("loggingConfig", ()))
-                     or same(_log_group_of(f), name)]
-        builds = [p for p in self.of_type(CODEBUILD_PROJECT) if (urn and urn in p.links.get("logsConfig", ()))
-                  or same(p.get("logsConfig.cloudwatchLogs.groupName"), name)]
-        return functions, builds
+        if self._writers is None:
+            self._writers = _Writers(self.of_type(FUNCTION), self.of_type(CODEBUILD_PROJECT))
+        return self._writers.of(name, urn)
 
     def log_group_named(self, name: Any) -> Optional[Resource]:
         return next((g for g in self.of_type(LOG_GROUP) if same(g.props.get("name"), name)), None)
@@ -312,6 +338,51 @@ class Plan:
         return [p for p in self.of_type(PIPELINE)
                 if (bucket.urn and bucket.urn in p.links.get("artifactStores", ()))
                 or any(same(s.get("location"), bucket.props.get("bucket")) for s in p.mappings("artifactStores"))]
+
+
+# The configuration key that names an action's target, by provider.
+_TARGET_KEYS = {"Lambda": "FunctionName", "CodeBuild": "ProjectName"}
+# By provider: (pipeline, stage, runOrder) of its actions by the target they name, and the first unreadable one.
+_ActionIndex = dict[str, tuple[dict[str, list[tuple[int, int, Any]]], Optional[wire.Malformed]]]
+
+
+class _Writers:
+    """Who writes each log group, by its name and by the URNs the writers' logging depends on; in the plan's order.
+    A writer whose log group cannot be read (malformed, or not known yet) makes every question unanswerable unless
+    its dependencies answer it, as when each question read every writer."""
+
+    def __init__(self, functions: list[Resource], builds: list[Resource]):
+        self._writers = (functions, builds)
+        self._unreadable: list[tuple[str, Resource, Exception]] = []  # (its logging's property, writer, why)
+        self._positions: dict[tuple[int, str], set[int]] = {}  # (0 functions, 1 builds; group name or URN) -> where
+        for kind, (writers, prop, group_of) in enumerate(((functions, "loggingConfig", _log_group_of),
+                                                           (builds, "logsConfig", _build_log_group))):
+            for position, writer in enumerate(writers):
+                for urn in writer.links.get(prop, ()):
+                    self._positions.setdefault((kind, urn), set()).add(position)
+                try:
+                    name = group_of(writer)
+                except (wire.Malformed, Unpriced) as why:
+                    self._unreadable.append((prop, writer, why))
+                    continue
+                if isinstance(name, str) and not is_unknown(name):
+                    self._positions.setdefault((kind, name), set()).add(position)
+
+    def of(self, name: Any, urn: str) -> tuple[list[Resource], list[Resource]]:
+        for prop, writer, why in self._unreadable:
+            if not (urn and urn in writer.links.get(prop, ())):
+                raise why
+        found = []
+        for kind, writers in enumerate(self._writers):
+            positions = set(self._positions.get((kind, urn), ())) if urn else set()
+            if isinstance(name, str) and not is_unknown(name):
+                positions |= self._positions.get((kind, name), set())
+            found.append([writers[i] for i in sorted(positions)])
+        return found[0], found[1]
+
+
+def _build_log_group(build: Resource) -> Any:
+    return build.get("logsConfig.cloudwatchLogs.groupName")
 
 
 def _expiration_days(rule: Mapping[str, Any], config: Resource) -> Optional[float]:

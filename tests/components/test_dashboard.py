@@ -3,11 +3,13 @@ overlaps, metric rows, regions), the alarms' thresholds drawn, and every section
 
 import json
 import re
+import shutil
 
 import pytest
 
 from aws_account.monitoring import dashboard_problems
-from components.dashboard import layout
+from tests.conftest import PROJECT_DIR
+from components.dashboard import layout, page_name, pages
 
 DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 
@@ -125,3 +127,39 @@ def test_the_worker_has_a_section_of_its_own_without_url_widgets(any_stack_run):
         for row in w["properties"]["metrics"])]
     assert [line["value"] for line in drawn["properties"]["annotations"]["horizontal"]] == [0]
     assert not any(worker in json.dumps(w) for w in api_section)
+
+
+def test_pages_take_whole_sections_in_order_up_to_the_widget_limit():
+    assert pages([14, 14, 14], most=30) == [[0, 1], [2]]
+    assert pages([10, 20, 5], most=30) == [[0, 1], [2]]  # exactly full, then a new page
+    assert pages([14] * 35) == [list(range(35))]  # 490 widgets: CloudWatch's 500 hold them
+    assert pages([14] * 36) == [list(range(35)), [35]]
+    assert pages([40, 3], most=30) == [[0], [1]]  # too large alone: its own page, and CloudWatch says why
+    assert [page_name("lambdakit-dev", n) for n in (1, 2, 3)] == ["lambdakit-dev", "lambdakit-dev-2", "lambdakit-dev-3"]
+
+
+def test_a_stack_of_more_functions_than_one_dashboard_holds_gets_pages(stack_runner, tmp_path):
+    """40 functions: about 14 widgets each would be 560 in one dashboard, which CloudWatch refuses; the sections
+    go to two, each accepted, every function's section whole on one of them, in the functions' order."""
+    copy = tmp_path / "lambdakit"
+    shutil.copytree(PROJECT_DIR, copy, ignore=shutil.ignore_patterns(".git", "venv", "tests", "__pycache__"))
+    names = [f"fn{index:02d}" for index in range(1, 41)]
+    for name in names:
+        shutil.copytree(copy / "functions" / "api", copy / "functions" / name)
+    for folder in ("api", "worker"):
+        shutil.rmtree(copy / "functions" / folder)
+    run = stack_runner("dev", {"functions": {name: {} for name in names}, "budgetMonthlyUsd": 400}, project_dir=copy)
+    dashboards = sorted(run.of_type(DASHBOARD), key=lambda d: d.inputs["dashboardName"])  # registered in any order
+    assert [d.inputs["dashboardName"] for d in dashboards] == ["lambdakit-dev", "lambdakit-dev-2"]
+    assert run.exports["dashboardNames"] == ["lambdakit-dev", "lambdakit-dev-2"]
+    shown = []
+    for dashboard in dashboards:
+        body = dashboard.inputs["dashboardBody"]
+        assert dashboard_problems(body) == []
+        headers = [w["properties"]["markdown"] for w in sorted(json.loads(body)["widgets"], key=lambda w: (w["y"], w["x"]))
+                   if w["type"] == "text"]
+        shown.append([re.match(r"## lambdakit-dev-(fn\d\d)", header)[1] for header in headers])
+    assert shown[0] + shown[1] == names and shown[0] and shown[1]
+    first, second = (json.loads(d.inputs["dashboardBody"])["widgets"] for d in dashboards)
+    next_section = len(second) // len(shown[1])  # the functions here are alike: their sections are of one size
+    assert len(first) <= 500 < len(first) + next_section  # the first page is as full as whole sections make it

@@ -148,6 +148,32 @@ def test_runs_per_pipeline_run_tells_functions_from_projects_of_the_same_name():
     assert plan.runs_per_pipeline_run(plan.resources[0]) is None
 
 
+def test_an_unreadable_action_leaves_every_question_of_its_provider_unanswered_and_no_other():
+    """Each question used to read every action of its provider: a malformed one answers none of them (not only the
+    first asked), while the other provider's answers and an action whose provider is not text stand."""
+    project = resource(CODEBUILD_PROJECT, "build", {"name": "build"})
+    plan = Plan([function("gate"), function("idle"), project,
+                 pipeline(invoke("gate"), {"provider": "Lambda", "configuration": ["not", "an object"]},
+                          {"provider": ["CodeBuild"], "configuration": {}}, build("build"))])
+    for fn in plan.resources[:2]:
+        with pytest.raises(Malformed):
+            plan.runs_per_pipeline_run(fn)
+    assert plan.runs_per_pipeline_run(project) == 1
+
+
+def test_the_writers_of_a_group_are_found_in_the_plans_order_by_name_or_link():
+    group = resource(LOG_GROUP, "logs", {"name": "/shared"})
+    linked = resource(FUNCTION, "linked", {"loggingConfig": {"logGroup": UNKNOWN}}, {"loggingConfig": (group.urn,)})
+    named = [function(f"fn{n}", loggingConfig={"logGroup": "/shared"}) for n in range(3)]
+    plan = Plan([named[2], linked, named[0], named[1]])
+    assert plan.log_writers(group) == ([named[2], linked, named[0], named[1]], [])
+    unreadable = function("bad", loggingConfig="not an object")
+    with pytest.raises(Malformed, match="function bad"):
+        Plan([*named, unreadable]).log_writers(group)
+    linked_unreadable = resource(FUNCTION, "bad", {"loggingConfig": "no"}, {"loggingConfig": (group.urn,)})
+    assert Plan([named[0], linked_unreadable]).log_writers(group) == ([named[0], linked_unreadable], [])
+
+
 def test_function_url_and_provisioned_config_linked_to_their_function():
     fn, other = function(), function("other")
     url = resource(FUNCTION_URL, "fn", {"functionName": UNKNOWN}, {"functionName": (fn.urn,)})
