@@ -1,15 +1,15 @@
-"""Time the offline preview of a stack of 1, 5, 20, 30 and 50 functions: the program alone on the mock engine, and
+"""Time the offline preview of a stack of 1, 5, 20, 49 and 50 functions: the program alone on the mock engine, and
 the whole preview (program, policy pack, cost estimate).
 
-    venv/bin/python bench/preview_scale.py [--runs 5] [--counts 1 5 20 30 50] [--stacks dev prod] [--json FILE]
+    venv/bin/python bench/preview_scale.py [--runs 5] [--counts 1 5 20 49 50] [--stacks dev prod] [--json FILE]
 
 For each count N and stack, a copy of the project is made in a temporary folder whose functions/ holds N function
 folders with one shared image context (each a copy of functions/api: the same Dockerfile, .dockerignore and files,
 so every build is given the same inputs), and whose stack file lists them under lambdakit:functions with generated
 settings over the stack's own (dev: an open URL; prod: the pipeline, signed URLs). Every fourth function is a
 scheduled one with no URL, as the worker is, so that both kinds scale. A count whose preview ends in an error (a
-setting refused, or an update AWS would refuse) is reported with that error instead of figures: 30 is there because
-prod's pipeline cannot hold 50 functions (docs/benchmarks.md#previews-of-many-functions says why).
+setting refused, or an update AWS would refuse) is reported with that error instead of figures: 49 is there because
+prod's pipeline holds 49 functions at most (docs/benchmarks.md#previews-of-many-functions says why).
 
 It also measures the SDK's floor, what one registration costs with nothing of this program in it, and says what the
 largest count would take at that floor alone.
@@ -246,7 +246,7 @@ def markdown(figures: dict, runs: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--counts", type=int, nargs="+", default=[1, 5, 20, 30, 50])
+    parser.add_argument("--counts", type=int, nargs="+", default=[1, 5, 20, 49, 50])
     parser.add_argument("--stacks", nargs="+", default=["dev", "prod"])
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = parser.parse_args()

@@ -32,7 +32,7 @@ from components.pipeline_permissions import (DEPLOY_CONCERNS, PIPELINE_PROJECTS,
                                              release_statements, test_statements)
 from components.pipeline_stages import (DEPLOY_ACTION, DEPLOY_NAMESPACE, FUNCTION_VERSIONS, TEST_ACTION,
                                         build_variables, canary_action, deploy_variables, image_action,
-                                        reference, scan_action, scan_parameters)
+                                        reference, scan_action, scan_namespace, scan_parameters)
 from settings import DeliveryNames
 
 # CodeBuild's Amazon Linux 2023 image for arm64: the function's image is built natively, not emulated.
@@ -291,7 +291,7 @@ class DeliveryPipeline(pulumi.ComponentResource):
             "FunctionName": args.scan_gate_function_name,
             "UserParameters": pulumi.Output.from_input(f.repository_url).apply(
                 lambda url, app=f.app: scan_parameters(url.split("/", 1)[1], app))},
-            namespace=scan_action(f.app)) for f in args.functions]
+            namespace=scan_namespace(place)) for place, f in enumerate(args.functions, start=1)]
         # One stage for the `up` and the canaries: a stage holds one execution at a time, so the next run's `up`
         # waits until this run's canaries have ended (it could not change a weighted alias anyway).
         deploy = [_build(DEPLOY_ACTION, projects["deploy"], deploy_variables(f.app for f in args.functions),

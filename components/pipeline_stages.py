@@ -6,20 +6,23 @@ with which variables, and whether CodePipeline takes that many.
              Image-<name> (run 2)  one per function, in parallel: the function's image built and pushed unless its
                                    content tag is pushed already (then its digest is kept); exports IMAGE_DIGEST
     Scan     Scan-<name>           one per function, in parallel: the scan gate on that digest; exports imageDigest
+                                   and entry, <name>=<digest>
     Deploy   PulumiUp     (run 1)  one `pulumi up` with every function's scanned digest; exports FUNCTION_VERSIONS,
                                    {function name: the version it has after the update}
              Canary-<name>(run 2)  one per function, in parallel: that function's CodeDeploy canary, of its version
                                    in FUNCTION_VERSIONS
 
-An action's namespace is its own name, so a function's variables are #{Image-<name>.IMAGE_DIGEST} and
-#{Scan-<name>.imageDigest}. A failing action fails its stage, but the actions running beside it go on to their end
+An Image action's namespace is its own name: #{Image-<name>.IMAGE_DIGEST}. A Scan action's is Scan<n>, n the
+function's place among the stack's (from 1), so that the Deploy action's one configuration value holds the stack's
+every digest in 16 characters a function, #{Scan<n>.entry}, whatever the functions' names (with the names in the
+references, 2 × the name + 22 characters: 18 functions of 15-character names filled it). A failing action fails its stage, but the actions running beside it go on to their end
 (CodePipeline User Guide, "Retry a failed action in a stage": "all actions that are still in progress continue
 working"): one function's canary rolled back leaves another's release standing.
 
 CodePipeline's quotas ("Quotas in AWS CodePipeline", docs.aws.amazon.com/codepipeline/latest/userguide/limits.html)
 that grow with the functions: at most 50 actions in a stage (and 50 in parallel, 50 in sequence), 500 in a pipeline,
 and 1000 characters in one action configuration value, which the Deploy action's EnvironmentVariables must hold for
-every function. Output variables are bounded at 122,880 bytes an action together, and a resolved configuration at
+every function. The Deploy stage binds first: PulumiUp and one Canary action a function, 49 functions at most. Output variables are bounded at 122,880 bytes an action together, and a resolved configuration at
 100 KB: FUNCTION_VERSIONS takes some 30 bytes a function. Action names take 1..100 of letters, digits and . @ - _,
 namespaces 1..100 of letters, digits and @ - _ (both case sensitive); a function's folder name (1..31 of a-z, 0-9,
 -) fits either.
@@ -33,6 +36,7 @@ from aws_limits import PIPELINE_NAMESPACE, PIPELINE_STAGE_OR_ACTION_NAME
 TEST_ACTION, DEPLOY_ACTION, DEPLOY_NAMESPACE = "Test", "PulumiUp", "Deploy"
 IMAGE_DIGEST = "IMAGE_DIGEST"  # what an Image action's build exports (pipeline/buildspec-build.yml)
 SCANNED_DIGEST = "imageDigest"  # what the scan gate exports when the image passes (functions/scan-gate/app.py)
+SCANNED_ENTRY = "entry"  # and, given the function, <function>=<digest>: an entry of lambdakit:imageDigests
 FUNCTION_VERSIONS = "FUNCTION_VERSIONS"  # what the PulumiUp action's build exports (pipeline/buildspec-deploy.yml)
 # The stack setting the PulumiUp action fills with the scanned digests (an array of NAME=sha256:…, Pulumi.yaml).
 IMAGE_DIGESTS_SETTING = "imageDigests"
@@ -44,6 +48,11 @@ def image_action(name: str) -> str:
 
 def scan_action(name: str) -> str:
     return f"Scan-{name}"
+
+
+def scan_namespace(place: int) -> str:
+    """The Scan action's namespace of the stack's `place`-th function (from 1)."""
+    return f"Scan{place}"
 
 
 def canary_action(name: str) -> str:
@@ -61,14 +70,15 @@ def build_variables(variables: dict) -> list[dict]:
 
 def scan_parameters(repository_name: str, name: str) -> str:
     """The scan gate's UserParameters for one function's image (the gate's thresholds come from its GATE_DEFAULTS)."""
-    return json.dumps({"repositoryName": repository_name,
+    return json.dumps({"repositoryName": repository_name, "function": name,
                        "imageDigest": reference(image_action(name), IMAGE_DIGEST)})
 
 
 def deploy_variables(names: Iterable[str]) -> dict[str, str]:
     """What the PulumiUp action's build gets: every function's scanned digest, as NAME=<digest> words (the entries
-    of lambdakit:imageDigests)."""
-    return {"IMAGE_DIGESTS": " ".join(f"{name}={reference(scan_action(name), SCANNED_DIGEST)}" for name in names)}
+    of lambdakit:imageDigests), each as its Scan action exported it."""
+    return {"IMAGE_DIGESTS": " ".join(reference(scan_namespace(place), SCANNED_ENTRY)
+                                      for place, _ in enumerate(names, start=1))}
 
 
 def deploy_configuration_value(names: Iterable[str]) -> str:
@@ -93,10 +103,10 @@ def layout_problems(names: list[str]) -> list[str]:
     if length > most:
         problems.append(f"the {DEPLOY_ACTION} action's EnvironmentVariables (every function's digest reference) would "
                         f"be {length} characters; CodePipeline takes at most {most} in one configuration value: "
-                        "fewer functions, or shorter folder names")
+                        "fewer functions")
     for name in names:
-        for rule, made in ((PIPELINE_STAGE_OR_ACTION_NAME, canary_action(name)), (PIPELINE_NAMESPACE, scan_action(name)),
-                           (PIPELINE_NAMESPACE, image_action(name))):
+        for rule, made in ((PIPELINE_STAGE_OR_ACTION_NAME, canary_action(name)),
+                           (PIPELINE_STAGE_OR_ACTION_NAME, scan_action(name)), (PIPELINE_NAMESPACE, image_action(name))):
             if problem := rule.problem(made):
                 problems.append(f"{rule.what} {made!r}: {problem}")
     return problems

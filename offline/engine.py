@@ -10,6 +10,7 @@ declares (the engine deletes them at the end of an update).
 
 import asyncio
 import contextlib
+import gc
 import os
 import sys
 import runpy
@@ -194,6 +195,10 @@ def _abandon_pending_registrations() -> None:
     pulumi.runtime.settings._get_rpc_manager().clear()
     with pulumi.runtime.settings.SETTINGS.lock:
         pulumi.runtime.settings.SETTINGS.outputs.clear()
+    # The failed run's outputs hold its failure in futures nobody reads; asyncio reports each such future when it is
+    # collected. Collected now, that is while the caller handles the failure, not when the process exits (the
+    # program's collector runs full collections rarely: policies/collector.py).
+    gc.collect()
 
 
 def run_program(project_dir: Path, config: StackConfig, cloud: SimulatedCloud,

@@ -3,7 +3,7 @@ it passes the thresholds. The decision is scan_findings.py's, shared with the po
 
 UserParameters is a JSON object with ECR's own names: repositoryName, imageDigest (from the build
 stage's output variable), optional registryId, the thresholds (scan_findings's keys) and
-maxWaitMinutes. What it leaves out comes from GATE_DEFAULTS, the same keys as JSON, which the stack
+maxWaitMinutes; and, from the pipeline, `function`, the image's function, for the `entry` it exports. What it leaves out comes from GATE_DEFAULTS, the same keys as JSON, which the stack
 sets from its settings. While the scan runs the gate answers at once and asks CodePipeline to call
 again (a continuation token, which also carries what the last read found): one invocation never
 sleeps. Every path ends the job with a result. Where ECR reports an enhanced scan done without findings to
@@ -35,7 +35,9 @@ _SUMMARY_MAX = 2048
 _FAILURE_MESSAGE_MAX = 5000
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _REGISTRY_ID = re.compile(r"^[0-9]{12}$")
-_KNOWN_PARAMETERS = {"repositoryName", "imageDigest", "registryId", MAX_WAIT, FAIL_ON, FAIL_ON_FIXABLE, IGNORED}
+_FUNCTION = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")  # a function's folder name (function_settings.py)
+_KNOWN_PARAMETERS = {"repositoryName", "imageDigest", "registryId", "function", MAX_WAIT, FAIL_ON, FAIL_ON_FIXABLE,
+                     IGNORED}
 # An ECR or CodePipeline call waits seconds, and a few of them fit well inside the function's timeout,
 # so a slow AWS still leaves time to end the job.
 _CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=15, retries={"mode": "standard", "total_max_attempts": 3})
@@ -65,6 +67,7 @@ class GateRequest:
     registry_id: str
     thresholds: Thresholds
     max_wait_seconds: int
+    function: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,9 @@ def parse_parameters(text: str, defaults: str = "{}") -> GateRequest:
         raise BadParameters(f"imageDigest = {digest!r}: must be sha256: and 64 hex digits")
     if registry_id and not (isinstance(registry_id, str) and _REGISTRY_ID.match(registry_id)):
         raise BadParameters(f"registryId = {registry_id!r}: must be a 12-digit account id")
+    function = given.get("function", "")
+    if function and not (isinstance(function, str) and _FUNCTION.match(function)):
+        raise BadParameters(f"function = {function!r}: must be a function's folder name (1..31 of a-z, 0-9, -)")
     if isinstance(wait, bool) or not isinstance(wait, int) or not MAX_WAIT_MINUTES[0] <= wait <= MAX_WAIT_MINUTES[1]:
         raise BadParameters(f"{MAX_WAIT} = {wait!r}: must be a whole number of minutes, "
                             f"{MAX_WAIT_MINUTES[0]}..{MAX_WAIT_MINUTES[1]}")
@@ -107,7 +113,7 @@ def parse_parameters(text: str, defaults: str = "{}") -> GateRequest:
         thresholds = Thresholds.from_mapping(given)
     except ValueError as error:
         raise BadParameters(str(error)) from None
-    return GateRequest(repository, digest, registry_id, thresholds, wait * 60)
+    return GateRequest(repository, digest, registry_id, thresholds, wait * 60, function)
 
 
 @dataclass(frozen=True)
@@ -140,10 +146,12 @@ class Progress:
 
 def output_variables(verdict: Verdict, request: GateRequest) -> dict[str, str]:
     """What later actions may read as #{<namespace>.<name>}: the counts by severity (each one, zero included, so
-    a reference to any of them resolves) and the digest judged."""
+    a reference to any of them resolves), the digest judged and, given the function, `entry`: <function>=<digest>,
+    the entry of the stack's imageDigests setting that the Deploy action reads (one short reference a function)."""
     counts = {severity.lower(): str(verdict.counts.get(severity, 0)) for severity in SEVERITIES}
     counts.update({severity.lower(): str(count) for severity, count in verdict.counts.items()})
-    return {**counts, "blocking": str(len(verdict.blocking)), "imageDigest": request.digest}
+    entry = {"entry": f"{request.function}={request.digest}"} if request.function else {}
+    return {**counts, "blocking": str(len(verdict.blocking)), "imageDigest": request.digest, **entry}
 
 
 def _transient(error: Exception) -> bool:

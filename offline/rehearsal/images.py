@@ -5,7 +5,7 @@
             (an image whose inputs did not change keeps its digest), with a Docker daemon only in a privileged
             project; it exports IMAGE_DIGEST
     Scan    every gate invocation side by side: each waits (CodePipeline invokes it again) until ECR's scan of its
-            image is complete, and exports imageDigest when it passes; a kept image's scan completed when it was
+            image is complete, and exports imageDigest and entry when it passes; a kept image's scan completed when it was
             first pushed
 
 What a CodeBuild action does is its project's buildspec's (pipeline/buildspec-*.yml). `run` is the execution's
@@ -93,7 +93,10 @@ def _judge(run, pipeline_role: Principal, gate: dict, action: dict, started: flo
              "codepipeline:PutJobSuccessResult", "*")
     run.timeline.event(STAGE_SCAN, role.name, f"{action['name']}: {verdict.outcome.value}", verdict.reason)
     if verdict.outcome is Outcome.PASS:
-        run.export(action, {"imageDigest": parameters["imageDigest"]})
+        # What the gate exports of a passed image that the pipeline reads (functions/scan-gate/app.py,
+        # output_variables): the digest, and the function's entry of the stack's imageDigests.
+        run.export(action, {"imageDigest": parameters["imageDigest"],
+                            "entry": f"{parameters['function']}={parameters['imageDigest']}"})
     return verdict.outcome
 
 

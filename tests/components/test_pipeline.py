@@ -80,19 +80,24 @@ def test_each_scan_judges_its_functions_image_in_its_functions_repository(delive
     """The gate's defaults hold no repository (components/scan_gate.py): each action names the one it judges."""
     actions = actions_by_name(delivery)
     gate = prod_run.under("scan-gate").one("aws:lambda/function:Function").inputs["name"]
+    namespaces = []
     for name, outputs in prod_run.exports["functions"].items():
         scan = actions[f"Scan-{name}"]
         assert scan["configuration"]["FunctionName"] == gate
-        assert scan["namespace"] == f"Scan-{name}"
+        namespaces.append(scan["namespace"])
         assert json.loads(scan["configuration"]["UserParameters"]) == {
-            "repositoryName": outputs["repositoryUrl"].split("/", 1)[1], "imageDigest": f"#{{Image-{name}.IMAGE_DIGEST}}"}
+            "repositoryName": outputs["repositoryUrl"].split("/", 1)[1], "function": name,
+            "imageDigest": f"#{{Image-{name}.IMAGE_DIGEST}}"}
+    assert sorted(namespaces) == ["Scan1", "Scan2"]  # by the function's place among the stack's
 
 
 def test_one_pulumi_up_deploys_every_digest_the_gate_judged(delivery):
     """Not merely the ones the builds reported: each digest comes from its Scan action's namespace."""
-    up = actions_by_name(delivery)["PulumiUp"]
+    actions = actions_by_name(delivery)
+    up = actions["PulumiUp"]
     assert up["namespace"] == "Deploy"
-    assert variables(up) == {"IMAGE_DIGESTS": "api=#{Scan-api.imageDigest} worker=#{Scan-worker.imageDigest}"}
+    assert variables(up) == {"IMAGE_DIGESTS": f"#{{{actions['Scan-api']['namespace']}.entry}} "
+                                              f"#{{{actions['Scan-worker']['namespace']}.entry}}"}
     # What the program checks against CodePipeline's 1000 characters is what it declares.
     assert up["configuration"]["EnvironmentVariables"] == deploy_configuration_value(["api", "worker"])
 

@@ -20,32 +20,27 @@ def test_two_functions_fit_with_room_to_spare():
     assert stage_sizes(2) == {"Source": 1, "Build": 3, "Scan": 2, "Deploy": 3}
 
 
-def test_the_deploy_action_names_each_digest_by_its_scan_actions_namespace():
-    assert deploy_variables(["api", "worker"]) == {
-        "IMAGE_DIGESTS": "api=#{Scan-api.imageDigest} worker=#{Scan-worker.imageDigest}"}
+def test_the_deploy_action_reads_each_functions_entry_from_its_scan_action_by_place():
+    assert deploy_variables(["api", "worker"]) == {"IMAGE_DIGESTS": "#{Scan1.entry} #{Scan2.entry}"}
     value = deploy_configuration_value(["api"])
-    assert json.loads(value) == [{"name": "IMAGE_DIGESTS", "value": "api=#{Scan-api.imageDigest}", "type": "PLAINTEXT"}]
+    assert json.loads(value) == [{"name": "IMAGE_DIGESTS", "value": "#{Scan1.entry}", "type": "PLAINTEXT"}]
 
 
-def test_a_scan_names_its_repository_and_its_image_actions_digest():
+def test_a_scan_names_its_repository_its_function_and_its_image_actions_digest():
     assert json.loads(scan_parameters("lambdakit-prod-api", "api")) == {
-        "repositoryName": "lambdakit-prod-api", "imageDigest": "#{Image-api.IMAGE_DIGEST}"}
+        "repositoryName": "lambdakit-prod-api", "function": "api", "imageDigest": "#{Image-api.IMAGE_DIGEST}"}
 
 
-def test_the_deploy_actions_variables_are_what_runs_out_first():
-    """Each function adds about twice its name's length to one configuration value of at most 1000 characters:
-    with names of 6 characters, 27 functions fit and 28 do not, well before 49 actions a stage."""
-    most = PIPELINE_CONFIGURATION_VALUE_LENGTH[1]
-    fitting = max(count for count in range(1, 60) if len(deploy_configuration_value(_names(count))) <= most)
-    assert fitting == 27
-    assert layout_problems(_names(fitting)) == []
-    (problem,) = layout_problems(_names(fitting + 1))
-    assert "PulumiUp action's EnvironmentVariables" in problem and f"at most {most}" in problem
-
-
-def test_names_of_31_characters_the_longest_leave_room_for_eleven_functions():
-    assert layout_problems(_names(11, 31)) == []
-    assert any("EnvironmentVariables" in p for p in layout_problems(_names(12, 31)))
+@pytest.mark.parametrize("length", [2, 6, 31])
+def test_the_deploy_stages_50_actions_bound_a_stack_whatever_its_names(length):
+    """The Deploy action's variables take 16 characters a function, so the stage's 50 actions (PulumiUp and one
+    Canary each) bind first: 49 functions, with names of any length (with the names in the references, 18 functions
+    of 15-character names were the most)."""
+    names = _names(49, length)
+    assert layout_problems(names) == []
+    assert len(deploy_configuration_value(names)) <= PIPELINE_CONFIGURATION_VALUE_LENGTH[1] - 150
+    problems = layout_problems(_names(50, length))
+    assert problems and all("actions" in p for p in problems)
 
 
 @pytest.mark.parametrize("count, stages", [(49, set()), (50, {"Build", "Deploy"}), (51, {"Build", "Scan", "Deploy"})])

@@ -90,7 +90,8 @@ def scan_gate_outputs(tmp_path, monkeypatch) -> set[str]:
     try:
         gate = importlib.import_module("app")
         verdict = gate.Verdict(gate.Outcome.PASS, "no finding fails the gate", {})
-        request = gate.GateRequest("lambdakit-prod-api", "sha256:" + "a" * 64, "", gate.Thresholds(), 1800)
+        request = gate.parse_parameters(json.dumps({"repositoryName": "lambdakit-prod-api", "function": "api",
+                                                    "imageDigest": "sha256:" + "a" * 64}))
         return set(gate.output_variables(verdict, request))
     finally:
         for name in ("app", "scan_findings"):
@@ -116,11 +117,11 @@ def test_every_namespace_reference_is_exported_by_an_action_that_runs_before(pro
                         spec = buildspec(stage_of[buildspecs[exporter["configuration"]["ProjectName"]]])
                         assert variable in spec["env"]["exported-variables"], (namespace, variable)
                     else:
-                        assert exporter["provider"] == "Lambda" and namespace.startswith("Scan-")
+                        assert exporter["provider"] == "Lambda" and exporter["name"].startswith("Scan-")
                         assert variable in scan_gate_outputs, (namespace, variable)
     assert sorted(references) == [("Deploy", "FUNCTION_VERSIONS")] * 2 + [
         ("Image-api", "IMAGE_DIGEST"), ("Image-worker", "IMAGE_DIGEST"),
-        ("Scan-api", "imageDigest"), ("Scan-worker", "imageDigest")]
+        ("Scan1", "entry"), ("Scan2", "entry")]
 
 
 # --- Imports: each command runs in the venv its buildspec makes ------------------------------------------------

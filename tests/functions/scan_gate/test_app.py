@@ -60,6 +60,14 @@ def test_a_passing_image_ends_the_job_in_success_with_its_counts(aws, invoke):
     ends(invoke(event), event, "Succeeded")
 
 
+def test_given_its_function_a_passing_image_exports_its_entry_of_the_stacks_digests(aws, invoke):
+    """What the pipeline's Deploy action reads, one short reference a function: #{Scan<n>.entry}."""
+    event = job_event({**PARAMETERS, "function": "api"})
+    aws.findings(wire("basic-complete-medium"))
+    aws.success(event, {**PASSED, "entry": f"api={DIGEST}"}, SHORT, "no finding fails the gate (1 MEDIUM;")
+    ends(invoke(event), event, "Succeeded")
+
+
 def test_a_failing_image_fails_the_job_with_the_reason(aws, invoke):
     event = job_event(PARAMETERS)
     aws.findings(wire("basic-complete-critical"))
@@ -175,6 +183,7 @@ def test_the_gate_gives_up_after_max_wait_minutes(aws, invoke, clock):
     (json.dumps({**PARAMETERS, "imageDigest": "sha256:abc"}), "imageDigest = 'sha256:abc': must be sha256: and 64"),
     (json.dumps({**PARAMETERS, "imageDigest": "app:latest"}), "imageDigest = 'app:latest'"),
     (json.dumps({**PARAMETERS, "registryId": "12345"}), "registryId = '12345': must be a 12-digit account id"),
+    (json.dumps({**PARAMETERS, "function": "Api Worker"}), "function = 'Api Worker': must be a function's folder name"),
     (json.dumps({**PARAMETERS, "maxWaitMinutes": 0}), "maxWaitMinutes = 0: must be a whole number of minutes, 1..1440"),
     (json.dumps({**PARAMETERS, "maxWaitMinutes": 1441}), "maxWaitMinutes = 1441"),
     (json.dumps({**PARAMETERS, "maxWaitMinutes": "30"}), "maxWaitMinutes = '30'"),
@@ -185,6 +194,7 @@ def test_the_gate_gives_up_after_max_wait_minutes(aws, invoke, clock):
     (json.dumps({**PARAMETERS, "ignoredVulnerabilities": "CVE-2023-4911"}),
      "ignoredVulnerabilities = 'CVE-2023-4911': must be a list of strings"),
 ], ids=["not-json", "not-an-object", "unknown-key", "no-repository", "short-digest", "tag-not-digest", "bad-registry",
+        "bad-function",
         "zero-minutes", "over-a-day", "minutes-as-text", "fractional-minutes", "minutes-as-bool", "bad-severity",
         "ignored-not-a-list"])
 def test_parameters_the_gate_cannot_act_on_are_a_configuration_error(aws, invoke, user_parameters, message):
