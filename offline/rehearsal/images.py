@@ -95,8 +95,9 @@ def _judge(run, pipeline_role: Principal, gate: dict, action: dict, started: flo
     if verdict.outcome is Outcome.PASS:
         # What the gate exports of a passed image that the pipeline reads (functions/scan-gate/app.py,
         # output_variables): the digest, and the function's entry of the stack's imageDigests.
-        run.export(action, {"imageDigest": parameters["imageDigest"],
-                            "entry": f"{parameters['function']}={parameters['imageDigest']}"})
+        digest = parameters["imageDigest"]
+        run.export(action, {"imageDigest": digest,
+                            **({"entry": f"{parameters['function']}={digest}"} if parameters.get("function") else {})})
     return verdict.outcome
 
 
