@@ -35,8 +35,9 @@ from aws_limits import PIPELINE_CONFIGURATION_VALUE_LENGTH, PIPELINE_MAX_ACTIONS
 from aws_limits import PIPELINE_NAMESPACE, PIPELINE_STAGE_OR_ACTION_NAME
 TEST_ACTION, DEPLOY_ACTION, DEPLOY_NAMESPACE = "Test", "PulumiUp", "Deploy"
 IMAGE_DIGEST = "IMAGE_DIGEST"  # what an Image action's build exports (pipeline/buildspec-build.yml)
-SCANNED_DIGEST = "imageDigest"  # what the scan gate exports when the image passes (functions/scan-gate/app.py)
-SCANNED_ENTRY = "entry"  # and, given the function, <function>=<digest>: an entry of lambdakit:imageDigests
+# What the scan gate exports of a passed image, given its function (functions/scan-gate/app.py): <function>=<digest>,
+# an entry of lambdakit:imageDigests.
+SCANNED_ENTRY = "entry"
 FUNCTION_VERSIONS = "FUNCTION_VERSIONS"  # what the PulumiUp action's build exports (pipeline/buildspec-deploy.yml)
 # The stack setting the PulumiUp action fills with the scanned digests (an array of NAME=sha256:…, Pulumi.yaml).
 IMAGE_DIGESTS_SETTING = "imageDigests"

@@ -71,9 +71,6 @@ class Judging:
         self._configuring.join()
         if self._failure is not None:
             raise self._failure
-        for resource in run.resources:  # registered without the hook
-            if resource.urn not in self._asked:
-                self._ask(resource)
         return report_of((resource, self._verdict(resource)) for resource in run.resources)
 
     def _verdict(self, resource: Registration) -> Verdict:

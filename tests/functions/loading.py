@@ -1,5 +1,6 @@
 """What the tests of any function in functions/ do alike: import its handler module as a new execution environment
-would, and read back the JSON lines its logger writes."""
+would, read back the JSON lines its logger writes, build its image and run it; and the fixtures that do so, which
+each function's conftest takes from `function_fixtures`."""
 
 import importlib.util
 import json
@@ -7,7 +8,13 @@ import logging
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Iterator
+from typing import Callable, Iterator
+
+import pytest
+
+from local_lambda import images as local_images
+from local_lambda.runtime_api import LambdaRuntimeApi
+from tests.conftest import PROJECT_DIR
 
 
 def import_handler_module(function_dir: Path, module_name: str) -> ModuleType:
@@ -30,3 +37,41 @@ def logged_lines(log: logging.Logger) -> Iterator[list[dict]]:
         yield lines
     finally:
         log.removeHandler(collector)
+
+
+def function_fixtures(name: str, environment: dict[str, str]) -> tuple[Callable, ...]:
+    """For functions/<name>/ run with `environment`: load_app (its app.py imported afresh, with more variables set),
+    app, log_lines (what it logs, each line formatted by its own formatter and parsed back), function_image (its
+    Dockerfile built on bases made here from Debian packages) and container (the image running against a Runtime
+    API: the API and the started container)."""
+    folder = PROJECT_DIR / "functions" / name
+
+    @pytest.fixture
+    def load_app(monkeypatch):
+        def load(**variables: str):
+            for key, value in {**environment, **variables}.items():
+                monkeypatch.setenv(key, value)
+            return import_handler_module(folder, f"{name.replace('-', '_')}_app")
+        return load
+
+    @pytest.fixture
+    def app(load_app):
+        return load_app()
+
+    @pytest.fixture
+    def log_lines(app) -> Iterator[list[dict]]:
+        with logged_lines(app.log) as lines:
+            yield lines
+
+    @pytest.fixture(scope="session")
+    def function_image(docker_engine) -> str:
+        return local_images.build_function_image(folder, f"lambdakit-local/{name}:test")
+
+    @pytest.fixture(scope="module")
+    def container(function_image) -> Iterator[tuple[LambdaRuntimeApi, str]]:
+        with LambdaRuntimeApi() as api:
+            started = local_images.run_function(function_image, api.address, environment)
+            yield api, started
+            local_images.stop(started)
+
+    return load_app, app, log_lines, function_image, container

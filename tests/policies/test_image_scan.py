@@ -1,13 +1,13 @@
 """lambda-image-scan-findings through the pack's own process, asking a local moto server's ECR for the
 findings, as the pack asks ECR during `pulumi up` once the image's digest is known."""
 
-import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import pytest
 
 from tests.conftest import MOTO_KEYS
+from tests.json_http import JsonEndpoint
 from tests.ecr_answers import (REGISTRY, basic, basic_finding, enhanced, enhanced_finding, for_image, push,
                                set_scan_result)
 from tests.policies.conftest import SCAN_POLICIES, aws_environment, by_policy, foreign_function, start_pack
@@ -120,22 +120,14 @@ REFUSALS = {"denied": ("AccessDeniedException", "User: arn:aws:iam::123456789012
             "refused": ("UnrecognizedClientException", "The security token included in the request is invalid.")}
 
 
-class _RefusingEcr(BaseHTTPRequestHandler):
+class _RefusingEcr(JsonEndpoint):
     def do_POST(self):
-        repository = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["repositoryName"]
+        repository = self.json_body()["repositoryName"]
         if repository not in REFUSALS:
             self.close_connection = True  # as a dropped connection or a proxy that gives up: no answer
             return
         code, message = REFUSALS[repository]
-        body = json.dumps({"__type": code, "message": message}).encode()
-        self.send_response(400)
-        self.send_header("Content-Type", "application/x-amz-json-1.1")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_args):
-        pass
+        self.answer(400, {"__type": code, "message": message}, "application/x-amz-json-1.1")
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,12 @@ AWS_ENDPOINT_URL_INSPECTOR2, its per-service endpoint setting."""
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import pytest
 
 from tests.conftest import MOTO_KEYS
+from tests.json_http import JsonEndpoint
 from tests.ecr_answers import REGISTRY, for_image, push, set_scan_result, wire
 from tests.inspector_answers import covering, finding_for
 from tests.policies.conftest import SCAN_POLICIES, aws_environment, by_policy, foreign_function, start_pack
@@ -23,21 +24,13 @@ INSPECTOR: dict[str, tuple[dict, list]] = {}
 ASKED: list[tuple[str, dict]] = []  # every request it was sent: (path, filterCriteria)
 
 
-class _Inspector(BaseHTTPRequestHandler):
+class _Inspector(JsonEndpoint):
     def do_POST(self):
-        criteria = json.loads(self.rfile.read(int(self.headers["Content-Length"]))).get("filterCriteria", {})
+        criteria = self.json_body().get("filterCriteria", {})
         ASKED.append((self.path, criteria))
         field = "ecrRepositoryName" if self.path == "/coverage/list" else "ecrImageRepositoryName"
         coverage, findings = INSPECTOR[criteria[field][0]["value"]]
-        body = json.dumps(coverage if self.path == "/coverage/list" else {"findings": findings}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_args):
-        pass
+        self.answer(200, coverage if self.path == "/coverage/list" else {"findings": findings})
 
 
 @pytest.fixture(scope="module")

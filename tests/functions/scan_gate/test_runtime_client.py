@@ -7,13 +7,14 @@ import json
 import os
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Iterator
 
 import pytest
 
 from local_lambda.runtime_api import LambdaRuntimeApi, runtime_client
 from tests.conftest import MOTO_KEYS
+from tests.json_http import JsonEndpoint
 from tests.ecr_answers import for_image, push, set_scan_result, wire
 from tests.functions.scan_gate.conftest import NONE_FOUND, assemble, job_event, job_id
 
@@ -37,25 +38,15 @@ class CodePipeline:
         self.calls: list[Call] = []
         recorder = self
 
-        class Endpoint(BaseHTTPRequestHandler):
+        class Endpoint(JsonEndpoint):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, *_args) -> None:
-                pass
-
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 service, _, operation = self.headers.get("X-Amz-Target", "").partition(".")
                 assert service == "CodePipeline_20150709"
-                recorder.calls.append(Call(operation, json.loads(body), self.headers.get("Content-Type", ""),
+                recorder.calls.append(Call(operation, self.json_body(), self.headers.get("Content-Type", ""),
                                            self.headers.get("Authorization", "")))
-                answer = b"{}"
-                self.send_response(200)
-                self.send_header("Content-Type", JSON_11)
-                self.send_header("x-amzn-RequestId", "5d9c3c1a-0b1e-4c7e-9d1a-3f2b1c0d4e5f")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
+                self.answer(200, {}, JSON_11, **{"x-amzn-RequestId": "5d9c3c1a-0b1e-4c7e-9d1a-3f2b1c0d4e5f"})
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Endpoint)
         self._server.daemon_threads = True

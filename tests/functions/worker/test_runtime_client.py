@@ -31,4 +31,5 @@ def test_under_the_runtime_client(host_runtime):
 
 
 def test_in_its_image(container):
-    _assert_lambda_retries_only_the_failure(_outcomes(container, timeout=60))
+    api, _ = container
+    _assert_lambda_retries_only_the_failure(_outcomes(api, timeout=60))
