@@ -15,7 +15,7 @@ from aws_limits import (IAM_ROLE_NAME, LAMBDA_ASYNC_MAX_EVENT_AGE_SECONDS, LAMBD
                         SCHEDULE_MAX_EVENT_AGE_SECONDS, SCHEDULE_NAME, SCHEDULE_RETRY_ATTEMPTS, SQS_QUEUE_NAME, NameRule)
 from components.monitoring import MIN_CANARY_MINUTES
 from policies.cost import schedule as schedule_expression
-from setting_checks import (RESERVED_APP_NAMES, at_least, listed, one_of, parse_environment, usage,
+from setting_checks import (RESERVED_APP_NAMES, at_least, describe, listed, one_of, parse_environment, usage,
                             valid_origins, within)
 
 # A function's folder under functions/, and the last part of every name made for it.
@@ -126,11 +126,20 @@ class FunctionSettings(FunctionValues):
 FUNCTION_KEYS = tuple(to_camel(name) for name in FunctionValues.model_fields) + ("schedule",)
 
 
+def scheduler_role_name(function_name: str) -> str:
+    return f"{function_name}-scheduler"
+
+
+def dead_letter_queue_name(function_name: str) -> str:
+    return f"{function_name}-dlq"
+
+
 def scheduled_names(function_name: str) -> list[tuple[NameRule, str, str]]:
-    """The names a schedule adds for its function: the schedule, its role, its dead-letter queue."""
+    """The names a schedule adds for its function (components/scheduled_trigger.py makes them): the schedule, its
+    role, its dead-letter queue."""
     return [(SCHEDULE_NAME, function_name, "project-stack-function"),
-            (IAM_ROLE_NAME, f"{function_name}-scheduler", "project-stack-function-scheduler"),
-            (SQS_QUEUE_NAME, f"{function_name}-dlq", "project-stack-function-dlq")]
+            (IAM_ROLE_NAME, scheduler_role_name(function_name), "project-stack-function-scheduler"),
+            (SQS_QUEUE_NAME, dead_letter_queue_name(function_name), "project-stack-function-dlq")]
 
 
 def folders_with_dockerfile() -> list[str]:
@@ -156,16 +165,6 @@ def _merged(stack_values: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
-def _describe(error: dict) -> str:
-    if error["type"] == "value_error":
-        return str(error["ctx"]["error"])
-    if error["type"].startswith("int_"):
-        return "must be a whole number"
-    if error["type"].startswith("list"):
-        return "must be a list"
-    return error["msg"]
-
-
 def _entry_problems(key: str, own: dict[str, Any]) -> list[str]:
     problems = []
     for unknown in sorted(set(own) - set(FUNCTION_KEYS)):
@@ -186,7 +185,7 @@ def _one_function(key: str, name: str, function_name: str, merged: dict[str, Any
             context={"has_pipeline": has_pipeline}), []
     except ValidationError as invalid:
         return None, [f"{key}.{to_camel(str(error['loc'][0]))} = "
-                      f"{json.dumps(merged.get(to_camel(str(error['loc'][0]))))}: {_describe(error)}"
+                      f"{json.dumps(merged.get(to_camel(str(error['loc'][0]))))}: {describe(error)}"
                       for error in invalid.errors()]
 
 

@@ -153,3 +153,20 @@ def parse_environment(pairs: list[str]) -> dict[str, str]:
             raise ValueError(f"{name} is given twice")
         variables[name] = value
     return variables
+
+
+def describe(error: dict, given: Any = None) -> str:
+    """A pydantic error in the settings' words; `given` is the setting's raw value ("null" when set to nothing)."""
+    if error["type"] == "value_error":
+        return str(error["ctx"]["error"])
+    if error["type"] == "missing" and given == "null":
+        return "has no value: give one, or delete the line to take Pulumi.yaml's default"
+    if error["type"] == "missing":
+        return "is not set (Pulumi.yaml declares its default; is this the project's folder?)"
+    if error["type"].startswith("int_"):
+        return "must be a whole number"
+    if error["type"].startswith("bool"):
+        return "must be true or false"
+    if error["type"].startswith("list"):
+        return "must be a list"
+    return error["msg"]

@@ -22,8 +22,8 @@ from function_settings import (FUNCTION_KEYS, FunctionSettings, FunctionValues, 
                                read_functions, scheduled_names)
 from lambda_logs import LOG_FORMATS
 from policies.scan_findings import FAIL_ON, FAIL_ON_FIXABLE, IGNORED, MAX_WAIT, MAX_WAIT_MINUTES
-from setting_checks import (at_least, email_or_empty, listed, matching, one_of, parse_digests, parse_tags, severities,
-                            usage, within)
+from setting_checks import (at_least, describe, email_or_empty, listed, matching, one_of, parse_digests, parse_tags,
+                            severities, usage, within)
 
 # CodeConnections' FullRepositoryId: owner/name, or group/subgroup/name on GitLab.
 _REPOSITORY_ID = r"^([A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+)?$"
@@ -274,22 +274,6 @@ def _raw_value(config: pulumi.Config, key: str, as_text: bool) -> Any:
         return raw  # left to validation, which names what was expected
 
 
-def _describe(error: dict, given: Any) -> str:
-    if error["type"] == "value_error":
-        return str(error["ctx"]["error"])
-    if error["type"] == "missing" and given == "null":
-        return "has no value: give one, or delete the line to take Pulumi.yaml's default"
-    if error["type"] == "missing":
-        return "is not set (Pulumi.yaml declares its default; is this the project's folder?)"
-    if error["type"].startswith("int_"):
-        return "must be a whole number"
-    if error["type"].startswith("bool"):
-        return "must be true or false"
-    if error["type"].startswith("list"):
-        return "must be a list"
-    return error["msg"]
-
-
 def _unread_keys(namespace: str) -> list[str]:
     """Keys of the project's namespace that the stack sets and no setting reads (a misspelt key would otherwise
     leave its setting at the default, silently). The engine hands a program its config either way the SDK reads."""
@@ -327,7 +311,7 @@ def _read_settings(config: pulumi.Config, project: str, stack: str) -> StackSett
     except ValidationError as invalid:
         for error in invalid.errors():
             key = to_camel(str(error["loc"][0]))
-            problems.append(f"{config.name}:{key} = {json.dumps(raw.get(key))}: {_describe(error, config.get(key))}")
+            problems.append(f"{config.name}:{key} = {json.dumps(raw.get(key))}: {describe(error, config.get(key))}")
         raise SettingsError("invalid stack settings:\n  " + "\n  ".join(problems)) from None
     if entries is None:
         if app_problem := _app_problem(config.name, settings.app):

@@ -27,17 +27,17 @@ import pulumi_aws as aws
 
 from components.canary_release import CanaryRelease
 from components.iam import policy_document, service_role
-from components.pipeline_permissions import (DEPLOY_CONCERNS, PIPELINE_PROJECTS, Artifacts, DeployReach, StackScope,
+from components.pipeline_permissions import (DEPLOY_CONCERNS, Artifacts, DeployReach, StackScope,
                                              build_statements, deploy_statements, pipeline_statements,
                                              release_statements, test_statements)
 from components.pipeline_stages import (DEPLOY_ACTION, DEPLOY_NAMESPACE, FUNCTION_VERSIONS, TEST_ACTION,
                                         build_variables, canary_action, deploy_variables, image_action,
                                         reference, scan_action, scan_namespace, scan_parameters)
-from settings import DeliveryNames
+from settings import BUILD_STAGES, DeliveryNames
 
 # CodeBuild's Amazon Linux 2023 image for arm64: the function's image is built natively, not emulated.
 BUILD_IMAGE = "aws/codebuild/amazonlinux-aarch64-standard:3.0"
-BUILDSPECS = {stage: f"pipeline/buildspec-{stage}.yml" for stage in PIPELINE_PROJECTS}
+BUILDSPECS = {stage: f"pipeline/buildspec-{stage}.yml" for stage in BUILD_STAGES}
 SOURCE_ARTIFACT = "source"
 # What CodeStar Notifications tells the alarm topic of: a run that failed at any stage, and one cancelled
 # because the run itself changed the pipeline's definition (RESTART_PATTERN then starts the next).
@@ -72,6 +72,7 @@ class DeliveredFunction:
     function_name: str
     function_arn: pulumi.Input[str]
     alias_name: str
+    repository_name: pulumi.Input[str]
     repository_url: pulumi.Input[str]
     repository_arn: pulumi.Input[str]
     release: CanaryRelease
@@ -289,8 +290,8 @@ class DeliveryPipeline(pulumi.ComponentResource):
                 namespace=image_action(f.app)) for f in args.functions]
         scan = [_action(scan_action(f.app), "Invoke", "Lambda", {
             "FunctionName": args.scan_gate_function_name,
-            "UserParameters": pulumi.Output.from_input(f.repository_url).apply(
-                lambda url, app=f.app: scan_parameters(url.split("/", 1)[1], app))},
+            "UserParameters": pulumi.Output.from_input(f.repository_name).apply(
+                lambda repository, app=f.app: scan_parameters(repository, app))},
             namespace=scan_namespace(place)) for place, f in enumerate(args.functions, start=1)]
         # One stage for the `up` and the canaries: a stage holds one execution at a time, so the next run's `up`
         # waits until this run's canaries have ended (it could not change a weighted alias anyway).

@@ -11,11 +11,9 @@ those is applied by a person, with their own credentials (README, "The delivery 
 from dataclasses import dataclass
 
 from components.canary_release import DEPLOYMENT_GROUP, deployment_configs_of
+from function_settings import dead_letter_queue_name
 from settings import BUILD_STAGES
 
-# The pipeline's CodeBuild projects, each with a role of its own named after it (<prefix>-<project>); the settings
-# check their names.
-PIPELINE_PROJECTS = BUILD_STAGES
 # The deploy role's managed policies, by concern (one inline policy could not hold them).
 DEPLOY_CONCERNS = ("functions", "monitoring", "delivery", "schedules")
 # The services the stack's roles are passed to: its functions, build projects, pipeline, releases, restart rule and
@@ -239,7 +237,7 @@ def deploy_statements(scope: StackScope, artifacts: Artifacts, project: str, rea
     """The deploy project's permissions, as managed policies by concern (one inline policy could not hold them:
     IAM caps a role's inline policies at 10,240 characters together)."""
     p = scope.prefix
-    pipeline_roles = [scope.role(f"{p}-{stage}") for stage in ("pipeline", *PIPELINE_PROJECTS)]
+    pipeline_roles = [scope.role(f"{p}-{stage}") for stage in ("pipeline", *BUILD_STAGES)]
     # The boundary and the deploy role's own policies: what holds the pipeline's power in place.
     held_policies = [reach.boundary_arn, scope.arn("iam", f"policy/{project}-*", region=False)]
     functions = [
@@ -312,6 +310,6 @@ def deploy_statements(scope: StackScope, artifacts: Artifacts, project: str, rea
     ]
     schedules = [
         _allow("Schedules", _SCHEDULES, scope.arn("scheduler", f"schedule/default/{p}-*")),
-        _allow("DeadLetterQueues", _QUEUES, scope.arn("sqs", f"{p}-*-dlq")),
+        _allow("DeadLetterQueues", _QUEUES, scope.arn("sqs", dead_letter_queue_name(f"{p}-*"))),
     ]
     return {"functions": functions, "monitoring": monitoring, "delivery": delivery, "schedules": schedules}

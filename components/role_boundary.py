@@ -19,6 +19,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam import policy_document
+from function_settings import dead_letter_queue_name
 
 
 def boundary_name(stack_prefix: str) -> str:
@@ -55,7 +56,7 @@ def boundary_statements(partition: str, region: str, account: str, stack_prefix:
         {"Sid": "SchedulesInvokeAliases", "Effect": "Allow", "Action": ["lambda:InvokeFunction"],
          "Resource": arn("lambda", f"function:{p}-*:live")},
         {"Sid": "FailedRunsReachDeadLetterQueues", "Effect": "Allow", "Action": ["sqs:SendMessage"],
-         "Resource": arn("sqs", f"{p}-*-dlq")},
+         "Resource": arn("sqs", dead_letter_queue_name(f"{p}-*"))},
     ]
 
 

@@ -29,6 +29,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam import policy_document, service_role
+from function_settings import dead_letter_queue_name, scheduler_role_name
 
 # What Scheduler puts in each invocation: its context attributes, as JSON strings, which it fills in when it invokes
 # (docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html). A Lambda target's input
@@ -89,11 +90,11 @@ class ScheduledTrigger(pulumi.ComponentResource):
         alias_arn = pulumi.Output.from_input(args.alias_arn)
 
         self.queue = aws.sqs.Queue(
-            f"{name}-dlq", name=f"{args.function_name}-dlq", sqs_managed_sse_enabled=True,
+            f"{name}-dlq", name=dead_letter_queue_name(args.function_name), sqs_managed_sse_enabled=True,
             message_retention_seconds=DEAD_LETTER_RETENTION_SECONDS, tags=args.tags, opts=child)
 
         self.scheduler_role = service_role(
-            f"{name}-scheduler", f"{args.function_name}-scheduler", "scheduler", args.tags, self,
+            f"{name}-scheduler", scheduler_role_name(args.function_name), "scheduler", args.tags, self,
             args.role_boundary_arn, source_arn=f"arn:${{Partition}}:scheduler:${{Region}}:${{Account}}:"
                                                f"schedule-group/{SCHEDULE_GROUP}")
         scheduler_policy = aws.iam.RolePolicy(
@@ -139,7 +140,8 @@ class ScheduledTrigger(pulumi.ComponentResource):
         self.alarm = aws.cloudwatch.MetricAlarm(
             f"{name}-dead-letters", name=f"{args.function_name}-dead-letters",
             alarm_description=(
-                f"A run of {args.function_name} is in {args.function_name}-dlq: Scheduler could not invoke it (the "
+                f"A run of {args.function_name} is in {dead_letter_queue_name(args.function_name)}: Scheduler could "
+                "not invoke it (the "
                 "message's ERROR_CODE and ERROR_MESSAGE attributes say why) or it failed after Lambda's retries (the "
                 "message is the invocation record; find its requestId with the saved query errors). Run it again if "
                 "it must, then delete the message: the alarm holds while one is visible. No data means an empty, "

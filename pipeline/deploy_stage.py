@@ -30,7 +30,7 @@ import sys
 from typing import Optional
 
 _ENTRY = re.compile(r"^(?P<name>[a-z0-9][a-z0-9-]{0,30})=(?P<digest>sha256:[0-9a-f]{64})$")
-_VERSION = re.compile(r"^[1-9][0-9]*$")
+PUBLISHED_VERSION = re.compile(r"^[1-9][0-9]*$")  # a Lambda version number; pipeline/release.py checks it too
 
 
 class BadInput(ValueError):
@@ -69,7 +69,7 @@ def function_versions(outputs: object) -> dict[str, str]:
         if not isinstance(function, dict) or not isinstance(function.get("functionName"), str):
             raise BadInput(f"functions.{name} has no functionName")
         version = str(function.get("functionVersion"))
-        if not _VERSION.match(version):
+        if not PUBLISHED_VERSION.match(version):
             raise BadInput(f"functions.{name}.functionVersion = {version!r}: not a published version number")
         versions[function["functionName"]] = version
     return versions

@@ -16,18 +16,18 @@ import hashlib
 import json
 import math
 import os
-import re
 import sys
 from typing import Optional
 
 import boto3
 from botocore.exceptions import WaiterError
 
+from pipeline.deploy_stage import PUBLISHED_VERSION
+
 POLL_SECONDS = 15
 # Beyond the canary's own wait: CodeDeploy's checks before and after each shift.
 MARGIN_MINUTES = 10
 UNFINISHED = ("Created", "Queued", "InProgress", "Baking", "Ready")
-_VERSION = re.compile(r"^[1-9][0-9]*$")
 
 
 def target_version(versions: str, function_name: str) -> str:
@@ -41,7 +41,7 @@ def target_version(versions: str, function_name: str) -> str:
         known = ", ".join(sorted(given)) if isinstance(given, dict) else "nothing"
         raise ValueError(f"FUNCTION_VERSIONS has no version of {function_name} (it has {known})")
     version = str(given[function_name])
-    if not _VERSION.match(version):
+    if not PUBLISHED_VERSION.match(version):
         raise ValueError(f"FUNCTION_VERSIONS gives {function_name} {version!r}, not a published version number")
     return version
 

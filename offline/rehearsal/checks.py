@@ -57,6 +57,12 @@ def live(played: Played, function_name: str) -> dict:
                 if r.outputs["functionName"] == function_name)
 
 
+def deployed_image(played: Played, function_name: str) -> str:
+    """The imageUri the function runs in the account now."""
+    return next(r.outputs["imageUri"] for r in played.cloud._resources_of("aws:lambda/function:Function")
+                if r.outputs["name"] == function_name)
+
+
 def live_runs_newest(which: Callable[[object], bool]) -> Check:
     """Each picked function's alias runs, all on it, the version the last `up` left it with: its release stands."""
     def check(played: Played) -> Optional[str]:
@@ -101,8 +107,7 @@ def kept(which: Callable[[object], bool]) -> Check:
         for function in picked(played, which) or [None]:
             if function is None:
                 return "the stack has no such function to keep"
-            image = next(r.outputs["imageUri"] for r in played.cloud._resources_of("aws:lambda/function:Function")
-                         if r.outputs["name"] == function.function_name)
+            image = deployed_image(played, function.function_name)
             if function.name in last.pushed or image != played.images_before[function.function_name]:
                 return f"{function.function_name}'s image was built again ({image})"
             if function.function_name in last.canaries:
@@ -144,8 +149,7 @@ def rolled_back_together(played: Played) -> Optional[str]:
     if (last.kind, last.status) != ("ROLLBACK", "Succeeded"):
         return f"the last execution is a {last.kind} one that ended {last.status} ({last.reason})"
     for function in played.settings.functions:
-        image = next(r.outputs["imageUri"] for r in played.cloud._resources_of("aws:lambda/function:Function")
-                     if r.outputs["name"] == function.function_name)
+        image = deployed_image(played, function.function_name)
         if not image.endswith("@" + first.digests[function.name]):
             return f"{function.function_name} runs {image}, not the first execution's image"
     return live_runs_newest(lambda function: True)(played)

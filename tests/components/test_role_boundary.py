@@ -7,11 +7,11 @@ import json
 import pytest
 
 from aws_account.iam_policy import Policy, Request, evaluate
-from components.pipeline_permissions import PIPELINE_PROJECTS
+from settings import BUILD_STAGES
 from components.role_boundary import boundary_name
 
 ROLE = "aws:iam/role:Role"
-PIPELINES_OWN = ("pipeline", *PIPELINE_PROJECTS)
+PIPELINES_OWN = ("pipeline", *BUILD_STAGES)
 ACCOUNT = "123456789012"
 
 
